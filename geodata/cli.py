@@ -1,0 +1,230 @@
+"""The `wangge` command: database, loading, checks and the web server."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property, wraps
+from typing import Any, ParamSpec, TypeVar
+
+import click
+import orjson
+from sqlalchemy import Engine, text
+
+from geodata import db, migrate
+from geodata.cluster import LocalCluster
+from geodata.errors import WanggeError
+from geodata.settings import Settings
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@dataclass
+class Context:
+    """What every command shares: the settings and, lazily, the engines."""
+
+    settings: Settings
+
+    @cached_property
+    def engine(self) -> Engine:
+        return db.make_engine(db.database_url(self.settings))
+
+    @cached_property
+    def admin_engine(self) -> Engine:
+        return db.make_engine(db.database_url(self.settings, admin=True))
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+def emit(data: Any, fmt: str, render: Callable[[Any], str] | None = None) -> None:
+    """Print a result as JSON or as readable text."""
+    if fmt == "json":
+        sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
+    elif render is not None:
+        click.echo(render(data))
+    else:
+        for key, value in data.items() if isinstance(data, dict) else enumerate(data):
+            click.echo(f"{key}: {value}")
+
+
+def reports_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Domain errors become one clear line on stderr and the error's exit code."""
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except WanggeError as exc:
+            click.echo(f"wangge: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+    return wrapper
+
+
+format_option = click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+
+
+@click.group()
+@click.version_option(package_name="wangge")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """wangge: grid management for townships in an epidemic."""
+    ctx.obj = Context(Settings.from_env())
+
+
+# -- database ----------------------------------------------------------------
+@main.group("db")
+def db_group() -> None:
+    """The database: the embedded local PostGIS cluster, or WANGGE_DATABASE_URL."""
+
+
+def _cluster(ctx: Context) -> LocalCluster:
+    if not ctx.settings.embedded:
+        raise WanggeError("WANGGE_DATABASE_URL is set: wangge does not manage that server")
+    return LocalCluster(ctx.settings.home)
+
+
+@db_group.command("up")
+@pass_ctx
+@reports_errors
+def db_up(ctx: Context) -> None:
+    """Create (once) and start the embedded cluster; harmless when running."""
+    cluster = _cluster(ctx)
+    cluster.up()
+    click.echo(f"PostGIS running in {cluster.data_dir}")
+
+
+@db_group.command("down")
+@pass_ctx
+@reports_errors
+def db_down(ctx: Context) -> None:
+    """Stop the embedded cluster."""
+    _cluster(ctx).down()
+    click.echo("stopped")
+
+
+@db_group.command("status")
+@format_option
+@pass_ctx
+@reports_errors
+def db_status(ctx: Context, fmt: str) -> None:
+    """Whether the database is running, its URL (password hidden) and PostGIS version."""
+    if ctx.settings.embedded:
+        status = LocalCluster(ctx.settings.home).status()
+    else:
+        status = _remote_status(ctx)
+    emit(status, fmt)
+
+
+def _remote_status(ctx: Context) -> dict[str, object]:
+    url = db.database_url(ctx.settings)
+    status: dict[str, object] = {
+        "embedded": False,
+        "running": False,
+        "url": url.render_as_string(hide_password=True),
+        "postgis_version": None,
+        "data_dir": None,
+    }
+    try:
+        with ctx.engine.connect() as conn:
+            status["postgis_version"] = conn.execute(text("SELECT postgis_lib_version()")).scalar()
+            status["running"] = True
+    except Exception as exc:
+        status["error"] = type(exc).__name__
+    return status
+
+
+@db_group.command("migrate")
+@pass_ctx
+@reports_errors
+def db_migrate(ctx: Context) -> None:
+    """Run the Alembic migrations to head (as the owner role)."""
+    app_url = db.database_url(ctx.settings)
+    migrate.upgrade(ctx.admin_engine, app_role=app_url.username)
+    click.echo("migrated to head")
+
+
+# -- reports -----------------------------------------------------------------
+@main.command("stats")
+@format_option
+@pass_ctx
+@reports_errors
+def stats(ctx: Context, fmt: str) -> None:
+    """Row count of every table."""
+    from geodata.stats import table_counts
+
+    with ctx.admin_engine.connect() as conn:
+        emit(table_counts(conn), fmt)
+
+
+@main.command("check")
+@format_option
+@pass_ctx
+@reports_errors
+def check(ctx: Context, fmt: str) -> None:
+    """Topology and rule problems: grid overlaps and gaps, strays, entrances, compounds."""
+    from geodata.analysis.topology import check_all, render_report
+
+    with ctx.admin_engine.connect() as conn:
+        report = check_all(conn)
+    emit(report, fmt, render_report)
+
+
+# -- loading -----------------------------------------------------------------
+@main.group("load")
+def load_group() -> None:
+    """Load the sample town or a synthetic town of any size."""
+
+
+@load_group.command("sample")
+@click.option("--seed", type=int, default=2020, show_default=True)
+@pass_ctx
+@reports_errors
+def load_sample_cmd(ctx: Context, seed: int) -> None:
+    """The sample town from the bundled OpenStreetMap extract (idempotent)."""
+    from geodata.samples.town import load_sample
+
+    with ctx.admin_engine.begin() as conn:
+        counts = load_sample(conn, seed=seed)
+    if counts:
+        emit(counts, "text")
+    else:
+        click.echo("sample town already loaded: nothing changed")
+
+
+@load_group.command("synthetic")
+@click.option("--households", type=click.IntRange(1), required=True)
+@click.option("--villages", type=click.IntRange(1), default=None)
+@click.option("--grids", type=click.IntRange(1), default=None)
+@click.option("--checkpoints", type=click.IntRange(0), default=None)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--progress/--no-progress", default=True)
+@pass_ctx
+@reports_errors
+def load_synthetic_cmd(
+    ctx: Context,
+    households: int,
+    villages: int | None,
+    grids: int | None,
+    checkpoints: int | None,
+    seed: int,
+    progress: bool,
+) -> None:
+    """A generated town of any size, bulk-loaded with COPY."""
+    from geodata.samples.synthetic import SyntheticSpec, load_synthetic
+
+    spec = SyntheticSpec.from_counts(
+        households=households, villages=villages, grids=grids, checkpoints=checkpoints, seed=seed
+    )
+    with ctx.admin_engine.begin() as conn:
+        counts = load_synthetic(conn, spec, progress=progress)
+    emit(counts, "text")
+
+
+if __name__ == "__main__":
+    main()

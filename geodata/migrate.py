@@ -1,0 +1,48 @@
+"""Alembic to head with the owner role, then the app role's grants."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.engine import URL
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def alembic_config(connection: Connection) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def upgrade(owner: Engine, *, app_role: str | None) -> None:
+    """Migrate to head, and let the app role (when it is another role) use the tables."""
+    with owner.begin() as conn:
+        command.upgrade(alembic_config(conn), "head")
+        if app_role and app_role != conn.execute(text("SELECT current_user")).scalar_one():
+            grant_app_role(conn, app_role)
+
+
+def grant_app_role(conn: Connection, app_role: str) -> None:
+    role = conn.dialect.identifier_preparer.quote(app_role)
+    conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {role}"))
+    conn.execute(
+        text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}")
+    )
+    conn.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}"))
+
+
+def role_of(url: URL) -> str | None:
+    return url.username
+
+
+def current_revision(conn: Connection) -> str | None:
+    exists = conn.execute(text("SELECT to_regclass('alembic_version')")).scalar()
+    if exists is None:
+        return None
+    rev = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return str(rev) if rev is not None else None

@@ -1,0 +1,416 @@
+"""Typed SQLAlchemy 2 models with GeoAlchemy2 columns (SRID 4326, typmod and GiST indexes)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Any
+
+from geoalchemy2 import Geometry, WKBElement
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Identity,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+
+SRID = 4326
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    """A portable enum: a VARCHAR with a CHECK constraint listing the values."""
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        values_callable=lambda e: [m.value for m in e],
+        length=32,
+        validate_strings=True,
+    )
+
+
+def geometry(kind: str) -> Any:
+    """A geometry column of one type in SRID 4326 with a GiST index."""
+    return Geometry(kind, srid=SRID, spatial_index=True)
+
+
+class VillageKind(enum.StrEnum):
+    VILLAGE = "village"
+    COMMUNITY = "community"
+    URBAN_VILLAGE = "urban_village"
+
+
+class CompoundKind(enum.StrEnum):
+    RESIDENTIAL = "residential_compound"
+    BUILDING_YARD = "building_yard"
+
+
+class Closure(enum.StrEnum):
+    OPEN = "open"
+    SEALED_MANAGED = "sealed_managed"
+
+
+class EntranceState(enum.StrEnum):
+    OPEN = "open"
+    SEALED = "sealed"
+    CHECKPOINT = "checkpoint"
+
+
+class CheckpointKind(enum.StrEnum):
+    VILLAGE_GATE = "village_gate"
+    ROAD = "road"
+    COMPOUND_GATE = "compound_gate"
+    MONITORING_POINT = "monitoring_point"
+
+
+class CheckpointState(enum.StrEnum):
+    ACTIVE = "active"
+    CLOSED = "closed"
+
+
+class HouseholdStatus(enum.StrEnum):
+    NORMAL = "normal"
+    HOME_QUARANTINE = "home_quarantine"
+    VACANT = "vacant"
+
+
+class VisitResult(enum.StrEnum):
+    SEEN_ALL = "seen_all"
+    PARTIAL = "partial"
+    NOBODY_HOME = "nobody_home"
+
+
+class TeamKind(enum.StrEnum):
+    GRID = "grid"
+    CHECKPOINT = "checkpoint"
+    PATROL = "patrol"
+
+
+class StaffRole(enum.StrEnum):
+    GRID_LEADER = "grid_leader"
+    GRID_WORKER = "grid_worker"
+    CHECKPOINT_STAFF = "checkpoint_staff"
+    PATROL = "patrol"
+
+
+class Period(enum.StrEnum):
+    DAY = "day"
+    NIGHT = "night"
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    COMMANDER = "commander"
+    PLANNER = "planner"
+    ANALYST = "analyst"
+    GRID_WORKER = "grid_worker"
+
+
+class IdMixin:
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False
+    )
+
+
+class Imported(IdMixin, TimestampMixin):
+    """A table rows of which arrive by import: a unique source id and an edit version."""
+
+    source_id: Mapped[str] = mapped_column(String(128), unique=True, nullable=False)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805
+        return {"version_id_col": cls.version}
+
+
+def valid_geom(table: str) -> CheckConstraint:
+    return CheckConstraint("ST_IsValid(geom) AND NOT ST_IsEmpty(geom)", name="geom_valid")
+
+
+class Village(Imported, Base):
+    __tablename__ = "villages"
+    __table_args__ = (valid_geom("villages"),)
+
+    code: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    kind: Mapped[VillageKind] = mapped_column(_enum(VillageKind, "village_kind"), nullable=False)
+    population: Mapped[int | None] = mapped_column(Integer)
+    geom: Mapped[WKBElement] = mapped_column(geometry("MULTIPOLYGON"), nullable=False)
+
+
+class Staff(Imported, Base):
+    __tablename__ = "staff"
+
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    role: Mapped[StaffRole] = mapped_column(_enum(StaffRole, "staff_role"), nullable=False)
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"), nullable=False, index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
+    phone: Mapped[str | None] = mapped_column(String(32))
+
+
+class Team(Imported, Base):
+    __tablename__ = "teams"
+
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    kind: Mapped[TeamKind] = mapped_column(_enum(TeamKind, "team_kind"), nullable=False)
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"), nullable=False, index=True)
+
+
+class Grid(Imported, Base):
+    __tablename__ = "grids"
+    __table_args__ = (valid_geom("grids"),)
+
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"), nullable=False, index=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
+    name: Mapped[str | None] = mapped_column(Text)
+    leader_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff.id", use_alter=True, name="fk_grids_leader_id_staff")
+    )
+    geom: Mapped[WKBElement] = mapped_column(geometry("MULTIPOLYGON"), nullable=False)
+
+
+class Compound(Imported, Base):
+    __tablename__ = "compounds"
+    __table_args__ = (valid_geom("compounds"),)
+
+    name: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[CompoundKind] = mapped_column(_enum(CompoundKind, "compound_kind"), nullable=False)
+    closure: Mapped[Closure] = mapped_column(_enum(Closure, "closure"), nullable=False)
+    village_id: Mapped[int | None] = mapped_column(ForeignKey("villages.id"), index=True)
+    geom: Mapped[WKBElement] = mapped_column(geometry("POLYGON"), nullable=False)
+
+
+class Building(Imported, Base):
+    __tablename__ = "buildings"
+    __table_args__ = (
+        valid_geom("buildings"),
+        CheckConstraint("floors IS NULL OR floors BETWEEN 1 AND 200", name="floors_range"),
+    )
+
+    name: Mapped[str | None] = mapped_column(Text)
+    floors: Mapped[int | None] = mapped_column(Integer)
+    use: Mapped[str | None] = mapped_column(String(64))
+    compound_id: Mapped[int | None] = mapped_column(ForeignKey("compounds.id"), index=True)
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
+    geom: Mapped[WKBElement] = mapped_column(geometry("POLYGON"), nullable=False)
+
+
+class Road(Imported, Base):
+    __tablename__ = "roads"
+    __table_args__ = (valid_geom("roads"),)
+
+    highway: Mapped[str] = mapped_column(String(32), nullable=False)
+    name: Mapped[str | None] = mapped_column(Text)
+    geom: Mapped[WKBElement] = mapped_column(geometry("LINESTRING"), nullable=False)
+
+
+class Household(Imported, Base):
+    __tablename__ = "households"
+    __table_args__ = (CheckConstraint("members >= 0", name="members_nonnegative"),)
+
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("buildings.id"), index=True)
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
+    unit: Mapped[str | None] = mapped_column(String(32))
+    room: Mapped[str | None] = mapped_column(String(32))
+    members: Mapped[int] = mapped_column(Integer, nullable=False)
+    status: Mapped[HouseholdStatus] = mapped_column(
+        _enum(HouseholdStatus, "household_status"), nullable=False
+    )
+
+
+class Resident(Imported, Base):
+    __tablename__ = "residents"
+    __table_args__ = (
+        CheckConstraint(
+            "NOT returnee OR (origin IS NOT NULL AND returned_on IS NOT NULL)",
+            name="returnee_has_origin",
+        ),
+    )
+
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("households.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
+    name: Mapped[str | None] = mapped_column(Text)
+    id_number: Mapped[str | None] = mapped_column(String(32))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    returnee: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    origin: Mapped[str | None] = mapped_column(Text)
+    returned_on: Mapped[date | None] = mapped_column(Date)
+    close_contact: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    fever: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    quarantine_until: Mapped[date | None] = mapped_column(Date)
+
+
+class Entrance(Imported, Base):
+    __tablename__ = "entrances"
+    __table_args__ = (
+        CheckConstraint("(compound_id IS NOT NULL) <> (village_id IS NOT NULL)", name="one_owner"),
+        valid_geom("entrances"),
+    )
+
+    name: Mapped[str | None] = mapped_column(Text)
+    compound_id: Mapped[int | None] = mapped_column(ForeignKey("compounds.id"), index=True)
+    village_id: Mapped[int | None] = mapped_column(ForeignKey("villages.id"), index=True)
+    state: Mapped[EntranceState] = mapped_column(
+        _enum(EntranceState, "entrance_state"), nullable=False
+    )
+    since: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    changed_by: Mapped[str | None] = mapped_column(Text)
+    geom: Mapped[WKBElement] = mapped_column(geometry("POINT"), nullable=False)
+
+
+class EntranceEvent(IdMixin, Base):
+    """Every state change of an entrance, so that any past day can be replayed."""
+
+    __tablename__ = "entrance_events"
+
+    entrance_id: Mapped[int] = mapped_column(
+        ForeignKey("entrances.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    from_state: Mapped[EntranceState | None] = mapped_column(_enum(EntranceState, "from_state"))
+    to_state: Mapped[EntranceState] = mapped_column(
+        _enum(EntranceState, "to_state"), nullable=False
+    )
+    user_name: Mapped[str | None] = mapped_column(Text)
+
+
+class Checkpoint(Imported, Base):
+    __tablename__ = "checkpoints"
+    __table_args__ = (
+        valid_geom("checkpoints"),
+        CheckConstraint("radius_m > 0", name="radius_positive"),
+        CheckConstraint("staff_per_shift >= 1", name="staff_positive"),
+    )
+
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    kind: Mapped[CheckpointKind] = mapped_column(
+        _enum(CheckpointKind, "checkpoint_kind"), nullable=False
+    )
+    state: Mapped[CheckpointState] = mapped_column(
+        _enum(CheckpointState, "checkpoint_state"), nullable=False
+    )
+    staff_per_shift: Mapped[int] = mapped_column(Integer, nullable=False)
+    radius_m: Mapped[float] = mapped_column(Float, nullable=False)
+    village_id: Mapped[int | None] = mapped_column(ForeignKey("villages.id"), index=True)
+    entrance_id: Mapped[int | None] = mapped_column(ForeignKey("entrances.id"), index=True)
+    geom: Mapped[WKBElement] = mapped_column(geometry("POINT"), nullable=False)
+
+
+class CheckpointShift(IdMixin, Base):
+    __tablename__ = "checkpoint_shifts"
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint("staff_count >= 0", name="staff_nonnegative"),
+    )
+
+    checkpoint_id: Mapped[int] = mapped_column(
+        ForeignKey("checkpoints.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    staff_count: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class PatrolZone(Imported, Base):
+    __tablename__ = "patrol_zones"
+    __table_args__ = (valid_geom("patrol_zones"),)
+
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    period: Mapped[Period] = mapped_column(_enum(Period, "period"), nullable=False)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    village_id: Mapped[int | None] = mapped_column(ForeignKey("villages.id"), index=True)
+    geom: Mapped[WKBElement] = mapped_column(geometry("MULTIPOLYGON"), nullable=False)
+
+
+class IsolationSite(Imported, Base):
+    __tablename__ = "isolation_sites"
+    __table_args__ = (
+        valid_geom("isolation_sites"),
+        CheckConstraint("beds >= 0 AND reserve_rooms >= 0", name="capacity_nonnegative"),
+    )
+
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    beds: Mapped[int] = mapped_column(Integer, nullable=False)
+    reserve_rooms: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    geom: Mapped[WKBElement] = mapped_column(geometry("POINT"), nullable=False)
+
+
+class Visit(Imported, Base):
+    __tablename__ = "visits"
+    __table_args__ = (CheckConstraint("fever_count >= 0", name="fever_nonnegative"),)
+
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("households.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
+    visited_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    worker_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
+    result: Mapped[VisitResult] = mapped_column(_enum(VisitResult, "visit_result"), nullable=False)
+    fever_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+
+
+class User(IdMixin, TimestampMixin, Base):
+    __tablename__ = "users"
+
+    username: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"), nullable=False)
+    display_name: Mapped[str | None] = mapped_column(Text)
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
+    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class AuditEvent(IdMixin, Base):
+    """Who did what to which objects, and how many rows: never the personal values."""
+
+    __tablename__ = "audit_events"
+
+    at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False, index=True
+    )
+    actor: Mapped[str] = mapped_column(Text, nullable=False)
+    action: Mapped[str] = mapped_column(String(64), nullable=False)
+    object_type: Mapped[str | None] = mapped_column(String(64))
+    object_ids: Mapped[list[int] | None] = mapped_column(ARRAY(BigInteger))
+    row_count: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+
+
+TABLES: tuple[str, ...] = tuple(Base.metadata.tables)

@@ -1,0 +1,101 @@
+"""One real PostGIS database per test run; each test in a transaction rolled back at its end."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import Connection, Engine
+from sqlalchemy.orm import Session
+
+from geodata import db, migrate
+from geodata.cluster import APP_ROLE, OWNER_ROLE, LocalCluster
+from geodata.settings import Settings
+
+
+@dataclass(frozen=True)
+class TestDatabase:
+    name: str
+    owner: Engine
+    app: Engine
+    settings: Settings
+
+
+def _make_database(cluster: LocalCluster, name: str) -> TestDatabase:
+    cluster.drop_database(name)
+    cluster.ensure_database(name)
+    owner = db.make_engine(cluster.url(role=OWNER_ROLE, database=name))
+    app = db.make_engine(cluster.url(role=APP_ROLE, database=name))
+    migrate.upgrade(owner, app_role=APP_ROLE)
+    settings = Settings(
+        database_url=cluster.url(role=APP_ROLE, database=name).render_as_string(
+            hide_password=False
+        ),
+        admin_database_url=cluster.url(role=OWNER_ROLE, database=name).render_as_string(
+            hide_password=False
+        ),
+        home=cluster.home,
+        env="testing",
+    )
+    return TestDatabase(name=name, owner=owner, app=app, settings=settings)
+
+
+@pytest.fixture(scope="session")
+def cluster() -> LocalCluster:
+    """The embedded cluster of this machine (WANGGE_HOME); a missing server fails the run."""
+    c = LocalCluster(Settings.from_env().home)
+    c.up()
+    return c
+
+
+@pytest.fixture(scope="session")
+def test_db(cluster: LocalCluster) -> Iterator[TestDatabase]:
+    database = _make_database(cluster, f"wangge_test_{os.getpid()}")
+    yield database
+    database.owner.dispose()
+    database.app.dispose()
+    cluster.drop_database(database.name)
+
+
+@pytest.fixture
+def conn(test_db: TestDatabase) -> Iterator[Connection]:
+    """A connection (owner role) inside an outer transaction rolled back after the test."""
+    with test_db.owner.connect() as connection:
+        outer = connection.begin()
+        try:
+            yield connection
+        finally:
+            outer.rollback()
+
+
+@pytest.fixture
+def session(conn: Connection) -> Iterator[Session]:
+    """An ORM session joined to the test's transaction through savepoints."""
+    with Session(bind=conn, join_transaction_mode="create_savepoint") as s:
+        yield s
+
+
+@pytest.fixture(scope="session")
+def sample_db(cluster: LocalCluster) -> Iterator[TestDatabase]:
+    """A database of its own with the sample town loaded once, for read-only tests."""
+    from geodata.samples.town import load_sample
+
+    database = _make_database(cluster, f"wangge_sample_{os.getpid()}")
+    with database.owner.begin() as connection:
+        load_sample(connection, seed=2020)
+    yield database
+    database.owner.dispose()
+    database.app.dispose()
+    cluster.drop_database(database.name)
+
+
+@pytest.fixture
+def sample_conn(sample_db: TestDatabase) -> Iterator[Connection]:
+    with sample_db.owner.connect() as connection:
+        outer = connection.begin()
+        try:
+            yield connection
+        finally:
+            outer.rollback()

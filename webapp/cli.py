@@ -1,0 +1,26 @@
+"""The `wangge` command with the web server added: the core CLI knows nothing of the web."""
+
+from __future__ import annotations
+
+import click
+import waitress
+
+from geodata.cli import Context, main, pass_ctx, reports_errors
+from webapp import create_app
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=None, help="default: WANGGE_PORT or 5000")
+@click.option("--threads", type=int, default=8, show_default=True)
+@pass_ctx
+@reports_errors
+def serve(ctx: Context, host: str, port: int | None, threads: int) -> None:
+    """Serve the web app with waitress (a production WSGI server)."""
+    app = create_app(ctx.settings)
+    port = port or ctx.settings.port
+    click.echo(f"wangge serving on http://{host}:{port}/")
+    waitress.serve(app, host=host, port=port, threads=threads)
+
+
+__all__ = ["main"]
