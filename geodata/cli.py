@@ -35,6 +35,13 @@ class Context:
     def admin_engine(self) -> Engine:
         return db.make_engine(db.database_url(self.settings, admin=True))
 
+    def close(self) -> None:
+        """Return every pooled connection the command opened."""
+        for name in ("engine", "admin_engine"):
+            engine = self.__dict__.pop(name, None)
+            if engine is not None:
+                engine.dispose()
+
 
 pass_ctx = click.make_pass_decorator(Context)
 
@@ -75,6 +82,7 @@ format_option = click.option(
 def main(ctx: click.Context) -> None:
     """wangge: grid management for townships in an epidemic."""
     ctx.obj = Context(Settings.from_env())
+    ctx.call_on_close(ctx.obj.close)
 
 
 # -- database ----------------------------------------------------------------

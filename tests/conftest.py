@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import ClassVar
 
 import pytest
 from sqlalchemy import Connection, Engine
@@ -17,6 +18,10 @@ from geodata.settings import Settings
 
 @dataclass(frozen=True)
 class TestDatabase:
+    """A database made for this test run, with engines for the owner and the app role."""
+
+    __test__: ClassVar[bool] = False
+
     name: str
     owner: Engine
     app: Engine

@@ -105,9 +105,7 @@ def test_source_id_is_unique_per_table(conn: Connection) -> None:
 
 def test_negative_members_and_unknown_state_are_refused(conn: Connection) -> None:
     with pytest.raises(IntegrityError, match="members_nonnegative"):
-        conn.execute(
-            insert(m.Household).values(source_id="neg", members=-1, status="normal")
-        )
+        conn.execute(insert(m.Household).values(source_id="neg", members=-1, status="normal"))
 
 
 def test_unknown_enum_value_is_refused_by_the_database(conn: Connection) -> None:
