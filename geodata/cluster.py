@@ -22,6 +22,10 @@ DATABASE = "wangge"
 OWNER_ROLE = "wangge_owner"
 APP_ROLE = "wangge_app"
 SUPERUSER = "postgres"
+TOWN_ROLE = "wangge_town"
+"""NOLOGIN role whose row policies see every grid; the app role switches to it with
+SET LOCAL ROLE for town-wide users. The app role is NOINHERIT, so it never sees every
+grid without that switch."""
 
 
 def _pg_bindir() -> Path:
@@ -229,9 +233,11 @@ class LocalCluster:
     def ensure_roles(self) -> None:
         s = self._secrets()
         with self._connect() as conn:
+            # The owner loads and administers data, so it bypasses row security; the app
+            # role never does.
             for role, password, extra in (
-                (OWNER_ROLE, s.owner_password, "CREATEDB"),
-                (APP_ROLE, s.app_password, "NOCREATEDB"),
+                (OWNER_ROLE, s.owner_password, "CREATEDB BYPASSRLS"),
+                (APP_ROLE, s.app_password, "NOCREATEDB NOBYPASSRLS NOINHERIT"),
             ):
                 exists = conn.execute(
                     "SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)
@@ -239,11 +245,20 @@ class LocalCluster:
                 verb = "ALTER" if exists else "CREATE"
                 conn.execute(
                     sql.SQL(
-                        "{} ROLE {} LOGIN NOSUPERUSER NOCREATEROLE NOBYPASSRLS "
+                        "{} ROLE {} LOGIN NOSUPERUSER NOCREATEROLE "
                         + extra
                         + " PASSWORD {}"
                     ).format(sql.SQL(verb), sql.Identifier(role), sql.Literal(password))
                 )
+            if not conn.execute(
+                "SELECT 1 FROM pg_roles WHERE rolname = %s", (TOWN_ROLE,)
+            ).fetchone():
+                conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(TOWN_ROLE)))
+            conn.execute(
+                sql.SQL("GRANT {} TO {}").format(
+                    sql.Identifier(TOWN_ROLE), sql.Identifier(APP_ROLE)
+                )
+            )
             conn.execute(sql.SQL("ALTER ROLE {} SET jit = off").format(sql.Identifier(APP_ROLE)))
 
     def ensure_database(self, name: str) -> None:

@@ -9,6 +9,8 @@ from alembic.config import Config
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import URL
 
+from geodata.cluster import TOWN_ROLE
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -28,12 +30,14 @@ def upgrade(owner: Engine, *, app_role: str | None) -> None:
 
 
 def grant_app_role(conn: Connection, app_role: str) -> None:
-    role = conn.dialect.identifier_preparer.quote(app_role)
-    conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {role}"))
-    conn.execute(
-        text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}")
-    )
-    conn.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}"))
+    """The app role and the town role use the tables; neither owns them."""
+    for name in (app_role, TOWN_ROLE):
+        role = conn.dialect.identifier_preparer.quote(name)
+        conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {role}"))
+        conn.execute(
+            text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}")
+        )
+        conn.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}"))
 
 
 def role_of(url: URL) -> str | None:

@@ -392,9 +392,73 @@ class User(IdMixin, TimestampMixin, Base):
     display_name: Mapped[str | None] = mapped_column(Text)
     password_hash: Mapped[str | None] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
+    activation_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    activation_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class UserGrid(Base):
+    """A grid in a user's scope (grid workers)."""
+
+    __tablename__ = "user_grids"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    grid_id: Mapped[int] = mapped_column(
+        ForeignKey("grids.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class UserVillage(Base):
+    """A village in a user's scope (commanders and planners of some villages)."""
+
+    __tablename__ = "user_villages"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    village_id: Mapped[int] = mapped_column(
+        ForeignKey("villages.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class ApiToken(IdMixin, Base):
+    """A revocable bearer token; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WebSession(Base):
+    """A server-side browser session: revocable, keyed by the SHA-256 of its cookie."""
+
+    __tablename__ = "web_sessions"
+
+    sid_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default="{}")
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    last_seen_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class AuditEvent(IdMixin, Base):

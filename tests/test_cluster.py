@@ -67,14 +67,15 @@ def test_cluster_listens_on_its_own_socket_only(private_cluster: LocalCluster) -
     assert len(sockets) == 1
 
 
-def test_app_role_is_not_a_superuser(private_cluster: LocalCluster) -> None:
+def test_app_role_is_not_a_superuser_and_never_bypasses_rls(private_cluster: LocalCluster) -> None:
     private_cluster.up()
     with _connect(private_cluster) as conn:
         rows = conn.execute(
             "SELECT rolname, rolsuper, rolbypassrls FROM pg_roles "
             "WHERE rolname IN ('wangge_app', 'wangge_owner') ORDER BY rolname"
         ).fetchall()
-    assert rows == [("wangge_app", False, False), ("wangge_owner", False, False)]
+    # Only the owner (migrations, loads, admin jobs) bypasses row security.
+    assert rows == [("wangge_app", False, False), ("wangge_owner", False, True)]
 
 
 def test_secrets_are_private(private_cluster: LocalCluster) -> None:
