@@ -2,87 +2,37 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
-from dataclasses import dataclass
-from functools import cached_property, wraps
-from typing import Any, ParamSpec, TypeVar
-
 import click
-import orjson
-from sqlalchemy import Engine, text
+from sqlalchemy import text
 
 from geodata import db, migrate
+from geodata.cli_accounts import audit_cmd, households_group, purge_cmd, users_group
+from geodata.cli_context import Context, emit, format_option, pass_ctx, reports_errors
 from geodata.cluster import LocalCluster
 from geodata.errors import WanggeError
 from geodata.settings import Settings
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-@dataclass
-class Context:
-    """What every command shares: the settings and, lazily, the engines."""
-
-    settings: Settings
-
-    @cached_property
-    def engine(self) -> Engine:
-        return db.make_engine(db.database_url(self.settings))
-
-    @cached_property
-    def admin_engine(self) -> Engine:
-        return db.make_engine(db.database_url(self.settings, admin=True))
-
-    def close(self) -> None:
-        """Return every pooled connection the command opened."""
-        for name in ("engine", "admin_engine"):
-            engine = self.__dict__.pop(name, None)
-            if engine is not None:
-                engine.dispose()
-
-
-pass_ctx = click.make_pass_decorator(Context)
-
-
-def emit(data: Any, fmt: str, render: Callable[[Any], str] | None = None) -> None:
-    """Print a result as JSON or as readable text."""
-    if fmt == "json":
-        sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
-    elif render is not None:
-        click.echo(render(data))
-    else:
-        for key, value in data.items() if isinstance(data, dict) else enumerate(data):
-            click.echo(f"{key}: {value}")
-
-
-def reports_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Domain errors become one clear line on stderr and the error's exit code."""
-
-    @wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return func(*args, **kwargs)
-        except WanggeError as exc:
-            click.echo(f"wangge: {exc}", err=True)
-            sys.exit(exc.exit_code)
-
-    return wrapper
-
-
-format_option = click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
-
 
 @click.group()
 @click.version_option(package_name="wangge")
+@click.option(
+    "--as",
+    "as_user",
+    envvar="WANGGE_USER",
+    metavar="NAME",
+    help="act as this wangge user (default: the local OS user, with admin rights)",
+)
 @click.pass_context
-def main(ctx: click.Context) -> None:
+def main(ctx: click.Context, as_user: str | None) -> None:
     """wangge: grid management for townships in an epidemic."""
-    ctx.obj = Context(Settings.from_env())
+    ctx.obj = Context(Settings.from_env(), as_user=as_user)
     ctx.call_on_close(ctx.obj.close)
+
+
+main.add_command(users_group)
+main.add_command(households_group)
+main.add_command(audit_cmd)
+main.add_command(purge_cmd)
 
 
 # -- database ----------------------------------------------------------------

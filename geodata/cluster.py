@@ -245,9 +245,7 @@ class LocalCluster:
                 verb = "ALTER" if exists else "CREATE"
                 conn.execute(
                     sql.SQL(
-                        "{} ROLE {} LOGIN NOSUPERUSER NOCREATEROLE "
-                        + extra
-                        + " PASSWORD {}"
+                        "{} ROLE {} LOGIN NOSUPERUSER NOCREATEROLE " + extra + " PASSWORD {}"
                     ).format(sql.SQL(verb), sql.Identifier(role), sql.Literal(password))
                 )
             if not conn.execute(

@@ -26,6 +26,12 @@ class Settings:
     env: str = "production"
     port: int = 5000
     user: str | None = None
+    base_url: str | None = None
+
+    @property
+    def public_url(self) -> str:
+        """Where people reach the web app (activation links point there)."""
+        return (self.base_url or f"http://127.0.0.1:{self.port}").rstrip("/")
 
     @property
     def embedded(self) -> bool:
@@ -43,4 +49,5 @@ class Settings:
             env=env.get("WANGGE_ENV", "production"),
             port=int(env.get("WANGGE_PORT", "5000")),
             user=env.get("WANGGE_USER") or None,
+            base_url=env.get("WANGGE_BASE_URL") or None,
         )

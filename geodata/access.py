@@ -1,0 +1,112 @@
+"""Who may do what: one policy of role × action, and each principal's grid scope.
+
+Deny by default: an action a role is not listed for is refused. Object scope is the set of
+grids a principal answers for (None: the whole town). An object outside the scope is
+reported as not found, so that its existence does not leak.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, select
+
+from geodata.errors import WanggeError
+from geodata.models import Grid, Role, User, UserGrid, UserVillage
+
+
+class Action(enum.StrEnum):
+    VIEW_MAP = "view_map"
+    VIEW_COVERAGE = "view_coverage"
+    VIEW_HOUSEHOLDS = "view_households"
+    EDIT_HOUSEHOLDS = "edit_households"
+    REVEAL_PERSONAL = "reveal_personal"
+    EXPORT_AGGREGATE = "export_aggregate"
+    EXPORT_PSEUDONYMOUS = "export_pseudonymous"
+    EXPORT_PERSONAL = "export_personal"
+    IMPORT_DATA = "import_data"
+    PLAN = "plan"
+    MANAGE_USERS = "manage_users"
+    VIEW_AUDIT = "view_audit"
+    PURGE = "purge"
+
+
+A = Action
+POLICY: dict[Role, frozenset[Action]] = {
+    Role.ADMIN: frozenset(Action),
+    Role.COMMANDER: frozenset(
+        {A.VIEW_MAP, A.VIEW_COVERAGE, A.VIEW_HOUSEHOLDS, A.REVEAL_PERSONAL, A.EXPORT_AGGREGATE}
+    ),
+    Role.PLANNER: frozenset({A.VIEW_MAP, A.VIEW_COVERAGE, A.PLAN, A.EXPORT_AGGREGATE}),
+    Role.ANALYST: frozenset(
+        {A.VIEW_MAP, A.VIEW_COVERAGE, A.EXPORT_AGGREGATE, A.EXPORT_PSEUDONYMOUS}
+    ),
+    Role.GRID_WORKER: frozenset(
+        {A.VIEW_MAP, A.VIEW_HOUSEHOLDS, A.EDIT_HOUSEHOLDS, A.REVEAL_PERSONAL}
+    ),
+}
+"""The whole policy. Admin does everything; nobody else manages users, audits or purges."""
+
+
+class ForbiddenError(WanggeError):
+    """The principal's role may not do this at all."""
+
+    exit_code = 3
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Someone acting: a user of the app, or the local operator of the command line."""
+
+    name: str
+    role: Role
+    user_id: int | None = None
+    grid_ids: frozenset[int] | None = None
+    """The grids this principal answers for; None means the whole town."""
+
+    @property
+    def town_wide(self) -> bool:
+        return self.grid_ids is None
+
+    def can(self, action: Action) -> bool:
+        return action in POLICY.get(self.role, frozenset())
+
+    def require(self, action: Action) -> None:
+        if not self.can(action):
+            raise ForbiddenError(f"{self.role.value} may not {action.value.replace('_', ' ')}")
+
+    def covers(self, grid_id: int | None) -> bool:
+        """Whether an object in this grid is within scope."""
+        return self.grid_ids is None or (grid_id is not None and grid_id in self.grid_ids)
+
+
+def local_operator(os_user: str) -> Principal:
+    """Whoever runs the command line on the machine reaches the database already: admin."""
+    return Principal(name=f"local:{os_user}", role=Role.ADMIN)
+
+
+def grid_scope(conn: Connection, user: User) -> frozenset[int] | None:
+    """The grids a user answers for: own grids, the grids of own villages, or the town."""
+    if user.role is Role.ADMIN or user.role is Role.ANALYST:
+        return None
+    grids = set(conn.execute(select(UserGrid.grid_id).where(UserGrid.user_id == user.id)).scalars())
+    villages = list(
+        conn.execute(select(UserVillage.village_id).where(UserVillage.user_id == user.id)).scalars()
+    )
+    if villages:
+        grids.update(conn.execute(select(Grid.id).where(Grid.village_id.in_(villages))).scalars())
+    if user.role is Role.GRID_WORKER:
+        return frozenset(grids)  # a grid worker with no grid sees nothing
+    return frozenset(grids) if (grids or villages) else None
+
+
+def principal_for(conn: Connection, user: User) -> Principal:
+    return Principal(
+        name=user.username, role=user.role, user_id=user.id, grid_ids=grid_scope(conn, user)
+    )
+
+
+def allowed_roles(action: Action) -> Iterable[Role]:
+    return (role for role, actions in POLICY.items() if action in actions)
