@@ -64,7 +64,7 @@ def save(conn: Connection, session: StoredSession) -> None:
                 data=session.data,
                 created_at=now,
                 last_seen_at=now,
-            )  # fmt: skip
+            )
         )
 
 
