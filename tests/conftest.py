@@ -104,3 +104,47 @@ def sample_conn(sample_db: TestDatabase) -> Iterator[Connection]:
             yield connection
         finally:
             outer.rollback()
+
+
+PASSWORD = "a long test password"
+
+
+@dataclass(frozen=True)
+class Account:
+    username: str
+    password: str
+    token: str
+
+
+def make_account(
+    database: TestDatabase,
+    username: str,
+    role: str,
+    *,
+    grid_codes: tuple[str, ...] = (),
+    village_codes: tuple[str, ...] = (),
+) -> Account:
+    """A committed account with a password and a bearer token (remove with drop_accounts)."""
+    from sqlalchemy.orm import Session as OrmSession
+
+    from geodata import accounts
+    from geodata.models import Role
+
+    with OrmSession(database.owner) as s, s.begin():
+        accounts.add_user(
+            s,
+            username,
+            Role(role),
+            grid_codes=grid_codes,
+            village_codes=village_codes,
+            password=PASSWORD,
+        )
+        token = accounts.issue_token(s, username)
+    return Account(username=username, password=PASSWORD, token=token)
+
+
+def drop_accounts(database: TestDatabase, *usernames: str) -> None:
+    from sqlalchemy import text
+
+    with database.owner.begin() as c:
+        c.execute(text("DELETE FROM users WHERE username = ANY(:u)"), {"u": list(usernames)})

@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 import waitress
 
-from geodata.cli import Context, main, pass_ctx, reports_errors
+from geodata.cli import main
+from geodata.cli_context import Context, pass_ctx, reports_errors
 from webapp import create_app
 
 

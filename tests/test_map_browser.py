@@ -1,0 +1,258 @@
+"""The map page in headless Chromium, served by waitress: local requests only, a drawn town.
+
+Playwright drives the system browser (/usr/bin/chromium); it never downloads one.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from playwright.sync_api import ConsoleMessage, Page, Request, Response, Route, sync_playwright
+from waitress.server import create_server
+
+from tests import conftest
+from tests.test_webapp import XSS_CHECKPOINT, XSS_VILLAGE, delete_test_town, insert_test_town
+from webapp import create_app
+from webapp.feature_collections import LAYERS
+from webapp.map_page import ENTRANCE_COLOURS, LEGEND
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SHOWCASE = Path(__file__).resolve().parent.parent / "screenshots" / "map.png"
+
+
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """Serve `app` with waitress on a free loopback port; yield its base URL."""
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    port = server.effective_port  # type: ignore[union-attr]
+    thread = threading.Thread(target=server.run, name="waitress", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.close()
+        server.task_dispatcher.shutdown()
+        thread.join(timeout=10)
+
+
+@dataclass
+class PageVisit:
+    """Everything the page did while it loaded."""
+
+    base: str
+    requests: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    bad_responses: list[str] = field(default_factory=list)
+    console: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+
+    def route(self, route: Route) -> None:
+        """Let requests to the app through; refuse (and remember) any other."""
+        url = route.request.url
+        if url.startswith(self.base + "/"):
+            route.continue_()
+        else:
+            self.blocked.append(url)
+            route.abort()
+
+    def on_request(self, request: Request) -> None:
+        self.requests.append(request.url)
+
+    def on_request_failed(self, request: Request) -> None:
+        self.failed.append(f"{request.url}: {request.failure}")
+
+    def on_response(self, response: Response) -> None:
+        if response.status >= 400:
+            self.bad_responses.append(f"{response.status} {response.url}")
+
+    def on_console(self, message: ConsoleMessage) -> None:
+        if message.type in ("error", "warning"):
+            self.console.append(f"{message.type}: {message.text}")
+
+
+def sign_in(page: Page, base: str, account: conftest.Account) -> None:
+    """Through the login form, as a person does (the map redirects there first)."""
+    page.goto(base + "/", wait_until="load")
+    assert "/login" in page.url
+    page.fill("input[name=username]", account.username)
+    page.fill("input[name=password]", account.password)
+    page.click("button[type=submit]")
+
+
+@contextmanager
+def visit(base: str, account: conftest.Account) -> Iterator[tuple[Page, PageVisit]]:
+    """Open the map page in headless Chromium and wait until every layer has been fetched."""
+    record = PageVisit(base=base)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 860})
+            context.route("**/*", record.route)
+            page = context.new_page()
+            page.on("request", record.on_request)
+            page.on("requestfailed", record.on_request_failed)
+            page.on("response", record.on_response)
+            page.on("console", record.on_console)
+            page.on("pageerror", lambda error: record.page_errors.append(str(error)))
+
+            def on_dialog(dialog: Any) -> None:
+                record.dialogs.append(dialog.message)
+                dialog.dismiss()
+
+            page.on("dialog", on_dialog)
+            with page.expect_response(lambda r: "/api/layers/checkpoints.geojson" in r.url):
+                sign_in(page, base, account)
+            page.wait_for_load_state("networkidle")
+            page.wait_for_function(
+                "document.querySelectorAll('path.leaflet-interactive').length > 0"
+            )
+            yield page, record
+        finally:
+            browser.close()
+
+
+def assert_stayed_local(record: PageVisit) -> None:
+    assert record.requests, "the page made requests"
+    off_machine = [url for url in record.requests if not url.startswith(record.base + "/")]
+    assert off_machine == []
+    assert record.blocked == []
+    assert record.failed == []
+    assert record.bad_responses == []
+    assert record.console == []
+    assert record.page_errors == []
+    assert record.dialogs == []
+    fetched = {url.removeprefix(record.base) for url in record.requests}
+    for name in LAYERS:
+        assert f"/api/layers/{name}.geojson" in fetched
+
+
+def save_screenshot(page: Page, tmp_path: Path) -> Path:
+    shot = tmp_path / "map.png"
+    page.screenshot(path=str(shot), full_page=True)
+    SHOWCASE.parent.mkdir(exist_ok=True)
+    shutil.copyfile(shot, SHOWCASE)
+    return shot
+
+
+def tooltip_after_hovering(page: Page, selector: str, index: int) -> str:
+    page.mouse.move(0, 0)
+    page.locator(selector).nth(index).hover(force=True)
+    tooltip = page.locator(".leaflet-tooltip").last
+    tooltip.wait_for(state="visible", timeout=5000)
+    return tooltip.inner_text()
+
+
+@pytest.fixture(scope="module")
+def viewer(test_db: conftest.TestDatabase) -> Iterator[conftest.Account]:
+    account = conftest.make_account(test_db, "browser-viewer", "commander")
+    yield account
+    conftest.drop_accounts(test_db, account.username)
+
+
+@pytest.fixture(scope="module")
+def small_town_app(test_db: conftest.TestDatabase) -> Iterator[Flask]:
+    with test_db.owner.begin() as conn:
+        insert_test_town(conn)
+    try:
+        yield create_app(test_db.settings, engine=test_db.app)
+    finally:
+        with test_db.owner.begin() as conn:
+            delete_test_town(conn)
+
+
+def test_map_draws_the_town_from_local_requests_only(
+    small_town_app: Flask, viewer: conftest.Account, tmp_path: Path
+) -> None:
+    with serving(small_town_app) as base, visit(base, viewer) as (page, record):
+        assert_stayed_local(record)
+        villages = page.locator(".leaflet-town-villages-pane path.leaflet-interactive")
+        grids = page.locator(".leaflet-town-grids-pane path.leaflet-interactive")
+        entrances = page.locator(".leaflet-town-entrances-pane path.leaflet-interactive")
+        assert villages.count() == 2
+        assert grids.count() == 2
+        assert entrances.count() == 3
+        assert page.locator(".leaflet-town-roads-pane path").count() == 1
+        assert page.locator(".checkpoint-marker").count() == 2
+        fills = {entrances.nth(i).get_attribute("fill") for i in range(3)}
+        assert fills == set(ENTRANCE_COLOURS.values())
+        shapes = page.locator(".checkpoint-marker .checkpoint-shape")
+        colours = {shapes.nth(i).evaluate("e => e.style.backgroundColor") for i in range(2)}
+        assert len(colours) == 2  # active and closed differ
+
+        overlays = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+        assert [o.strip() for o in overlays] == [
+            LAYERS[n].title for n in ("villages", "grids", "roads", "entrances", "checkpoints")
+        ]
+        legend = page.locator(".map-legend li")
+        assert legend.count() == len(LEGEND)
+        assert page.locator(".map-legend").is_visible()
+        assert (
+            "© OpenStreetMap contributors"
+            in page.locator(".leaflet-control-attribution").inner_text()
+        )
+        assert page.locator("#map-status").is_hidden()
+
+        # A grid under the point panes still answers the pointer.
+        assert "Grid" in tooltip_after_hovering(
+            page, ".leaflet-town-grids-pane path.leaflet-interactive", 0
+        )
+        save_screenshot(page, tmp_path)
+        assert (tmp_path / "map.png").stat().st_size > 10_000
+
+
+def test_names_in_tooltips_render_as_text(small_town_app: Flask, viewer: conftest.Account) -> None:
+    with serving(small_town_app) as base, visit(base, viewer) as (page, record):
+        checkpoint_texts = [
+            tooltip_after_hovering(page, ".checkpoint-marker", i)
+            for i in range(page.locator(".checkpoint-marker").count())
+        ]
+        assert any(XSS_CHECKPOINT in text for text in checkpoint_texts), checkpoint_texts
+        village_texts = [
+            tooltip_after_hovering(page, ".leaflet-town-villages-pane path.leaflet-interactive", i)
+            for i in range(2)
+        ]
+        assert any(XSS_VILLAGE in text for text in village_texts), village_texts
+        assert page.locator(".leaflet-tooltip img, .leaflet-tooltip script").count() == 0
+        assert page.locator("img[src='x']").count() == 0
+        assert record.dialogs == []
+        assert record.console == []
+        assert record.page_errors == []
+
+
+def test_sample_town_map(sample_db: conftest.TestDatabase, tmp_path: Path) -> None:
+    app = create_app(sample_db.settings, engine=sample_db.app)
+    account = conftest.make_account(sample_db, "sample-viewer", "commander")
+    try:
+        _check_sample_map(app, account, tmp_path)
+    finally:
+        conftest.drop_accounts(sample_db, account.username)
+
+
+def _check_sample_map(app: Flask, account: conftest.Account, tmp_path: Path) -> None:
+    with serving(app) as base, visit(base, account) as (page, record):
+        assert_stayed_local(record)
+        assert page.locator(".leaflet-town-villages-pane path.leaflet-interactive").count() > 0
+        assert page.locator(".leaflet-town-grids-pane path.leaflet-interactive").count() > 0
+        assert page.locator(".leaflet-town-entrances-pane path.leaflet-interactive").count() > 0
+        assert page.locator(".checkpoint-marker").count() > 0
+        save_screenshot(page, tmp_path)

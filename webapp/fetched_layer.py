@@ -1,0 +1,33 @@
+"""A Folium layer whose GeoJSON the browser fetches from the app's layer API.
+
+Folium's own GeoJson either embeds the data in the page or, with `embed=False`, downloads it
+once on the server and then again in the browser with a synchronous jQuery request. This one
+only names the URL; static/map/town-map.js fetches, styles and labels the features.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from folium.map import Layer
+from folium.template import Template
+
+
+class FetchedGeoJson(Layer):
+    """An overlay in the layer control, filled from `config["url"]` once the page has loaded."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = wanggeTownMap.fetchedLayer(
+                {{ this._parent.get_name() }},
+                {{ this.config|tojson }}
+            );
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, config: Mapping[str, object], *, name: str, show: bool = True) -> None:
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "FetchedGeoJson"
+        self.config = dict(config)
