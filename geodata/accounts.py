@@ -106,10 +106,8 @@ def _ids_by_code(
 ) -> list[int]:
     if not codes:
         return []
-    found = {
-        code: id_
-        for code, id_ in session.execute(select(model.code, model.id).where(model.code.in_(codes)))
-    }
+    rows = session.execute(select(model.code, model.id).where(model.code.in_(codes))).all()
+    found = {row[0]: row[1] for row in rows}
     missing = [c for c in codes if c not in found]
     if missing:
         raise NotFoundError(f"unknown {what} code(s): {', '.join(missing)}")

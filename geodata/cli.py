@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import click
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
-from geodata import db, migrate
+from geodata import audit, db, migrate
+from geodata.access import Action, Principal
 from geodata.cli_accounts import audit_cmd, households_group, purge_cmd, users_group
 from geodata.cli_context import Context, emit, format_option, pass_ctx, reports_errors
 from geodata.cluster import LocalCluster
@@ -134,6 +135,18 @@ def check(ctx: Context, fmt: str) -> None:
 
 
 # -- loading -----------------------------------------------------------------
+def audit_load(conn: Connection, principal: Principal, source: str, counts: dict[str, int]) -> None:
+    """A load writes personal data (residents): audited like an import."""
+    audit.record(
+        conn,
+        actor=principal.name,
+        action="import",
+        object_type="town",
+        row_count=sum(counts.values()),
+        detail={"source": source, "tables": counts},
+    )
+
+
 @main.group("load")
 def load_group() -> None:
     """Load the sample town or a synthetic town of any size."""
@@ -147,8 +160,11 @@ def load_sample_cmd(ctx: Context, seed: int) -> None:
     """The sample town from the bundled OpenStreetMap extract (idempotent)."""
     from geodata.samples.town import load_sample
 
+    principal = ctx.acting(Action.IMPORT_DATA)
     with ctx.admin_engine.begin() as conn:
         counts = load_sample(conn, seed=seed)
+        if counts:
+            audit_load(conn, principal, "sample", counts)
     if counts:
         emit(counts, "text")
     else:
@@ -179,8 +195,11 @@ def load_synthetic_cmd(
     spec = SyntheticSpec.from_counts(
         households=households, villages=villages, grids=grids, checkpoints=checkpoints, seed=seed
     )
+    principal = ctx.acting(Action.IMPORT_DATA)
     with ctx.admin_engine.begin() as conn:
         counts = load_synthetic(conn, spec, progress=progress)
+        if counts:
+            audit_load(conn, principal, f"synthetic seed {seed}", counts)
     emit(counts, "text")
 
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import secrets
 import sys
 from datetime import UTC, datetime
 
 import click
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geodata import accounts, audit, households, retention
 from geodata.access import Action, Principal
 from geodata.cli_context import Context, emit, format_option, pass_ctx, reports_errors
-from geodata.models import Role
+from geodata.errors import WanggeError
+from geodata.models import Grid, Role
 from geodata.privacy import PersonalField
 
 
@@ -73,6 +76,37 @@ def users_add(
     if new.activation_code:
         click.echo(f"activation link (valid 3 days, shown once): "
                    f"{ctx.settings.public_url}/activate/{new.activation_code}")  # fmt: skip
+
+
+DEMO_ROLES = (Role.ADMIN, Role.COMMANDER, Role.PLANNER, Role.ANALYST, Role.GRID_WORKER)
+
+
+@users_group.command("demo")
+@pass_ctx
+@reports_errors
+def users_demo(ctx: Context) -> None:
+    """One account per role with random passwords, printed once; only when there is none."""
+    with Session(ctx.admin_engine) as session, session.begin():
+        principal = _admin(ctx, session, Action.MANAGE_USERS)
+        if accounts.list_users(session):
+            click.echo("accounts exist already: none created (see `wangge users list`)")
+            return
+        first_grid = session.scalar(select(Grid.code).order_by(Grid.code).limit(1))
+        if first_grid is None:
+            raise WanggeError("load a town first: a grid worker needs a grid")
+        lines = []
+        for role in DEMO_ROLES:
+            password = secrets.token_urlsafe(12)
+            name = f"demo-{role.value.replace('_', '-')}"
+            grids = [first_grid] if role is Role.GRID_WORKER else []
+            new = accounts.add_user(session, name, role, grid_codes=grids, password=password)
+            audit.record(session.connection(), actor=principal.name, action="user_add",
+                         object_type="user", object_ids=[new.user.id],
+                         detail={"role": role.value})  # fmt: skip
+            scope = f" (grid {first_grid})" if grids else ""
+            lines.append(f"  {name:<18} {password}   {role.value}{scope}")
+    click.echo("demo accounts (passwords shown once):")
+    click.echo("\n".join(lines))
 
 
 @users_group.command("list")

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from geodata import db
-from geodata.access import Principal, local_operator, principal_for
+from geodata.access import Action, Principal, local_operator, principal_for
 from geodata.accounts import get_user
 from geodata.errors import WanggeError
 from geodata.settings import Settings
@@ -47,6 +47,13 @@ class Context:
     @cached_property
     def admin_engine(self) -> Engine:
         return db.make_engine(db.database_url(self.settings, admin=True))
+
+    def acting(self, action: Action) -> Principal:
+        """The principal of this command, refused unless it may do `action`."""
+        with Session(self.admin_engine) as session:
+            principal = self.principal(session)
+        principal.require(action)
+        return principal
 
     def close(self) -> None:
         """Return every pooled connection the command opened."""
