@@ -21,10 +21,10 @@ from sqlalchemy.sql.expression import ColumnElement, func
 from geodata import db
 from geodata import models as m
 from tests import conftest
-from webapp import create_app
-from webapp.policy import public, database
+from webapp import create_app, database
 from webapp.feature_collections import LAYERS
 from webapp.offline_assets import is_same_origin, remote_asset_urls
+from webapp.policy import public
 
 PREFIX = "webapp-test:"
 XSS_CHECKPOINT = "<img src=x onerror=alert(1)>"
