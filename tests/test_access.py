@@ -21,8 +21,8 @@ ID_A = "990101198001011234"
 PHONE_A = "19900001234"
 NAME_A = "王小明"
 
-EXPECTED = {
-    Role.ADMIN: set(Action),
+EXPECTED: dict[Role, set[str]] = {
+    Role.ADMIN: {str(a) for a in Action},
     Role.COMMANDER: {"view_map", "view_coverage", "view_households", "reveal_personal",
                      "export_aggregate"},
     Role.PLANNER: {"view_map", "view_coverage", "plan", "export_aggregate"},

@@ -27,8 +27,8 @@ def private_cluster() -> Iterator[LocalCluster]:
 def _connect(cluster: LocalCluster) -> psycopg.Connection:
     url = cluster.url(role=OWNER_ROLE)
     return psycopg.connect(
-        host=url.query["host"],
-        port=url.query["port"],
+        host=str(url.query["host"]),
+        port=str(url.query["port"]),
         user=url.username,
         password=url.password,
         dbname=url.database,
