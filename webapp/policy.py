@@ -115,7 +115,12 @@ def _enforce() -> WerkzeugResponse | None:
     return None
 
 
+def _template_globals() -> dict[str, Any]:
+    return {"current_principal": current_principal, "Action": Action}
+
+
 def init_app(app: Flask) -> None:
+    app.context_processor(_template_globals)
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)  # checked in _enforce, not for tokens
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # bound to the server-side session
     csrf.init_app(app)
