@@ -1,0 +1,1 @@
+"""Imports: files -> staging -> tables, all or nothing, every bad row reported."""
