@@ -80,7 +80,7 @@ class RawLayer:
     errors: list[Issue] = field(default_factory=list)
 
 
-class FileRefused(WanggeError):
+class FileRefused(WanggeError):  # noqa: N818 - reads as the outcome the person sees
     """The whole file is refused (exit code 1): unsafe, unreadable, or rows that fail."""
 
     def __init__(self, path: Path | str, issues: list[Issue]) -> None:
