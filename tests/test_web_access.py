@@ -173,6 +173,8 @@ ALLOWED = {
     "/api/layers/villages.geojson": {"admin", "commander", "planner", "analyst", "grid_worker"},
     "/households": {"admin", "commander", "grid_worker"},
     "/api/v1/households": {"admin", "commander", "grid_worker"},
+    "/visits/today": {"admin", "commander", "grid_worker"},
+    "/api/v1/visits/due": {"admin", "commander", "grid_worker"},
     "/admin/audit": {"admin"},
     "/api/v1/audit": {"admin"},
 }
@@ -271,3 +273,47 @@ def test_login_rate_limit_trips(town: Town) -> None:
     ]
     assert statuses[:5] == [401] * 5
     assert statuses[-1] == 429
+
+
+def test_visits_due_today_are_in_scope_and_recording_is_idempotent(town: Town) -> None:
+    worker = town.app.test_client()
+    worker.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {town.accounts['grid_worker'].token}"
+    due = worker.get("/api/v1/visits/due").get_json()["households"]
+    assert {h["grid"] for h in due} <= {town.my_grid}
+    url = f"/api/v1/households/{town.my_household}/visits"
+    body = {"result": "seen_all", "fever_count": 0, "idempotency_key": "test-visit-0001"}
+    first = worker.post(url, json=body)
+    again = worker.post(url, json=body)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.get_json()["visit"] == again.get_json()["visit"]
+    with town.db.owner.begin() as conn:
+        n = conn.execute(
+            text("SELECT count(*) FROM visits WHERE source_id LIKE '%test-visit-0001'")
+        ).scalar_one()
+        conn.execute(text("DELETE FROM visits WHERE source_id LIKE '%test-visit-0001'"))
+    assert n == 1
+    other = worker.post(
+        f"/api/v1/households/{town.other_household}/visits",
+        json={**body, "idempotency_key": "test-visit-0002"},
+    )
+    assert other.status_code == 404
+    bad = worker.post(url, json={**body, "result": "maybe", "idempotency_key": "test-visit-3"})
+    assert bad.status_code == 400
+    planner = town.app.test_client().post(
+        url, json=body, headers={"Authorization": f"Bearer {town.accounts['planner'].token}"}
+    )
+    assert planner.status_code == 403
+
+
+def test_recording_a_visit_in_a_session_needs_csrf(town: Town) -> None:
+    client = login(town, "grid_worker")
+    url = f"/api/v1/households/{town.my_household}/visits"
+    body = {"result": "partial", "fever_count": 1, "idempotency_key": "test-visit-csrf-1"}
+    assert client.post(url, json=body).status_code == 400
+    ok = client.post(url, json=body, headers={"X-CSRFToken": csrf_token(client)})
+    assert ok.status_code == 201
+    with town.db.owner.begin() as conn:
+        conn.execute(text("DELETE FROM visits WHERE source_id LIKE '%test-visit-csrf-1'"))
+    page = client.get("/visits/today")
+    assert page.status_code == 200
+    assert "今日走访" in page.get_data(as_text=True)

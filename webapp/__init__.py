@@ -7,7 +7,16 @@ from sqlalchemy import Engine
 
 from geodata import db
 from geodata.settings import Settings
-from webapp import admin_views, auth_views, database, errors, headers, household_views, policy
+from webapp import (
+    admin_views,
+    auth_views,
+    database,
+    errors,
+    headers,
+    household_views,
+    policy,
+    visit_views,
+)
 from webapp.health import health
 from webapp.limits import limiter
 from webapp.secret_key import secret_key
@@ -46,6 +55,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(household_views.bp)
     app.register_blueprint(admin_views.bp)
+    app.register_blueprint(visit_views.bp)
     return app
 
 

@@ -11,7 +11,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
-from geodata.errors import ClusterError, NotFoundError, WanggeError
+from geodata.access import ForbiddenError
+from geodata.errors import ClusterError, ConfigError, NotFoundError, WanggeError
 from webapp.responses import json_response
 
 _NOT_FOUND = "Nothing is known here under that name."
@@ -49,6 +50,11 @@ def _domain_error(exc: WanggeError) -> Response:
     if isinstance(exc, ClusterError):
         current_app.logger.warning("database unavailable: %s", exc)
         return error_response(503, _UNAVAILABLE)
+    if isinstance(exc, ForbiddenError):
+        return error_response(403, "Your role may not do this.")
+    if isinstance(exc, ConfigError):
+        # Our own messages about the request's fields; they never echo stored values.
+        return error_response(400, str(exc))
     current_app.logger.error("domain error: %s", exc)
     return error_response(500, _INTERNAL)
 
