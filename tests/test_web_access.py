@@ -317,3 +317,30 @@ def test_recording_a_visit_in_a_session_needs_csrf(town: Town) -> None:
     page = client.get("/visits/today")
     assert page.status_code == 200
     assert "今日走访" in page.get_data(as_text=True)
+
+
+def test_a_hostile_name_renders_as_text(town: Town) -> None:
+    hostile = "<img src=x onerror=alert(1)>"
+    with town.db.owner.begin() as conn:
+        old = conn.execute(
+            text("UPDATE residents SET name = :n WHERE id = :r RETURNING "
+                 "(SELECT name FROM residents WHERE id = :r)"),
+            {"n": hostile, "r": town.my_resident},
+        ).scalar_one()  # fmt: skip
+    try:
+        client = login(town, "grid_worker")
+        page = client.get(f"/households/{town.my_household}").get_data(as_text=True)
+        assert "<img" not in page
+        assert "&lt;" in page
+        revealed = client.post(
+            f"/api/v1/residents/{town.my_resident}/reveal",
+            json={"field": "name"},
+            headers={"X-CSRFToken": csrf_token(client)},
+        )
+        assert revealed.get_json()["value"] == hostile  # JSON; the page sets it as text
+    finally:
+        with town.db.owner.begin() as conn:
+            conn.execute(
+                text("UPDATE residents SET name = :n WHERE id = :r"),
+                {"n": old, "r": town.my_resident},
+            )
