@@ -44,7 +44,7 @@ POLICY: dict[Role, frozenset[Action]] = {
         {A.VIEW_MAP, A.VIEW_COVERAGE, A.EXPORT_AGGREGATE, A.EXPORT_PSEUDONYMOUS}
     ),
     Role.GRID_WORKER: frozenset(
-        {A.VIEW_MAP, A.VIEW_HOUSEHOLDS, A.EDIT_HOUSEHOLDS, A.REVEAL_PERSONAL}
+        {A.VIEW_MAP, A.VIEW_COVERAGE, A.VIEW_HOUSEHOLDS, A.EDIT_HOUSEHOLDS, A.REVEAL_PERSONAL}
     ),
 }
 """The whole policy. Admin does everything; nobody else manages users, audits or purges."""

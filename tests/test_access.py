@@ -27,7 +27,8 @@ EXPECTED: dict[Role, set[str]] = {
                      "export_aggregate"},
     Role.PLANNER: {"view_map", "view_coverage", "plan", "export_aggregate"},
     Role.ANALYST: {"view_map", "view_coverage", "export_aggregate", "export_pseudonymous"},
-    Role.GRID_WORKER: {"view_map", "view_households", "edit_households", "reveal_personal"},
+    Role.GRID_WORKER: {"view_map", "view_coverage", "view_households", "edit_households",
+                       "reveal_personal"},
 }  # fmt: skip
 
 

@@ -17,7 +17,9 @@ from webapp import (
     policy,
     visit_views,
 )
+from webapp.coverage_views import bp as coverage_bp
 from webapp.health import health
+from webapp.import_views import init_app as init_imports
 from webapp.limits import limiter
 from webapp.secret_key import secret_key
 from webapp.session_store import DatabaseSessionInterface
@@ -56,6 +58,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.register_blueprint(household_views.bp)
     app.register_blueprint(admin_views.bp)
     app.register_blueprint(visit_views.bp)
+    init_imports(app, settings)
+    app.register_blueprint(coverage_bp)
     return app
 
 

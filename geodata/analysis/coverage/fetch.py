@@ -1,0 +1,177 @@
+"""Read the coverage inputs from PostGIS as of a moment, for a scope of grids."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+import shapely
+from psycopg import sql
+from sqlalchemy import Connection, text
+
+from geodata.analysis.coverage.inputs import CoverageInputs, town_epsg
+from geodata.analysis.coverage.metric import project_xy
+from geodata.analysis.coverage.staffing import WINDOW_HOURS, window_start_s
+from geodata.bulk import raw
+
+
+def _copy_frame(conn: Connection, query: sql.Composable, dtypes: dict[str, Any]) -> pd.DataFrame:
+    """A query's rows through COPY as CSV: fast for a million rows."""
+    buf = io.BytesIO()
+    statement = sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv)").format(query)
+    with raw(conn).cursor() as cur, cur.copy(statement) as copy:
+        for block in copy:
+            buf.write(block)
+    buf.seek(0)
+    if not buf.getbuffer().nbytes:
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in dtypes.items()})
+    return pd.read_csv(buf, header=None, names=list(dtypes), dtype=dtypes)
+
+
+def _frame(conn: Connection, query: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+    """A small query's rows; a `wkb` column becomes shapely `geometry`."""
+    result = conn.execute(text(query), params or {})
+    frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+    if "wkb" in frame.columns:
+        frame["geometry"] = shapely.from_wkb(frame.pop("wkb").map(bytes).to_numpy(object))
+        if not len(frame):
+            frame["geometry"] = frame["geometry"].astype(object)
+    return frame
+
+
+def _scope_filter(column: str, grid_ids: frozenset[int] | None) -> sql.Composable:
+    if grid_ids is None:
+        return sql.SQL("TRUE")
+    ids = sql.SQL(", ").join(sql.Literal(int(g)) for g in sorted(grid_ids)) if grid_ids else None
+    if ids is None:
+        return sql.SQL("FALSE")
+    return sql.SQL("{} IN ({})").format(sql.SQL(column), ids)
+
+
+def fetch_inputs(
+    conn: Connection, *, as_of: datetime | None = None, grid_ids: frozenset[int] | None = None
+) -> CoverageInputs:
+    """The town as of `as_of` (default: now): households and buildings of `grid_ids` only.
+
+    Visits count up to `as_of`; entrance states are replayed from their events; shifts are
+    those overlapping the 24 hours from the whole hour at or before `as_of`.
+    """
+    from geodata.analysis.coverage.closure import entrance_states_as_of
+
+    as_of = as_of if as_of is not None else datetime.now(UTC)
+    if as_of.tzinfo is None:
+        raise ValueError("as_of must carry a time zone")
+    at = sql.Literal(as_of)
+    in_scope = _scope_filter("h.grid_id", grid_ids)
+    households = _copy_frame(
+        conn,
+        sql.SQL(
+            "SELECT h.id, h.grid_id, h.building_id, ST_X(c.p), ST_Y(c.p), v.last_s"
+            " FROM households h"
+            " LEFT JOIN buildings b ON b.id = h.building_id"
+            " LEFT JOIN LATERAL (SELECT ST_Centroid(b.geom) AS p) c ON TRUE"
+            " LEFT JOIN (SELECT household_id, extract(epoch FROM max(visited_at)) AS last_s"
+            "   FROM visits WHERE visited_at <= {at} GROUP BY household_id) v"
+            "   ON v.household_id = h.id"
+            " WHERE {scope}"
+        ).format(at=at, scope=in_scope),
+        {
+            "id": "int64",
+            "grid_id": "Int64",
+            "building_id": "Int64",
+            "lon": "float64",
+            "lat": "float64",
+            "last_visit_s": "float64",
+        },
+    )
+    building_scope = (
+        sql.SQL("TRUE")
+        if grid_ids is None
+        else sql.SQL("{} OR b.id IN (SELECT h.building_id FROM households h WHERE {})").format(
+            _scope_filter("b.grid_id", grid_ids), in_scope
+        )
+    )
+    buildings = _copy_frame(
+        conn,
+        sql.SQL(
+            "SELECT b.id, b.grid_id, ST_X(c.p), ST_Y(c.p) FROM buildings b"
+            " CROSS JOIN LATERAL (SELECT ST_Centroid(b.geom) AS p) c WHERE {}"
+        ).format(building_scope),
+        {"id": "int64", "grid_id": "Int64", "lon": "float64", "lat": "float64"},
+    )
+    villages = _frame(conn, "SELECT id, code, name, ST_AsBinary(geom) AS wkb FROM villages")
+    grids = _frame(
+        conn, "SELECT id, code, name, village_id, ST_AsBinary(geom) AS wkb FROM grids ORDER BY id"
+    )
+    checkpoints = _frame(
+        conn,
+        "SELECT id, name, state = 'active' AS active, radius_m, staff_per_shift,"
+        " village_id, entrance_id, ST_X(geom) AS lon, ST_Y(geom) AS lat"
+        " FROM checkpoints ORDER BY id",
+    )
+    for column in ("village_id", "entrance_id"):
+        checkpoints[column] = checkpoints[column].astype("float64")
+    start = window_start_s(as_of.timestamp())
+    shifts = _frame(
+        conn,
+        "SELECT checkpoint_id, extract(epoch FROM starts_at)::float8 AS starts_s,"
+        " extract(epoch FROM ends_at)::float8 AS ends_s, staff_count FROM checkpoint_shifts"
+        " WHERE ends_at > to_timestamp(:start) AND starts_at < to_timestamp(:end)",
+        {"start": start, "end": start + WINDOW_HOURS * 3600.0},
+    )
+    entrances = _frame(
+        conn,
+        "SELECT id, name, compound_id, village_id, state,"
+        " extract(epoch FROM since)::float8 AS since_s,"
+        " ST_X(geom) AS lon, ST_Y(geom) AS lat FROM entrances ORDER BY id",
+    )
+    events = _frame(
+        conn,
+        "SELECT entrance_id, extract(epoch FROM at)::float8 AS at_s, from_state, to_state"
+        " FROM entrance_events ORDER BY entrance_id, at, id",
+    )
+    entrances["state"] = entrance_states_as_of(entrances, events, as_of.timestamp())
+    for column in ("compound_id", "village_id"):
+        entrances[column] = entrances[column].astype("float64")
+    compounds = _frame(
+        conn,
+        "SELECT id, name, village_id, ST_X(p) AS lon, ST_Y(p) AS lat"
+        " FROM compounds CROSS JOIN LATERAL (SELECT ST_PointOnSurface(geom) AS p) s ORDER BY id",
+    )
+    compounds["village_id"] = compounds["village_id"].astype("float64")
+    roads = _frame(
+        conn, "SELECT id, name, highway, ST_AsBinary(geom) AS wkb FROM roads ORDER BY id"
+    )
+    patrol_zones = _frame(
+        conn,
+        "SELECT id, name, period, team_id, village_id, ST_AsBinary(geom) AS wkb"
+        " FROM patrol_zones ORDER BY id",
+    )
+    for frame in (checkpoints, shifts, entrances, compounds):
+        for column in ("lon", "lat", "radius_m", "starts_s", "ends_s"):
+            if column in frame.columns:
+                frame[column] = frame[column].astype("float64")
+    epsg = town_epsg(villages if len(villages) else grids)
+    for frame in (households, buildings, checkpoints, entrances, compounds):
+        xy = project_xy(frame["lon"].to_numpy(float), frame["lat"].to_numpy(float), epsg)
+        frame["x"], frame["y"] = xy[:, 0], xy[:, 1]
+    return CoverageInputs(
+        as_of=as_of,
+        villages=villages,
+        grids=grids,
+        households=households,
+        buildings=buildings,
+        checkpoints=checkpoints,
+        shifts=shifts,
+        entrances=entrances,
+        compounds=compounds,
+        roads=roads,
+        patrol_zones=patrol_zones,
+        grid_ids=grid_ids,
+        epsg=epsg,
+    )
+
+
+__all__ = ["fetch_inputs"]

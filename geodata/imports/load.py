@@ -1,0 +1,343 @@
+"""One import from file to table: read, validate, stage (COPY), upsert by source id."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Protocol
+
+import geopandas as gpd
+import pandas as pd
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import IntegrityError
+from tqdm import tqdm
+
+from geodata import audit
+from geodata.bulk import copy_frame
+from geodata.imports.layers import (
+    CASCADES,
+    LAYERS,
+    SQL_TYPES,
+    GeometryKind,
+    LayerSpec,
+    SpatialLink,
+)
+from geodata.imports.readers import read_layer
+from geodata.imports.report import FileRefused, ImportReport, Issue, Layer, RawLayer, ReadOptions
+from geodata.imports.validate import ROW, Checked, validate_layer
+
+STAGE = "import_stage"
+PROGRESS_BYTES = 4 * 1024 * 1024
+"""Files at least this large show a progress bar (when asked for)."""
+_OSM_TYPES: dict[GeometryKind | None, str] = {
+    GeometryKind.POLYGON: "Polygon",
+    GeometryKind.MULTIPOLYGON: "Polygon",
+    GeometryKind.LINESTRING: "LineString",
+    GeometryKind.POINT: "Point",
+}
+"""Which layer of an OpenStreetMap extract a layer reads."""
+STEPS = ("read", "validate", "stage", "upsert", "derive")
+
+
+class Reader(Protocol):
+    """What reads a file (`geodata.imports.readers.read_layer`, or a test's stand-in)."""
+
+    def __call__(
+        self,
+        path: Path,
+        options: ReadOptions,
+        *,
+        expect_geometry: bool,
+        geometry_type: str | None = None,
+    ) -> RawLayer: ...
+
+
+def import_file(
+    conn: Connection,
+    layer: Layer,
+    path: Path,
+    options: ReadOptions,
+    *,
+    repair: bool,
+    dry_run: bool,
+    actor: str,
+    progress: bool = False,
+    reader: Reader | None = None,
+) -> ImportReport:
+    """Import one file into `layer`'s table inside the caller's transaction (never commits).
+
+    A refused file (report.errors not empty) changes nothing. A clean one is upserted by
+    source id: new rows inserted, changed rows updated (version + 1, updated_at), equal rows
+    left untouched; then one audit event (counts only). `dry_run` does everything but keep it.
+    """
+    spec = LAYERS[layer]
+    report = ImportReport(layer=layer.value, file=path.name, dry_run=dry_run)
+    show = progress and path.is_file() and path.stat().st_size >= PROGRESS_BYTES
+    with tqdm(
+        total=len(STEPS), desc=f"import {layer.value}", file=sys.stderr, disable=not show
+    ) as bar:
+        bar.set_postfix_str("read")
+        try:
+            raw = (reader or read_layer)(
+                path,
+                options,
+                expect_geometry=spec.geometry is not None,
+                geometry_type=_OSM_TYPES.get(spec.geometry),
+            )
+        except FileRefused as refused:
+            report.errors = list(refused.issues)
+            return report
+        report.warnings.extend(raw.warnings)
+        bar.update()
+        bar.set_postfix_str(f"validate {len(raw.frame):,} rows")
+        checked = validate_layer(conn, spec, raw, id_field=options.id_field, repair=repair)
+        report.warnings.extend(checked.warnings)
+        report.repaired = checked.repaired
+        report.errors = [*raw.errors, *checked.issues]
+        bar.update()
+        if report.errors:
+            return report
+        savepoint = conn.begin_nested()
+        try:
+            issues = _load(conn, spec, checked, report, actor=actor, bar=bar)
+        except IntegrityError as exc:
+            savepoint.rollback()
+            report.errors = [Issue(reason=f"the database refused the rows: {_constraint(exc)}")]
+            _reset_counts(report)
+            return report
+        except BaseException:
+            savepoint.rollback()
+            raise
+        if issues or dry_run:
+            savepoint.rollback()
+            report.errors = issues
+            if issues:
+                _reset_counts(report)
+        else:
+            savepoint.commit()
+    return report
+
+
+def _reset_counts(report: ImportReport) -> None:
+    report.inserted = report.updated = report.unchanged = 0
+
+
+def _constraint(exc: IntegrityError) -> str:
+    diag = getattr(exc.orig, "diag", None)
+    name = getattr(diag, "constraint_name", None)
+    return f"constraint {name}" if name else type(exc.orig).__name__
+
+
+def _load(
+    conn: Connection,
+    spec: LayerSpec,
+    checked: Checked,
+    report: ImportReport,
+    *,
+    actor: str,
+    bar: tqdm[Any],
+) -> list[Issue]:
+    frame = checked.frame
+    bar.set_postfix_str("stage")
+    _create_stage(conn, spec, frame)
+    staged = pd.DataFrame(frame)
+    if "geom" in staged.columns:
+        staged["geom"] = gpd.GeoSeries(list(staged["geom"]), crs=4326).values
+    copy_frame(conn, STAGE, staged)
+    conn.execute(text(f"ANALYZE {STAGE}"))
+    bar.update()
+    bar.set_postfix_str("resolve links")
+    _resolve(conn, spec)
+    issues = _unplaced(conn, spec, row_kind=checked.row_kind)
+    if issues:
+        return issues
+    bar.set_postfix_str("upsert")
+    if spec.layer is Layer.ENTRANCES:
+        _entrance_events(conn, actor)
+    report.updated = _update(conn, spec)
+    new_ids = _insert(conn, spec)
+    report.inserted = len(new_ids)
+    report.unchanged = len(frame) - report.updated - report.inserted
+    if spec.layer is Layer.ENTRANCES and new_ids:
+        _new_entrance_events(conn, actor, new_ids)
+    bar.update()
+    bar.set_postfix_str("derive")
+    followed = _cascade(conn, spec.table, None)
+    if followed:
+        report.warnings.append(
+            "grid updated to follow its parent: "
+            + ", ".join(f"{n} {table}" for table, n in followed.items())
+        )
+    conn.execute(text(f"DROP TABLE {STAGE}"))
+    audit.record(
+        conn,
+        actor=actor,
+        action="import",
+        object_type=spec.layer.value,
+        row_count=len(frame),
+        detail={
+            "inserted": report.inserted,
+            "updated": report.updated,
+            "unchanged": report.unchanged,
+            "repaired": len(report.repaired),
+            "followed": followed,
+            "format": Path(report.file).suffix.lower().lstrip(".")[:16],
+        },
+    )
+    bar.update()
+    return []
+
+
+def _create_stage(conn: Connection, spec: LayerSpec, frame: pd.DataFrame) -> None:
+    types = {f.name if f.link is not None else f.target: SQL_TYPES[f.type] for f in spec.fields}
+    columns = [f'"{ROW}" bigint', "source_id text"]
+    columns += [f'"{c}" {types[c]}' for c in frame.columns if c in types]
+    columns += [f'"{c}" bigint' for c in spec.id_columns]
+    if spec.geometry is not None:
+        columns.append("geom geometry(Geometry, 4326)")
+    conn.execute(text(f"DROP TABLE IF EXISTS {STAGE}"))
+    conn.execute(text(f"CREATE TEMP TABLE {STAGE} ({', '.join(columns)}) ON COMMIT DROP"))
+
+
+def _resolve(conn: Connection, spec: LayerSpec) -> None:
+    """Link source ids to ids; empty links derived from the geometry; followed columns copied."""
+    for f in spec.link_fields:
+        conn.execute(
+            text(
+                f"UPDATE {STAGE} s SET {f.target} = t.id FROM {f.link} t "
+                f"WHERE t.source_id = s.{f.name}"
+            )
+        )
+    for link in spec.spatial:
+        if conn.execute(text(f"SELECT EXISTS (SELECT 1 FROM {link.table})")).scalar():
+            params = {} if link.near_m is None else {"near_m": link.near_m}
+            conn.execute(text(_derive_sql(link)), params)
+    for follow in spec.follows:
+        conn.execute(
+            text(
+                f"UPDATE {STAGE} s SET {follow.column} = p.{follow.column} "
+                f"FROM {follow.table} p WHERE p.id = s.{follow.via}"
+            )
+        )
+
+
+def _derive_sql(link: SpatialLink) -> str:
+    if link.near_m is None:
+        pick = (
+            f"SELECT t.id FROM {link.table} t "
+            "WHERE ST_Intersects(t.geom, ST_PointOnSurface(s.geom)) ORDER BY t.id LIMIT 1"
+        )
+    else:
+        # the degree window lets the GiST index choose candidates; metres decide
+        pick = (
+            f"SELECT t.id FROM {link.table} t WHERE ST_DWithin(t.geom, s.geom, 0.001) "
+            "AND ST_Distance(t.geom::geography, s.geom::geography) <= :near_m "
+            "ORDER BY ST_Distance(t.geom::geography, s.geom::geography), t.id LIMIT 1"
+        )
+    unless = "".join(f" AND s.{c} IS NULL" for c in link.unless)
+    return f"UPDATE {STAGE} s SET {link.column} = ({pick}) WHERE s.{link.column} IS NULL{unless}"
+
+
+def _unplaced(conn: Connection, spec: LayerSpec, *, row_kind: str) -> list[Issue]:
+    """Rows whose required derived link found nothing."""
+    issues = []
+    for link in spec.spatial:
+        if not link.required:
+            continue
+        unless = "".join(f" AND {c} IS NULL" for c in link.unless)
+        rows = conn.execute(
+            text(f'SELECT "{ROW}" FROM {STAGE} WHERE {link.column} IS NULL{unless} ORDER BY 1')
+        ).scalars()
+        for row in rows:
+            where = {"line": int(row)} if row_kind == "line" else {"feature": int(row)}
+            issues.append(Issue(reason=link.reason, field="geometry", **where))
+    return issues
+
+
+def _target(spec: LayerSpec, column: str) -> str:
+    """The staged value as it would be stored (a missing `keep_when_missing` value kept)."""
+    keep = {f.target for f in spec.fields if f.keep_when_missing}
+    return f"COALESCE(s.{column}, t.{column})" if column in keep else f"s.{column}"
+
+
+def _update(conn: Connection, spec: LayerSpec) -> int:
+    cols = spec.columns
+    sets = ", ".join(f"{c} = {_target(spec, c)}" for c in cols)
+    old = ", ".join(f"t.{c}" for c in cols)
+    new = ", ".join(_target(spec, c) for c in cols)
+    result = conn.execute(
+        text(
+            f"UPDATE {spec.table} t SET {sets}, version = t.version + 1, updated_at = now() "
+            f"FROM {STAGE} s WHERE t.source_id = s.source_id "
+            f"AND ROW({old}) IS DISTINCT FROM ROW({new})"
+        )
+    )
+    return int(result.rowcount)
+
+
+def _insert(conn: Connection, spec: LayerSpec) -> list[int]:
+    cols = spec.columns
+    keep = {f.target for f in spec.fields if f.keep_when_missing}
+    values = ", ".join(f"COALESCE(s.{c}, now())" if c in keep else f"s.{c}" for c in cols)
+    result = conn.execute(
+        text(
+            f"INSERT INTO {spec.table} (source_id, {', '.join(cols)}) "
+            f"SELECT s.source_id, {values} FROM {STAGE} s "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {spec.table} t WHERE t.source_id = s.source_id) "
+            f'ORDER BY s."{ROW}" RETURNING id'
+        )
+    )
+    return [int(i) for i in result.scalars()]
+
+
+def _entrance_events(conn: Connection, actor: str) -> None:
+    """A state changed by import is an event too (the day can be replayed)."""
+    conn.execute(
+        text(
+            f"UPDATE {STAGE} s SET since = now() FROM entrances t "
+            "WHERE t.source_id = s.source_id AND s.since IS NULL AND t.state <> s.state"
+        )
+    )
+    conn.execute(
+        text(
+            "INSERT INTO entrance_events (entrance_id, at, from_state, to_state, user_name) "
+            f"SELECT t.id, s.since, t.state, s.state, :actor FROM entrances t "
+            f"JOIN {STAGE} s ON s.source_id = t.source_id WHERE t.state <> s.state"
+        ),
+        {"actor": actor},
+    )
+
+
+def _new_entrance_events(conn: Connection, actor: str, ids: list[int]) -> None:
+    conn.execute(
+        text(
+            "INSERT INTO entrance_events (entrance_id, at, from_state, to_state, user_name) "
+            "SELECT t.id, t.since, NULL, t.state, :actor FROM entrances t WHERE t.id = ANY(:ids)"
+        ),
+        {"actor": actor, "ids": ids},
+    )
+
+
+def _cascade(conn: Connection, table: str, ids: list[int] | None) -> dict[str, int]:
+    """Children take their parent's grid: households their building's, residents their
+    household's. `ids` None: the parents are the rows just imported."""
+    followed: dict[str, int] = {}
+    for child, via in CASCADES.get(table, ()):
+        parents = (
+            f"p.source_id IN (SELECT source_id FROM {STAGE})" if ids is None else "p.id = ANY(:ids)"
+        )
+        changed = list(
+            conn.execute(
+                text(
+                    f"UPDATE {child} c SET grid_id = p.grid_id, version = c.version + 1, "
+                    f"updated_at = now() FROM {table} p WHERE c.{via} = p.id AND {parents} "
+                    "AND c.grid_id IS DISTINCT FROM p.grid_id RETURNING c.id"
+                ),
+                {"ids": ids or []},
+            ).scalars()
+        )
+        if changed:
+            followed[child] = len(changed)
+            for grand, n in _cascade(conn, child, changed).items():
+                followed[grand] = followed.get(grand, 0) + n
+    return followed

@@ -1,0 +1,508 @@
+"""Imports on a real PostGIS: every bad input refused with its row named, nothing changed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from click.testing import CliRunner
+from shapely import box
+from sqlalchemy import Connection, text
+
+from geodata.cli import main
+from geodata.imports.load import import_file
+from geodata.imports.report import ImportReport, Layer, ReadOptions
+from geodata.stats import table_counts
+from tests import conftest, factories
+from webapp import create_app
+
+OSM = Path("/work/shared/data/osm/liechtenstein-2013-08-03.gpkg")
+TOWN = box(9.50, 47.10, 9.56, 47.16)
+"""A village near Vaduz: features are placed inside it."""
+
+
+def square(x: float, y: float, d: float = 0.0002) -> list[list[float]]:
+    """An outer ring wound counter-clockwise (RFC 7946)."""
+    return [[x, y], [x + d, y], [x + d, y + d], [x, y + d], [x, y]]
+
+
+def polygon(*rings: list[list[float]]) -> dict[str, Any]:
+    return {"type": "Polygon", "coordinates": list(rings)}
+
+
+def feature(geometry: dict[str, Any] | None, **props: Any) -> dict[str, Any]:
+    return {"type": "Feature", "properties": props, "geometry": geometry}
+
+
+def write_geojson(tmp_path: Path, features: list[dict[str, Any]], name: str = "in") -> Path:
+    path = tmp_path / f"{name}.geojson"
+    path.write_bytes(orjson.dumps({"type": "FeatureCollection", "features": features}))
+    return path
+
+
+def write_text(tmp_path: Path, body: str, name: str) -> Path:
+    path = tmp_path / name
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def run(
+    conn: Connection,
+    layer: Layer,
+    path: Path,
+    *,
+    repair: bool = False,
+    dry_run: bool = False,
+    **options: Any,
+) -> ImportReport:
+    return import_file(
+        conn,
+        layer,
+        path,
+        ReadOptions(**options),
+        repair=repair,
+        dry_run=dry_run,
+        actor="test",
+    )
+
+
+def good_buildings(n: int = 3, *, x: float = 9.52, y: float = 47.12) -> list[dict[str, Any]]:
+    return [
+        feature(polygon(square(x + i * 0.001, y)), source_id=f"b{i}", floors=2, name=f"B{i}")
+        for i in range(n)
+    ]
+
+
+@pytest.fixture
+def town(conn: Connection) -> int:
+    """One village with one grid covering it."""
+    village = factories.village(conn, "V1", TOWN)
+    factories.grid(conn, village, "G1", TOWN)
+    return village
+
+
+def assert_refused(
+    conn: Connection, report: ImportReport, before: dict[str, int], *needles: str
+) -> None:
+    assert report.errors, report
+    reasons = " | ".join(e.reason for e in report.errors)
+    for needle in needles:
+        assert needle in reasons, reasons
+    assert report.inserted == report.updated == report.unchanged == 0
+    assert table_counts(conn) == before
+
+
+# --- geometry -------------------------------------------------------------------------------
+
+BOWTIE = polygon([[9.52, 47.12], [9.521, 47.121], [9.521, 47.12], [9.52, 47.121], [9.52, 47.12]])
+SPIKE = polygon(
+    [[9.52, 47.12], [9.522, 47.12], [9.522, 47.121], [9.523, 47.121], [9.522, 47.121],
+     [9.522, 47.122], [9.52, 47.122], [9.52, 47.12]]
+)  # fmt: skip
+HOLE_OUTSIDE = polygon(square(9.52, 47.12), square(9.53, 47.13))
+THREE_POINT_RING = polygon([[9.52, 47.12], [9.521, 47.12], [9.52, 47.12]])
+UNCLOSED = polygon([[9.52, 47.12], [9.521, 47.12], [9.521, 47.121], [9.52, 47.121]])
+OVERLAPPING = {
+    "type": "MultiPolygon",
+    "coordinates": [[square(9.52, 47.12, 0.002)], [square(9.521, 47.121, 0.002)]],
+}
+COLLECTION = {"type": "GeometryCollection", "geometries": [polygon(square(9.52, 47.12))]}
+LINE = {"type": "LineString", "coordinates": [[9.52, 47.12], [9.53, 47.13]]}
+
+
+@pytest.mark.parametrize(
+    ("layer", "geometry", "needle"),
+    [
+        (Layer.BUILDINGS, BOWTIE, "Self-intersection"),
+        (Layer.BUILDINGS, SPIKE, "Self-intersection"),
+        (Layer.BUILDINGS, HOLE_OUTSIDE, "Hole lies outside shell"),
+        (Layer.BUILDINGS, THREE_POINT_RING, ""),
+        (Layer.BUILDINGS, UNCLOSED, ""),
+        (Layer.GRIDS, OVERLAPPING, "Self-intersection"),
+        (Layer.BUILDINGS, {"type": "Polygon", "coordinates": []}, ""),
+        (Layer.BUILDINGS, None, ""),
+        (Layer.BUILDINGS, COLLECTION, ""),
+        (Layer.BUILDINGS, LINE, "LineString where Polygon is expected"),
+        (Layer.BUILDINGS, {"type": "Hexagon", "coordinates": []}, ""),
+        (
+            Layer.BUILDINGS,
+            polygon(
+                [[9.52, 47.12, 1, 2], [9.53, 47.12, 1, 2], [9.53, 47.13, 1, 2], [9.52, 47.12, 1, 2]]
+            ),
+            "",
+        ),
+    ],
+)
+def test_bad_geometry_is_refused_and_named(
+    conn: Connection, tmp_path: Path, town: int, layer: Layer, geometry: Any, needle: str
+) -> None:
+    before = table_counts(conn)
+    extra = {"code": "X1"} if layer is Layer.GRIDS else {}
+    features = [
+        feature(polygon(square(9.53, 47.13)), source_id="ok", code="X0"),
+        feature(geometry, source_id="bad", **extra),
+    ]
+    report = run(conn, layer, write_geojson(tmp_path, features))
+    assert_refused(conn, report, before, needle)
+    assert any(e.feature == 1 for e in report.errors), report.errors
+    assert all(e.feature in (1, None) for e in report.errors), report.errors
+
+
+@pytest.mark.parametrize(
+    "raw_coordinates",
+    ['["9.52", "47.12"]', "[NaN, 47.12]", "[Infinity, 47.12]", "[1e400, 47.12]"],
+)
+def test_unreadable_numbers_are_refused(
+    conn: Connection, tmp_path: Path, raw_coordinates: str
+) -> None:
+    before = table_counts(conn)
+    body = (
+        '{"type":"FeatureCollection","features":[{"type":"Feature","properties":'
+        '{"source_id":"p1","name":"a","beds":3},"geometry":{"type":"Point","coordinates":'
+        + raw_coordinates
+        + "}}]}"
+    )
+    report = run(conn, Layer.ISOLATION_SITES, write_text(tmp_path, body, "sites.geojson"))
+    assert_refused(conn, report, before)
+
+
+def test_repair_fixes_a_bowtie_and_lists_it(conn: Connection, tmp_path: Path) -> None:
+    path = write_geojson(tmp_path, [*good_buildings(1), feature(BOWTIE, source_id="bow")])
+    report = run(conn, Layer.BUILDINGS, path, repair=True)
+    assert report.ok, report.errors
+    assert report.inserted == 2
+    assert report.repaired == [{"feature": 1, "reason": report.repaired[0]["reason"]}]
+    assert "Self-intersection" in report.repaired[0]["reason"]
+    valid = conn.execute(
+        text("SELECT ST_IsValid(geom), GeometryType(geom) FROM buildings WHERE source_id='bow'")
+    ).one()
+    assert tuple(valid) == (True, "POLYGON")
+
+
+def test_repair_never_turns_a_polygon_into_a_line(conn: Connection, tmp_path: Path) -> None:
+    before = table_counts(conn)
+    flat = polygon([[9.52, 47.12], [9.521, 47.12], [9.522, 47.12], [9.52, 47.12]])
+    report = run(conn, Layer.BUILDINGS, write_geojson(tmp_path, [feature(flat, source_id="f")]),
+                 repair=True)  # fmt: skip
+    assert_refused(conn, report, before)
+
+
+def test_wrong_winding_is_accepted_and_normalised(conn: Connection, tmp_path: Path) -> None:
+    clockwise = polygon(list(reversed(square(9.52, 47.12))))
+    report = run(
+        conn, Layer.BUILDINGS, write_geojson(tmp_path, [feature(clockwise, source_id="cw")])
+    )
+    assert report.ok, report
+    assert report.inserted == 1
+    ccw = conn.execute(
+        text("SELECT ST_IsPolygonCCW(geom) FROM buildings WHERE source_id = 'cw'")
+    ).scalar_one()
+    assert ccw is True
+
+
+# --- coordinates ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("point", "needle"),
+    [
+        ([200.0, 47.12], "longitude outside ±180"),
+        ([47.12, 95.0], "latitude outside"),
+        ([116.4, 95.0], "latitude outside ±90"),
+        ([758000.0, 5220000.0], "projected metres"),
+        ([47.13, 9.53], "swapped"),
+        ([9.9, 47.4], "km outside the villages"),
+    ],
+)
+def test_bad_coordinates_are_refused(
+    conn: Connection, tmp_path: Path, town: int, point: list[float], needle: str
+) -> None:
+    before = table_counts(conn)
+    features = [
+        feature({"type": "Point", "coordinates": [9.53, 47.13]}, source_id="ok", name="a", beds=1),
+        feature({"type": "Point", "coordinates": point}, source_id="bad", name="b", beds=1),
+    ]
+    report = run(conn, Layer.ISOLATION_SITES, write_geojson(tmp_path, features))
+    assert_refused(conn, report, before, needle)
+    assert [e.feature for e in report.errors] == [1]
+
+
+def test_no_extent_check_without_villages(conn: Connection, tmp_path: Path) -> None:
+    path = write_geojson(tmp_path, good_buildings(2, x=100.0, y=30.0))
+    report = run(conn, Layer.BUILDINGS, path)
+    assert report.ok, report
+    assert report.inserted == 2
+
+
+# --- records --------------------------------------------------------------------------------
+
+
+def test_duplicate_ids_are_refused(conn: Connection, tmp_path: Path) -> None:
+    before = table_counts(conn)
+    features = [*good_buildings(2), feature(polygon(square(9.54, 47.12)), source_id="b0")]
+    report = run(conn, Layer.BUILDINGS, write_geojson(tmp_path, features))
+    assert_refused(conn, report, before, "duplicate source id 'b0' (first at feature 0)")
+    assert [(e.feature, e.field) for e in report.errors] == [(2, "source_id")]
+
+
+def test_missing_source_id_field_is_refused(conn: Connection, tmp_path: Path) -> None:
+    before = table_counts(conn)
+    features = [feature(polygon(square(9.52, 47.12)), ref="x")]
+    report = run(conn, Layer.BUILDINGS, write_geojson(tmp_path, features))
+    assert_refused(conn, report, before, "no 'source_id' field")
+    ok = run(conn, Layer.BUILDINGS, write_geojson(tmp_path, features, "b"), id_field="ref")
+    assert ok.ok
+    assert ok.inserted == 1
+
+
+@pytest.fixture
+def buildings(conn: Connection, tmp_path: Path, town: int) -> None:
+    report = run(conn, Layer.BUILDINGS, write_geojson(tmp_path, good_buildings(3), "buildings"))
+    assert report.ok, report
+    assert report.inserted == 3
+
+
+@pytest.mark.parametrize(
+    ("row", "needle", "field"),
+    [
+        ("h2,b1,three,normal", "'three' is not a whole number", "members"),
+        ("h2,b1,-1,normal", "'-1' is below 0", "members"),
+        ("h2,b1,2.5,normal", "not a whole number", "members"),
+        ("h2,b1,,normal", "required value missing", "members"),
+        ("h2,b99,2,normal", "no buildings has source id 'b99'", "building_source_id"),
+        ("h2,b1,2,sleeping", "is not one of normal", "status"),
+        ("h1,b1,2,normal", "duplicate source id 'h1' (first at line 2)", "source_id"),
+    ],
+)
+def test_bad_household_rows_are_refused_with_their_line(
+    conn: Connection, tmp_path: Path, buildings: None, row: str, needle: str, field: str
+) -> None:
+    before = table_counts(conn)
+    body = f"source_id,building_source_id,members,status\nh1,b0,3,normal\n{row}\n"
+    report = run(conn, Layer.HOUSEHOLDS, write_text(tmp_path, body, "households.csv"))
+    assert_refused(conn, report, before, needle)
+    assert [(e.line, e.field) for e in report.errors] == [(3, field)]
+
+
+def test_required_field_missing_is_refused(
+    conn: Connection, tmp_path: Path, buildings: None
+) -> None:
+    before = table_counts(conn)
+    body = "source_id,building_source_id\nh1,b0\n"
+    report = run(conn, Layer.HOUSEHOLDS, write_text(tmp_path, body, "households.csv"))
+    assert_refused(conn, report, before, "required field 'members' is missing")
+
+
+def test_households_follow_their_building(
+    conn: Connection, tmp_path: Path, buildings: None
+) -> None:
+    body = "source_id,building_source_id,members,unit\nh1,b0,3,1\nh2,b1,0,2\n"
+    report = run(conn, Layer.HOUSEHOLDS, write_text(tmp_path, body, "households.csv"))
+    assert report.ok, report
+    assert report.inserted == 2
+    grids = conn.execute(
+        text(
+            "SELECT h.source_id, g.code FROM households h JOIN grids g ON g.id = h.grid_id "
+            "ORDER BY 1"
+        )
+    ).all()
+    assert [tuple(r) for r in grids] == [("h1", "G1"), ("h2", "G1")]
+    building_grid = conn.execute(
+        text("SELECT g.code FROM buildings b JOIN grids g ON g.id = b.grid_id LIMIT 1")
+    ).scalar_one()
+    assert building_grid == "G1"
+
+
+# --- idempotence and updates ----------------------------------------------------------------
+
+
+def _rows(conn: Connection) -> list[tuple[Any, ...]]:
+    return [
+        tuple(r)
+        for r in conn.execute(
+            text("SELECT source_id, version, updated_at, floors FROM buildings ORDER BY 1")
+        )
+    ]
+
+
+def test_reimport_changes_nothing_and_a_change_bumps_the_version(
+    conn: Connection, tmp_path: Path
+) -> None:
+    path = write_geojson(tmp_path, good_buildings(3))
+    first = run(conn, Layer.BUILDINGS, path)
+    assert (first.inserted, first.updated, first.unchanged) == (3, 0, 0)
+    rows = _rows(conn)
+    counts = table_counts(conn)
+    again = run(conn, Layer.BUILDINGS, path)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 3)
+    assert _rows(conn) == rows
+    assert {k: v for k, v in table_counts(conn).items() if k != "audit_events"} == {
+        k: v for k, v in counts.items() if k != "audit_events"
+    }
+    changed = good_buildings(3)
+    changed[1]["properties"]["floors"] = 5
+    third = run(conn, Layer.BUILDINGS, write_geojson(tmp_path, changed, "changed"))
+    assert (third.inserted, third.updated, third.unchanged) == (0, 1, 2)
+    after = {r[0]: r for r in _rows(conn)}
+    assert after["b1"][1] == 2
+    assert after["b1"][3] == 5
+    assert after["b0"] == rows[0]
+    assert after["b2"] == rows[2]
+
+
+def test_dry_run_counts_and_changes_nothing(conn: Connection, tmp_path: Path) -> None:
+    before = table_counts(conn)
+    report = run(conn, Layer.BUILDINGS, write_geojson(tmp_path, good_buildings(2)), dry_run=True)
+    assert report.ok
+    assert report.inserted == 2
+    assert report.dry_run
+    assert table_counts(conn) == before
+
+
+def test_import_is_audited_with_counts_only(conn: Connection, tmp_path: Path) -> None:
+    run(conn, Layer.BUILDINGS, write_geojson(tmp_path, good_buildings(2)))
+    event = conn.execute(
+        text(
+            "SELECT actor, object_type, row_count, detail FROM audit_events "
+            "WHERE action = 'import' ORDER BY id DESC LIMIT 1"
+        )
+    ).one()
+    assert event[0:3] == ("test", "buildings", 2)
+    assert event[3]["inserted"] == 2
+    assert "B0" not in orjson.dumps(event[3]).decode()
+
+
+def test_osm_buildings_import_then_reimport_unchanged(conn: Connection) -> None:
+    first = run(conn, Layer.BUILDINGS, OSM, id_field="id", layer_name="buildings")
+    assert first.ok, first.errors[:5]
+    assert (first.inserted, first.updated) == (3723, 0)
+    second = run(conn, Layer.BUILDINGS, OSM, id_field="id", layer_name="buildings")
+    assert (second.inserted, second.updated, second.unchanged) == (0, 0, 3723)
+
+
+# --- the command line -------------------------------------------------------------------------
+
+
+def _cli(db: conftest.TestDatabase, *args: str) -> tuple[int, str]:
+    env = {
+        "WANGGE_DATABASE_URL": db.settings.database_url or "",
+        "WANGGE_ADMIN_DATABASE_URL": db.settings.admin_database_url or "",
+    }
+    result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+    return result.exit_code, result.stdout
+
+
+@pytest.fixture
+def committed_cleanup(test_db: conftest.TestDatabase) -> Iterator[None]:
+    """The CLI and the web app commit: remove what they imported."""
+    yield
+    with test_db.owner.begin() as c:
+        c.execute(text("DELETE FROM isolation_sites WHERE source_id LIKE 'cli-%'"))
+        c.execute(text("DELETE FROM audit_events WHERE object_type = 'isolation-sites'"))
+
+
+def _sites(tmp_path: Path, *, beds: object = 4, name: str = "sites") -> Path:
+    return write_geojson(
+        tmp_path,
+        [
+            feature(
+                {"type": "Point", "coordinates": [9.52, 47.12]},
+                source_id="cli-1",
+                name="Hall",
+                beds=beds,
+            )
+        ],
+        name,
+    )
+
+
+def test_cli_exit_codes(
+    test_db: conftest.TestDatabase, tmp_path: Path, committed_cleanup: None
+) -> None:
+    code, out = _cli(
+        test_db, "import", "isolation-sites", str(_sites(tmp_path)), "--format", "json"
+    )
+    assert code == 0, out
+    report = orjson.loads(out)
+    assert (report["layer"], report["inserted"], report["errors"]) == ("isolation-sites", 1, [])
+    code, out = _cli(test_db, "import", "isolation-sites", str(_sites(tmp_path)))
+    assert code == 0
+    assert "0 inserted, 0 updated, 1 unchanged" in out
+    bad = _sites(tmp_path, beds="many", name="bad")
+    code, out = _cli(test_db, "import", "isolation-sites", str(bad), "--format", "json")
+    assert code == 1
+    errors = orjson.loads(out)["errors"]
+    assert errors == [
+        {"reason": "'many' is not a whole number", "feature": 0, "line": None, "field": "beds"}
+    ]
+    code, out = _cli(test_db, "import", "isolation-sites", str(bad))
+    assert code == 1
+    assert "REFUSED" in out
+    assert "'many' is not a whole number" in out
+    assert _cli(test_db, "import", "isolation-sites", str(tmp_path / "missing.geojson"))[0] == 2
+    assert _cli(test_db, "import", "lakes", str(bad))[0] == 2
+    assert _cli(test_db, "import", "isolation-sites", str(bad), "--datum", "mars")[0] == 2
+    code, out = _cli(test_db, "import", "households", "--help")
+    assert code == 0
+    assert "members (integer, required; >= 0)" in out
+
+
+# --- the web endpoint -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def web(test_db: conftest.TestDatabase) -> Iterator[dict[str, Any]]:
+    accounts = {
+        "admin": conftest.make_account(test_db, "imp-admin", "admin"),
+        "planner": conftest.make_account(test_db, "imp-planner", "planner"),
+    }
+    app = create_app(test_db.settings, engine=test_db.app)
+    try:
+        yield {"app": app, "accounts": accounts}
+    finally:
+        conftest.drop_accounts(test_db, "imp-admin", "imp-planner")
+        with test_db.owner.begin() as c:
+            c.execute(text("DELETE FROM audit_events"))
+            c.execute(text("DELETE FROM web_sessions"))
+        engine = app.extensions.get("wangge.import.admin_engine")
+        if engine is not None:
+            engine.dispose()
+
+
+def _post(web: dict[str, Any], role: str, path: Path, **form: str) -> Any:
+    client = web["app"].test_client()
+    token = web["accounts"][role].token
+    with path.open("rb") as fh:
+        return client.post(
+            "/api/v1/import/isolation-sites",
+            data={"file": (fh, "my sites.geojson"), **form},
+            headers={"Authorization": f"Bearer {token}"},
+            content_type="multipart/form-data",
+        )
+
+
+def test_web_import_for_admin_refused_for_planner(
+    web: dict[str, Any], tmp_path: Path, committed_cleanup: None
+) -> None:
+    assert _post(web, "planner", _sites(tmp_path)).status_code == 403
+    dry = _post(web, "admin", _sites(tmp_path), dry_run="true")
+    assert dry.status_code == 200
+    assert dry.get_json()["inserted"] == 1
+    ok = _post(web, "admin", _sites(tmp_path))
+    assert ok.status_code == 200, ok.get_json()
+    body = ok.get_json()
+    assert (body["inserted"], body["file"]) == (1, "my_sites.geojson")
+    again = _post(web, "admin", _sites(tmp_path)).get_json()
+    assert again["unchanged"] == 1
+    refused = _post(web, "admin", _sites(tmp_path, beds=-2, name="bad"))
+    assert refused.status_code == 422
+    assert refused.get_json()["errors"][0]["field"] == "beds"
+
+
+def test_web_import_checks_the_size_before_parsing(web: dict[str, Any], tmp_path: Path) -> None:
+    web["app"].config["WANGGE_IMPORT_MAX_BYTES"] = 2048
+    big = write_text(tmp_path, "x" * 5000, "big.geojson")
+    assert _post(web, "admin", big).status_code == 413
