@@ -17,9 +17,10 @@ from geodata.imports.load import import_file
 from geodata.imports.report import ImportReport, Layer, ReadOptions
 from geodata.stats import table_counts
 from tests import conftest, factories
+from tests.shared_data import OSM_GPKG
 from webapp import create_app
 
-OSM = Path("/work/shared/data/osm/liechtenstein-2013-08-03.gpkg")
+OSM = OSM_GPKG
 TOWN = box(9.50, 47.10, 9.56, 47.16)
 """A village near Vaduz: features are placed inside it."""
 

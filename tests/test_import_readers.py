@@ -19,8 +19,9 @@ from shapely.geometry import Point, Polygon
 from geodata.imports import datum, geojson_text
 from geodata.imports.readers import read_layer
 from geodata.imports.report import Datum, FileRefused, Issue, ReadOptions
+from tests.shared_data import SHARED_DATA
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = SHARED_DATA
 ZHAOQING = DATA / "china" / "zhaoqing_compounds_gated.geojson"
 SUZHOU = DATA / "china" / "suzhou_buildings_floors.geojson"
 OSM_PBF = DATA / "osm" / "liechtenstein-2013-08-03.osm.pbf"
