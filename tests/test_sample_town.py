@@ -14,13 +14,9 @@ from sqlalchemy import Connection, text
 
 from geodata.samples import people
 from geodata.samples.osm_extract import EXTRACT_PATH, building_floors
-from geodata.samples.town import (
-    balanced_groups,
-    household_rows,
-    households_per_building,
-    load_sample,
-    weighted_bisection,
-)
+from geodata.samples.town import load_sample
+from geodata.samples.town_grids import balanced_groups, weighted_bisection
+from geodata.samples.town_households import household_rows, households_per_building
 from geodata.stats import table_counts
 
 

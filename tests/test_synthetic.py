@@ -12,8 +12,8 @@ from geodata.analysis.topology import check_all, render_report
 from geodata.errors import ConfigError, WanggeError
 from geodata.models import Base
 from geodata.samples.columnar import Table, rows_text
+from geodata.samples.people import ID_CHECK_CHARS, ID_WEIGHTS
 from geodata.samples.synthetic import LOAD_ORDER, SyntheticSpec, generate_town, load_synthetic
-from geodata.samples.synthetic_people import ID_CHECK_CHARS, ID_WEIGHTS
 from tests.conftest import TestDatabase
 
 SPEC = SyntheticSpec.from_counts(households=3_000, villages=2, grids=6, checkpoints=3, seed=11)

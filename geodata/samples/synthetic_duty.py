@@ -10,7 +10,7 @@ import shapely
 from numpy.typing import NDArray
 
 from geodata.models import CheckpointKind, CheckpointState, Period, StaffRole, TeamKind
-from geodata.samples import synthetic_people as people
+from geodata.samples import people
 from geodata.samples.columnar import Table, local_ids, nullable
 from geodata.samples.synthetic_layout import Floats, Ints, Layout, lerp
 from geodata.samples.synthetic_places import geometries, multipolygons, polygons
@@ -113,7 +113,7 @@ def _staff(
         "staff",
         {
             "id": local_ids(n),
-            "name": people.names(rng, rng.random(n) < 0.6),
+            "name": people.chinese_names_by_sex(rng, rng.random(n) < 0.6),
             "role": role,
             "village_id": village + 1,
             "team_id": team,

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from geodata.samples.sorted_groups import position_in_group
+
 Floats = NDArray[np.float64]
 Ints = NDArray[np.int64]
 
@@ -88,12 +90,6 @@ def spread(total: int, parts: int) -> Ints:
     return (np.arange(total, dtype=np.int64) * parts) // max(total, 1)
 
 
-def _first_index(owner: Ints, n: int) -> tuple[Ints, Ints]:
-    """Count per owner and index of each owner's first item, for items sorted by owner."""
-    counts = np.bincount(owner, minlength=n).astype(np.int64)
-    return counts, np.cumsum(counts) - counts
-
-
 def _building_households(rng: np.random.Generator, households: int) -> Ints:
     """Households of each building, summing to exactly ``households``."""
     draw = rng.choice(BUILDING_HOUSEHOLDS, households, p=BUILDING_HOUSEHOLDS_P)
@@ -122,9 +118,9 @@ def _villages(
 
 def _grids(grid_village: Ints, village_bounds: Floats, villages: int) -> tuple[Floats, Ints]:
     """Rows of grids in each village; a row of c grids is c/n of the village high."""
-    n_of_village, first = _first_index(grid_village, villages)
+    n_of_village = np.bincount(grid_village, minlength=villages).astype(np.int64)
     n = n_of_village[grid_village]
-    k = np.arange(len(grid_village)) - first[grid_village]
+    k = position_in_group(n_of_village)
     nrows = np.maximum(1, np.rint(np.sqrt(n))).astype(np.int64)
     q, extra = n // nrows, n % nrows
     big = extra * (q + 1)
@@ -212,12 +208,12 @@ def build_layout(
     grid_bounds, grid_row_col = _grids(grid_village, village_bounds, counts.villages)
 
     # Compounds: a lattice in each grid, each compound inset in its cell.
-    buildings_of_grid, first_building = _first_index(building_grid, counts.grids)
+    buildings_of_grid = np.bincount(building_grid, minlength=counts.grids).astype(np.int64)
     per_compound = rng.integers(*COMPOUND_BUILDINGS, counts.grids)
     compounds_of_grid = -(-buildings_of_grid // per_compound)
     compound_grid = np.repeat(np.arange(counts.grids), compounds_of_grid)
     first_compound = np.cumsum(compounds_of_grid) - compounds_of_grid
-    q = np.arange(len(compound_grid)) - first_compound[compound_grid]
+    q = position_in_group(compounds_of_grid)
     cols, rows = _lattice(compounds_of_grid, grid_bounds, m_per_deg)
     compound_bounds = _cells(
         grid_bounds[compound_grid],
@@ -228,7 +224,7 @@ def build_layout(
     )
 
     # Buildings: a lattice in each compound, each inset in its cell.
-    j = np.arange(len(building_grid)) - first_building[building_grid]
+    j = position_in_group(buildings_of_grid)
     k = per_compound[building_grid]
     local_compound = j // k
     building_compound = first_compound[building_grid] + local_compound
@@ -246,9 +242,8 @@ def build_layout(
     # Compound entrances: one at the middle of each of 1-4 sides.
     n_entrances = 1 + rng.choice(4, len(compound_grid), p=COMPOUND_ENTRANCES_P)
     entrance_compound = np.repeat(np.arange(len(compound_grid)), n_entrances)
-    first_entrance = np.cumsum(n_entrances) - n_entrances
     turn = rng.integers(0, 4, len(compound_grid))
-    e = np.arange(len(entrance_compound)) - first_entrance[entrance_compound]
+    e = position_in_group(n_entrances)
     entrance_side = (e + turn[entrance_compound]) % 4
     entrance_xy = side_points(
         compound_bounds[entrance_compound], entrance_side, np.full(len(e), 0.5)
@@ -256,11 +251,11 @@ def build_layout(
 
     # Village entrances: spaced around the boundary, the first ones staffed by checkpoints.
     checkpoint_village = spread(counts.checkpoints, counts.villages)
-    checkpoints_of_village, first_checkpoint = _first_index(checkpoint_village, counts.villages)
-    checkpoint_index = np.arange(counts.checkpoints) - first_checkpoint[checkpoint_village]
+    checkpoints_of_village = np.bincount(checkpoint_village, minlength=counts.villages)
+    checkpoint_index = position_in_group(checkpoints_of_village)
     gates = np.maximum(MIN_VILLAGE_ENTRANCES, checkpoints_of_village + 2)
     gate_village = np.repeat(np.arange(counts.villages), gates)
-    gate_index = np.arange(len(gate_village)) - (np.cumsum(gates) - gates)[gate_village]
+    gate_index = position_in_group(gates)
     # An offset of 0.3 step never lands on a corner and never meets a neighbour's gate.
     around = (gate_index + 0.3) * 4.0 / gates[gate_village]
     gate_side = np.floor(around).astype(np.int64)

@@ -11,6 +11,7 @@ from numpy.typing import NDArray
 
 from geodata.models import Closure, CompoundKind, EntranceState, VillageKind
 from geodata.samples.columnar import Table, local_ids, nullable
+from geodata.samples.sorted_groups import first_per_group
 from geodata.samples.synthetic_layout import Floats, Ints, Layout
 
 StrArray = NDArray[np.str_]
@@ -242,7 +243,7 @@ def _entrances(
         "号路口",
     )
     ce = layout.compound_entrance_compound
-    first = np.r_[True, ce[1:] != ce[:-1]]
+    first = first_per_group(ce)
     compound_state = np.where(first, EntranceState.OPEN.value, EntranceState.SEALED.value)
     compound_name = np.strings.add(
         np.strings.add(compound_names[ce], SIDE_NAMES[layout.compound_entrance_side]), "门"

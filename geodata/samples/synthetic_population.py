@@ -8,8 +8,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from geodata.models import HouseholdStatus, VisitResult
-from geodata.samples import synthetic_people as people
+from geodata.samples import people
 from geodata.samples.columnar import Table, local_ids, nullable
+from geodata.samples.sorted_groups import first_per_group, position_in_group
 from geodata.samples.synthetic_layout import Ints
 
 VACANT_SHARE = 0.04
@@ -53,7 +54,7 @@ def households(
     """Households of each building, numbered floor by floor (rooms 101, 102, 201, ...)."""
     building = np.repeat(np.arange(len(building_households)), building_households)
     n = len(building)
-    k = np.arange(n) - (np.cumsum(building_households) - building_households)[building]
+    k = position_in_group(building_households)
     per_floor = -(-building_households // building_floors)[building]
     room = (1 + k // per_floor) * 100 + 1 + k % per_floor
     vacant = rng.random(n) < VACANT_SHARE
@@ -90,13 +91,13 @@ def residents(rng: np.random.Generator, household: Table, *, reference: date) ->
     members = household.columns["members"]
     of = np.repeat(np.arange(len(members)), members)
     n = len(of)
-    first = np.r_[True, of[1:] != of[:-1]] if n else np.zeros(0, dtype=bool)
+    first = first_per_group(of)
     today = _day(reference)
     male = rng.random(n) < 0.51
     adult = people.birth_dates(rng, n, on=reference, min_age=22, max_age=85)
     anyone = people.birth_dates(rng, n, on=reference, min_age=0, max_age=90)
     birth = np.where(first, adult, anyone)
-    names = people.names(rng, male)
+    names = people.chinese_names_by_sex(rng, male)
     ids = people.id_numbers(rng, birth, male)
     phones = people.mobile_numbers(rng, n)
     no_phone = ~first & (rng.random(n) >= PHONE_SHARE)
