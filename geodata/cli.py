@@ -10,6 +10,7 @@ from geodata.access import Action, Principal
 from geodata.cli_accounts import audit_cmd, households_group, purge_cmd, users_group
 from geodata.cli_context import Context, emit, format_option, pass_ctx, reports_errors
 from geodata.cli_coverage import coverage_cmd
+from geodata.cli_export import export_cmd
 from geodata.cli_import import import_group
 from geodata.cluster import LocalCluster
 from geodata.errors import WanggeError
@@ -37,6 +38,7 @@ main.add_command(households_group)
 main.add_command(audit_cmd)
 main.add_command(purge_cmd)
 main.add_command(import_group)
+main.add_command(export_cmd)
 main.add_command(coverage_cmd)
 
 

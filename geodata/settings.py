@@ -27,6 +27,8 @@ class Settings:
     port: int = 5000
     user: str | None = None
     base_url: str | None = None
+    basemap_url: str | None = None
+    """An XYZ tile URL template for the map's basemap; None: no basemap."""
 
     @property
     def public_url(self) -> str:
@@ -50,4 +52,5 @@ class Settings:
             port=int(env.get("WANGGE_PORT", "5000")),
             user=env.get("WANGGE_USER") or None,
             base_url=env.get("WANGGE_BASE_URL") or None,
+            basemap_url=env.get("WANGGE_BASEMAP_URL") or None,
         )

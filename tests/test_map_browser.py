@@ -21,8 +21,7 @@ from waitress.server import create_server
 from tests import conftest
 from tests.test_webapp import XSS_CHECKPOINT, XSS_VILLAGE, delete_test_town, insert_test_town
 from webapp import create_app
-from webapp.feature_collections import LAYERS
-from webapp.map_page import ENTRANCE_COLOURS, LEGEND
+from webapp.map_page import ENTRANCE_COLOURS, LAYER_TITLES, LEGEND, TOWN_LAYERS
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -141,9 +140,10 @@ def assert_stayed_local(record: PageVisit) -> None:
     assert record.console == []
     assert record.page_errors == []
     assert record.dialogs == []
-    fetched = {url.removeprefix(record.base) for url in record.requests}
-    for name in LAYERS:
-        assert f"/api/layers/{name}.geojson" in fetched
+    fetched = {url.removeprefix(record.base).split("?")[0] for url in record.requests}
+    for layer in TOWN_LAYERS:
+        if layer.show:
+            assert f"/api/layers/{layer.source}.geojson" in fetched
 
 
 def save_screenshot(page: Page, tmp_path: Path) -> Path:
@@ -154,9 +154,15 @@ def save_screenshot(page: Page, tmp_path: Path) -> Path:
     return shot
 
 
-def tooltip_after_hovering(page: Page, selector: str, index: int) -> str:
+def tooltip_after_hovering(
+    page: Page, selector: str, index: int, *, position: dict[str, float] | None = None
+) -> str:
+    """Hover the element (at `position` in its box, else its centre) and read its tooltip."""
     page.mouse.move(0, 0)
-    page.locator(selector).nth(index).hover(force=True)
+    if position is None:
+        page.locator(selector).nth(index).hover(force=True)
+    else:
+        page.locator(selector).nth(index).hover(force=True, position=position)  # type: ignore[arg-type]
     tooltip = page.locator(".leaflet-tooltip").last
     tooltip.wait_for(state="visible", timeout=5000)
     return tooltip.inner_text()
@@ -187,13 +193,15 @@ def test_map_draws_the_town_from_local_requests_only(
         assert_stayed_local(record)
         villages = page.locator(".leaflet-town-villages-pane path.leaflet-interactive")
         grids = page.locator(".leaflet-town-grids-pane path.leaflet-interactive")
-        entrances = page.locator(".leaflet-town-entrances-pane path.leaflet-interactive")
+        entrances = page.locator(".leaflet-town-entrances-pane .entrance-marker")
         assert villages.count() == 2
         assert grids.count() == 2
         assert entrances.count() == 3
         assert page.locator(".leaflet-town-roads-pane path").count() == 1
         assert page.locator(".checkpoint-marker").count() == 2
-        fills = {entrances.nth(i).get_attribute("fill") for i in range(3)}
+        fills = {
+            entrances.nth(i).locator("svg > :first-child").get_attribute("fill") for i in range(3)
+        }
         assert fills == set(ENTRANCE_COLOURS.values())
         shapes = page.locator(".checkpoint-marker .checkpoint-shape")
         colours = {shapes.nth(i).evaluate("e => e.style.backgroundColor") for i in range(2)}
@@ -201,7 +209,20 @@ def test_map_draws_the_town_from_local_requests_only(
 
         overlays = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
         assert [o.strip() for o in overlays] == [
-            LAYERS[n].title for n in ("villages", "grids", "roads", "entrances", "checkpoints")
+            LAYER_TITLES[n]
+            for n in (
+                "villages",
+                "grids",
+                "compounds",
+                "patrol_zones",
+                "roads",
+                "buildings",
+                "households",
+                "entrances",
+                "checkpoints",
+                "isolation_sites",
+                "leaks",
+            )
         ]
         legend = page.locator(".map-legend li")
         assert legend.count() == len(LEGEND)
@@ -228,7 +249,13 @@ def test_names_in_tooltips_render_as_text(small_town_app: Flask, viewer: conftes
         ]
         assert any(XSS_CHECKPOINT in text for text in checkpoint_texts), checkpoint_texts
         village_texts = [
-            tooltip_after_hovering(page, ".leaflet-town-villages-pane path.leaflet-interactive", i)
+            # Near a corner: grids and compounds lie over the villages' middles.
+            tooltip_after_hovering(
+                page,
+                ".leaflet-town-villages-pane path.leaflet-interactive",
+                i,
+                position={"x": 12, "y": 12},
+            )
             for i in range(2)
         ]
         assert any(XSS_VILLAGE in text for text in village_texts), village_texts
@@ -253,6 +280,6 @@ def _check_sample_map(app: Flask, account: conftest.Account, tmp_path: Path) -> 
         assert_stayed_local(record)
         assert page.locator(".leaflet-town-villages-pane path.leaflet-interactive").count() > 0
         assert page.locator(".leaflet-town-grids-pane path.leaflet-interactive").count() > 0
-        assert page.locator(".leaflet-town-entrances-pane path.leaflet-interactive").count() > 0
+        assert page.locator(".leaflet-town-entrances-pane .entrance-marker").count() > 0
         assert page.locator(".checkpoint-marker").count() > 0
         save_screenshot(page, tmp_path)

@@ -508,7 +508,11 @@ def test_map_page_loads_only_local_assets(client: FlaskClient) -> None:
         with client.get(url) as asset:
             assert asset.status_code == 200, url
     sources = [s["src"] for s in page.scripts if s.get("src")]
-    assert sources == ["/static/vendor/leaflet/leaflet.js", "/static/map/town-map.js"]
+    assert sources == [
+        "/static/vendor/leaflet/leaflet.js",
+        "/static/vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js",
+        "/static/map/town-map.js",
+    ]
     for unwanted in ("jquery", "bootstrap", "awesome", "fontawesome", "glyphicons"):
         assert unwanted not in html.lower()
 
@@ -533,7 +537,7 @@ def test_map_page_names_its_layers_and_legend(client: FlaskClient) -> None:
     html = client.get("/").get_data(as_text=True)
     for name in LAYERS:
         assert f'"/api/layers/{name}.geojson"' in html
-    for label in ("Village boundary", "Entrance open", "Entrance sealed", "Checkpoint active"):
+    for label in ("Village boundary", "Entrance open", "Entrance sealed", "Checkpoint staffed"):
         assert label in html
     assert "fitBounds" in html  # the view starts on the town
     assert "L.control.layers" in html

@@ -10,19 +10,23 @@ from geodata.settings import Settings
 from webapp import (
     admin_views,
     auth_views,
+    basemap,
     database,
     errors,
     headers,
     household_views,
+    i18n,
     policy,
     visit_views,
 )
 from webapp.coverage_views import bp as coverage_bp
+from webapp.export_views import init_app as init_exports
 from webapp.health import health
 from webapp.import_views import init_app as init_imports
 from webapp.limits import limiter
 from webapp.secret_key import secret_key
 from webapp.session_store import DatabaseSessionInterface
+from webapp.tiles import bp as tiles_bp
 from webapp.views import town_map
 
 MAX_REQUEST_BYTES = 1024 * 1024
@@ -54,12 +58,16 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     limiter.init_app(app)
     app.register_blueprint(health)
     app.register_blueprint(town_map)
+    app.register_blueprint(tiles_bp)
+    i18n.init_app(app)
+    basemap.init_app(app, settings)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(household_views.bp)
     app.register_blueprint(admin_views.bp)
     app.register_blueprint(visit_views.bp)
     init_imports(app, settings)
     app.register_blueprint(coverage_bp)
+    init_exports(app, settings)
     return app
 
 

@@ -1,16 +1,20 @@
 """RFC 7946 FeatureCollections of the town's public map layers, composed in PostGIS.
 
-Only objects without personal data are published here: villages, grids, entrances,
-checkpoints and roads, with names, kinds, states and counts. Residents, households, staff,
-phone numbers and who changed an entrance are not in any layer.
+Only objects without personal data are published here: villages, grids, compounds,
+entrances, checkpoints, roads, patrol zones and isolation sites, with names, kinds, states
+and counts. Residents, households, staff, phone numbers and who changed an entrance are not
+in any layer. Layers that change over time (entrance states, compound closure, checkpoint
+staffing) are composed as of a moment, `:as_of`, so that a past day can be replayed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection, TextClause, text
 
+from geodata.exports.layers import LAYERS as EXPORT_LAYERS
 from webapp.bbox import BBox
 
 GEOJSON_DECIMALS = 7
@@ -27,106 +31,169 @@ class LayerSource:
     from_sql: str
     properties: tuple[tuple[str, str], ...]
     """(property name, SQL expression) pairs, in the order they are published."""
+    where_sql: str = "true"
+    """A condition on the rows (may use `:as_of`)."""
+    as_of: bool = False
+    """Whether the SQL reads the moment `:as_of`."""
 
     @property
     def property_names(self) -> tuple[str, ...]:
         return tuple(name for name, _ in self.properties)
 
 
-LAYERS: dict[str, LayerSource] = {
-    source.name: source
-    for source in (
-        LayerSource(
-            name="roads",
-            title="Roads",
-            geometry_type="LineString",
-            from_sql="roads AS t",
-            properties=(("highway", "t.highway"), ("name", "t.name")),
-        ),
-        LayerSource(
-            name="villages",
-            title="Villages",
-            geometry_type="MultiPolygon",
-            from_sql="""
-                villages AS t
-                CROSS JOIN LATERAL (
-                    SELECT count(*) AS n FROM grids AS g WHERE g.village_id = t.id
-                ) AS grid_count
-                CROSS JOIN LATERAL (
-                    SELECT count(*) FILTER (WHERE e.state = 'open') AS open,
-                           count(*) FILTER (WHERE e.state = 'sealed') AS sealed,
-                           count(*) FILTER (WHERE e.state = 'checkpoint') AS checkpoint
-                    FROM entrances AS e
-                    LEFT JOIN compounds AS c ON c.id = e.compound_id
-                    WHERE e.village_id = t.id OR c.village_id = t.id
-                ) AS entrance_count
-                CROSS JOIN LATERAL (
-                    SELECT count(*) AS n FROM checkpoints AS k WHERE k.village_id = t.id
-                ) AS checkpoint_count
-            """,
-            properties=(
-                ("code", "t.code"),
-                ("name", "t.name"),
-                ("kind", "t.kind"),
-                ("population", "t.population"),
-                ("grid_count", "grid_count.n"),
-                ("entrances_open", "entrance_count.open"),
-                ("entrances_sealed", "entrance_count.sealed"),
-                ("entrances_checkpoint", "entrance_count.checkpoint"),
-                ("checkpoint_count", "checkpoint_count.n"),
-            ),
-        ),
-        LayerSource(
-            name="grids",
-            title="Grids",
-            geometry_type="MultiPolygon",
-            from_sql="grids AS t JOIN villages AS v ON v.id = t.village_id",
-            properties=(
-                ("code", "t.code"),
-                ("name", "t.name"),
-                ("village", "v.name"),
-                ("village_code", "v.code"),
-            ),
-        ),
-        LayerSource(
-            name="entrances",
-            title="Entrances",
-            geometry_type="Point",
-            from_sql="""
-                entrances AS t
-                LEFT JOIN compounds AS c ON c.id = t.compound_id
-                LEFT JOIN villages AS v ON v.id = coalesce(t.village_id, c.village_id)
-            """,
-            properties=(
-                ("name", "t.name"),
-                ("state", "t.state"),
-                ("since", "t.since"),
-                ("owner", "CASE WHEN t.compound_id IS NULL THEN 'village' ELSE 'compound' END"),
-                ("compound", "c.name"),
-                ("village", "v.name"),
-            ),
-        ),
-        LayerSource(
-            name="checkpoints",
-            title="Checkpoints",
-            geometry_type="Point",
-            from_sql="""
-                checkpoints AS t
-                LEFT JOIN villages AS v ON v.id = t.village_id
-                LEFT JOIN entrances AS e ON e.id = t.entrance_id
-            """,
-            properties=(
-                ("name", "t.name"),
-                ("kind", "t.kind"),
-                ("state", "t.state"),
-                ("staff_per_shift", "t.staff_per_shift"),
-                ("radius_m", "t.radius_m"),
-                ("village", "v.name"),
-                ("entrance", "e.name"),
-            ),
-        ),
+MAP_LAYERS = ("roads", "villages", "grids", "entrances", "checkpoints")
+"""The layers drawn on the map, in this order; their SQL is that of the exports."""
+
+
+def _entrance_state_as_of(entrance: str) -> str:
+    """The state of `entrance` (an alias of entrances) at `:as_of`, NULL before it existed.
+
+    The latest event at or before the moment gives the state; before the first event, that
+    event's `from_state`; an entrance without events has its current state from `since` on.
+    """
+    return f"""
+        CASE
+            WHEN NOT EXISTS (SELECT 1 FROM entrance_events AS x WHERE x.entrance_id = {entrance}.id)
+                THEN CASE WHEN {entrance}.since <= :as_of THEN {entrance}.state::text END
+            ELSE coalesce(
+                (SELECT x.to_state::text FROM entrance_events AS x
+                 WHERE x.entrance_id = {entrance}.id AND x.at <= :as_of
+                 ORDER BY x.at DESC, x.id DESC LIMIT 1),
+                (SELECT x.from_state::text FROM entrance_events AS x
+                 WHERE x.entrance_id = {entrance}.id AND x.at > :as_of
+                 ORDER BY x.at, x.id LIMIT 1)
+            )
+        END
+    """
+
+
+_EXPORTED: dict[str, LayerSource] = {
+    layer.name: LayerSource(
+        name=layer.name,
+        title=layer.title,
+        geometry_type=layer.geometry_type,
+        from_sql=layer.from_sql,
+        properties=tuple((f.name, f.sql) for f in layer.fields),
     )
+    for layer in (EXPORT_LAYERS[name] for name in MAP_LAYERS)
 }
+
+_ENTRANCES_AS_OF = LayerSource(
+    name="entrances",
+    title="Entrances",
+    geometry_type="Point",
+    from_sql=f"""
+        entrances AS t
+        CROSS JOIN LATERAL (SELECT {_entrance_state_as_of("t")} AS state) AS s
+        LEFT JOIN compounds AS c ON c.id = t.compound_id
+        LEFT JOIN villages AS v ON v.id = coalesce(t.village_id, c.village_id)
+    """,
+    where_sql="s.state IS NOT NULL",
+    as_of=True,
+    properties=tuple(
+        ("state", "s.state") if name == "state" else (name, sql)
+        for name, sql in _EXPORTED["entrances"].properties
+    ),
+)
+"""The exported entrances, with each state replayed as of the moment."""
+
+_CHECKPOINTS_STAFFED = LayerSource(
+    name="checkpoints",
+    title="Checkpoints",
+    geometry_type="Point",
+    from_sql=f"""
+        {EXPORT_LAYERS["checkpoints"].from_sql}
+        CROSS JOIN LATERAL (
+            SELECT max(sh.staff_count) AS n
+            FROM checkpoint_shifts AS sh
+            WHERE sh.checkpoint_id = t.id AND sh.starts_at <= :as_of AND sh.ends_at > :as_of
+        ) AS on_duty
+    """,
+    as_of=True,
+    properties=(
+        *_EXPORTED["checkpoints"].properties,
+        (
+            "staffing",
+            """CASE WHEN t.state = 'closed' THEN 'closed'
+                    WHEN coalesce(on_duty.n, 0) >= t.staff_per_shift THEN 'staffed'
+                    WHEN coalesce(on_duty.n, 0) > 0 THEN 'understaffed'
+                    ELSE 'unstaffed' END""",
+        ),
+        ("staff_on_duty", "coalesce(on_duty.n, 0)"),
+    ),
+)
+"""The exported checkpoints, with the staff on duty at the moment against those required."""
+
+_COMMANDER_LAYERS = (
+    LayerSource(
+        name="compounds",
+        title="Compounds",
+        geometry_type="Polygon",
+        from_sql=f"""
+            compounds AS t
+            LEFT JOIN villages AS v ON v.id = t.village_id
+            CROSS JOIN LATERAL (
+                SELECT count(*) FILTER (WHERE s.state IN ('open', 'checkpoint')) AS open,
+                       count(*) FILTER (WHERE s.state = 'sealed') AS sealed
+                FROM entrances AS e
+                CROSS JOIN LATERAL (SELECT {_entrance_state_as_of("e")} AS state) AS s
+                WHERE e.compound_id = t.id
+            ) AS ec
+        """,
+        as_of=True,
+        properties=(
+            ("name", "t.name"),
+            ("kind", "t.kind"),
+            ("closure", "t.closure"),
+            (
+                "compliance",
+                """CASE WHEN ec.open = 0 THEN 'no_open_entrance'
+                        WHEN ec.open = 1 THEN 'compliant'
+                        ELSE 'breach' END""",
+            ),
+            ("open_entrances", "ec.open"),
+            ("sealed_entrances", "ec.sealed"),
+            ("village", "v.name"),
+        ),
+    ),
+    LayerSource(
+        name="patrol_zones",
+        title="Patrol zones",
+        geometry_type="MultiPolygon",
+        from_sql="""
+            patrol_zones AS t
+            LEFT JOIN teams AS tm ON tm.id = t.team_id
+            LEFT JOIN villages AS v ON v.id = t.village_id
+        """,
+        properties=(
+            ("name", "t.name"),
+            ("period", "t.period"),
+            ("team", "tm.name"),
+            ("team_id", "t.team_id"),
+            ("village", "v.name"),
+        ),
+    ),
+    LayerSource(
+        name="isolation_sites",
+        title="Isolation sites",
+        geometry_type="Point",
+        from_sql="isolation_sites AS t",
+        properties=(
+            ("name", "t.name"),
+            ("beds", "t.beds"),
+            ("reserve_rooms", "t.reserve_rooms"),
+        ),
+    ),
+)
+
+LAYERS: dict[str, LayerSource] = {
+    **_EXPORTED,
+    "entrances": _ENTRANCES_AS_OF,
+    "checkpoints": _CHECKPOINTS_STAFFED,
+    **{source.name: source for source in _COMMANDER_LAYERS},
+}
+"""The map's layers: the exported ones (entrances and checkpoints as of a moment), then
+compounds with their closure compliance, patrol zones and isolation sites."""
 
 
 def _collection_sql(source: LayerSource, *, bbox: bool) -> TextClause:
@@ -137,7 +204,8 @@ def _collection_sql(source: LayerSource, *, bbox: bool) -> TextClause:
     for, and options 0 keeps the legacy `crs` member out.
     """
     properties = ", ".join(f"'{name}', {expression}" for name, expression in source.properties)
-    where = "WHERE t.geom && ST_MakeEnvelope(:min_lon, :min_lat, :max_lon, :max_lat, 4326)"
+    in_box = "t.geom && ST_MakeEnvelope(:min_lon, :min_lat, :max_lon, :max_lat, 4326)"
+    where = f"WHERE ({source.where_sql}){f' AND {in_box}' if bbox else ''}"
     return text(
         f"""
         SELECT json_build_object(
@@ -154,15 +222,24 @@ def _collection_sql(source: LayerSource, *, bbox: bool) -> TextClause:
                        'properties', json_build_object({properties})
                    ) AS feature
             FROM {source.from_sql}
-            {where if bbox else ""}
+            {where}
         ) AS f
         """
     )
 
 
-def feature_collection(conn: Connection, source: LayerSource, *, bbox: BBox | None = None) -> str:
-    """The layer's features (those whose bounding box meets `bbox`, if given) as GeoJSON text."""
-    params = (
+def feature_collection(
+    conn: Connection,
+    source: LayerSource,
+    *,
+    bbox: BBox | None = None,
+    as_of: datetime | None = None,
+) -> str:
+    """The layer's features (those whose bounding box meets `bbox`, if given) as GeoJSON text.
+
+    Layers that change over time show the town as of `as_of` (default: now).
+    """
+    params: dict[str, object] = (
         {}
         if bbox is None
         else {
@@ -172,6 +249,8 @@ def feature_collection(conn: Connection, source: LayerSource, *, bbox: BBox | No
             "max_lat": bbox.max_lat,
         }
     )
+    if source.as_of:
+        params["as_of"] = as_of if as_of is not None else datetime.now(UTC)
     body: str = conn.execute(_collection_sql(source, bbox=bbox is not None), params).scalar_one()
     return body
 

@@ -18,14 +18,17 @@ def csp_nonce() -> str:
     return nonce
 
 
-def content_security_policy(nonce: str | None) -> str:
-    """Same origin only: no third-party origin, no inline code without this response's nonce."""
+def content_security_policy(nonce: str | None, *, img_sources: tuple[str, ...] = ()) -> str:
+    """Same origin only: no third-party origin, no inline code without this response's nonce.
+
+    `img_sources`: origins a page may load images from besides its own (a configured basemap).
+    """
     inline = f" 'nonce-{nonce}'" if nonce else ""
     directives = {
         "default-src": "'none'",
         "script-src": f"'self'{inline}",
         "style-src": f"'self'{inline}",
-        "img-src": "'self'",
+        "img-src": " ".join(("'self'", *img_sources)),
         "font-src": "'self'",
         "connect-src": "'self'",
         "base-uri": "'none'",
@@ -37,7 +40,9 @@ def content_security_policy(nonce: str | None) -> str:
 
 def _add_security_headers(response: Response) -> Response:
     headers = response.headers
-    headers["Content-Security-Policy"] = content_security_policy(g.get("csp_nonce"))
+    headers["Content-Security-Policy"] = content_security_policy(
+        g.get("csp_nonce"), img_sources=g.get("csp_img_sources", ())
+    )
     headers["X-Content-Type-Options"] = "nosniff"
     headers["X-Frame-Options"] = "DENY"
     headers["Referrer-Policy"] = "no-referrer"

@@ -1,15 +1,24 @@
-/* The town map's layers: fetched from the app's layer API, styled by kind and state.
+/* The town map's layers and controls: fetched from the app's APIs, styled by kind and state.
  *
  * Every value from the data reaches the page as text (textContent, createTextNode), never
- * as HTML: a checkpoint named <img src=x onerror=alert(1)> shows exactly that. */
+ * as HTML: a checkpoint named <img src=x onerror=alert(1)> shows exactly that. Icons are
+ * built as DOM nodes; no string of markup is ever parsed. */
 (function () {
   "use strict";
 
   // The scale bar (Folium's control_scale) in metres only.
   L.Control.Scale.mergeOptions({ imperial: false });
+  // Leaflet.VectorGrid 1.3 calls a helper Leaflet 1.8 removed.
+  if (!L.DomEvent.fakeStop) {
+    L.DomEvent.fakeStop = L.DomEvent.stopPropagation;
+  }
 
   var ATTRIBUTION =
     '© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors';
+  var SVG = "http://www.w3.org/2000/svg";
+
+  var registry = {}; // layer name -> {config, layer, reload}
+  var state = { asOf: null, colourBy: "screening", coverage: null, map: null, page: null };
 
   function ensurePane(map, name, zIndex) {
     if (!map.getPane(name)) {
@@ -26,6 +35,21 @@
     }
   }
 
+  function withAsOf(url) {
+    if (!state.asOf) {
+      return url;
+    }
+    return url + (url.indexOf("?") >= 0 ? "&" : "?") + "as_of=" + encodeURIComponent(state.asOf);
+  }
+
+  function valueText(config, name, value) {
+    var labels = config.values && config.values[name];
+    if (labels && Object.prototype.hasOwnProperty.call(labels, value)) {
+      return labels[value];
+    }
+    return String(value);
+  }
+
   function colourOf(config, feature) {
     var value = feature.properties ? feature.properties[config.colourBy] : undefined;
     if (config.colours && Object.prototype.hasOwnProperty.call(config.colours, value)) {
@@ -34,35 +58,117 @@
     return config.fallbackColour;
   }
 
-  function tooltipContent(config, feature) {
-    var properties = feature.properties || {};
+  function addRow(table, label, text) {
+    var row = table.insertRow();
+    var head = document.createElement("th");
+    head.scope = "row";
+    head.textContent = label;
+    row.appendChild(head);
+    row.insertCell().textContent = text;
+  }
+
+  function detailsTable(title, fields, properties, config) {
     var table = document.createElement("table");
     table.className = "feature-details";
     var caption = document.createElement("caption");
-    caption.textContent = config.title;
+    caption.textContent = title;
     table.appendChild(caption);
-    config.fields.forEach(function (field) {
+    fields.forEach(function (field) {
       var value = properties[field[0]];
       if (value === null || value === undefined || value === "") {
         return;
       }
-      var row = table.insertRow();
-      var label = document.createElement("th");
-      label.scope = "row";
-      label.textContent = field[1];
-      row.appendChild(label);
-      row.insertCell().textContent = String(value);
+      addRow(table, field[1], config ? valueText(config, field[0], value) : String(value));
     });
     return table;
   }
 
+  function coverageRows(table, figures) {
+    if (!figures || !state.page) {
+      return;
+    }
+    var total = figures.households || 0;
+    state.page.coverageFields.forEach(function (field) {
+      var value = figures[field[0]];
+      if (value === null || value === undefined) {
+        return;
+      }
+      var text = String(value);
+      if (field[0] !== "households" && total > 0) {
+        text += " (" + Math.round((100 * value) / total) + "%)";
+      }
+      addRow(table, field[1], text);
+    });
+  }
+
+  function tooltipContent(config, feature) {
+    var properties = feature.properties || {};
+    var table = detailsTable(config.title, config.fields, properties, config);
+    if (config.choropleth) {
+      coverageRows(table, coverageOf(config, properties));
+    }
+    return table;
+  }
+
+  // -- symbols ---------------------------------------------------------------------------
+
+  function svgIcon(size, draw) {
+    var svg = document.createElementNS(SVG, "svg");
+    svg.setAttribute("width", String(size));
+    svg.setAttribute("height", String(size));
+    svg.setAttribute("viewBox", "0 0 18 18");
+    svg.setAttribute("aria-hidden", "true");
+    draw(function (tag, attributes) {
+      var node = document.createElementNS(SVG, tag);
+      Object.keys(attributes).forEach(function (key) {
+        node.setAttribute(key, String(attributes[key]));
+      });
+      svg.appendChild(node);
+    });
+    return svg;
+  }
+
+  var SHAPES = {
+    open: function (add, colour) {
+      add("circle", { cx: 9, cy: 9, r: 6.5, fill: colour, stroke: "#222", "stroke-width": 1.2 });
+    },
+    sealed: function (add, colour) {
+      add("rect", { x: 3, y: 3, width: 12, height: 12, fill: colour, stroke: "#222" });
+      add("path", { d: "M5.5 5.5 L12.5 12.5 M12.5 5.5 L5.5 12.5", stroke: "#fff", "stroke-width": 2 });
+    },
+    checkpoint: function (add, colour) {
+      add("polygon", { points: "9,1.5 16.5,7.5 16.5,16.5 1.5,16.5 1.5,7.5", fill: colour, stroke: "#222" });
+    },
+    warning: function (add, colour) {
+      add("polygon", { points: "9,1 17.5,16.5 0.5,16.5", fill: colour, stroke: "#000" });
+      add("path", { d: "M9 6 V11.5 M9 13 V14.5", stroke: "#000", "stroke-width": 2 });
+    },
+    site: function (add, colour) {
+      add("rect", { x: 1.5, y: 1.5, width: 15, height: 15, rx: 3, fill: colour, stroke: "#fff" });
+      add("path", { d: "M9 4.5 V13.5 M4.5 9 H13.5", stroke: "#fff", "stroke-width": 2.4 });
+    },
+  };
+
+  function iconMarker(config, latlng, kind, colour, className) {
+    var size = config.radius * 2 + 2;
+    var icon = svgIcon(size, function (add) {
+      (SHAPES[kind] || SHAPES.open)(add, colour);
+    });
+    return L.marker(latlng, {
+      pane: config.pane,
+      keyboard: false,
+      icon: L.divIcon({ className: className, html: icon, iconSize: [size, size] }),
+    });
+  }
+
   function pointLayer(config, feature, latlng) {
     var colour = colourOf(config, feature);
+    var properties = feature.properties || {};
     if (config.symbol === "diamond") {
       var shape = document.createElement("span");
       shape.className = "checkpoint-shape";
       shape.style.backgroundColor = colour;
-      return L.marker(latlng, {
+      var marker = L.marker(latlng, {
         pane: config.pane,
         keyboard: false,
         icon: L.divIcon({
@@ -71,6 +177,33 @@
           iconSize: [config.radius * 2, config.radius * 2],
         }),
       });
+      var radius = Number(properties[config.ringBy]);
+      // A closed checkpoint reaches nobody: no ring.
+      if (config.ringBy && isFinite(radius) && radius > 0 && properties.state !== "closed") {
+        var ring = L.circle(latlng, {
+          pane: config.pane + "-rings",
+          radius: radius,
+          color: colour,
+          weight: 1,
+          dashArray: "3 3",
+          fillColor: colour,
+          fillOpacity: 0.08,
+          interactive: false,
+          className: "checkpoint-ring",
+        });
+        return L.featureGroup([ring, marker]);
+      }
+      return marker;
+    }
+    if (config.symbol === "entrance") {
+      var entranceState = String(properties.state);
+      return iconMarker(config, latlng, entranceState, colour, "entrance-marker entrance-" + entranceState);
+    }
+    if (config.symbol === "warning") {
+      return iconMarker(config, latlng, "warning", config.fallbackColour, "leak-marker");
+    }
+    if (config.symbol === "site") {
+      return iconMarker(config, latlng, "site", "#00838f", "site-marker");
     }
     return L.circleMarker(latlng, Object.assign({}, config.style, {
       pane: config.pane,
@@ -79,15 +212,150 @@
     }));
   }
 
+  function areaStyle(config, feature) {
+    var properties = feature.properties || {};
+    var style = Object.assign({}, config.style);
+    if (config.colourBy) {
+      style.fillColor = colourOf(config, feature);
+    }
+    if (config.paletteBy && config.palette.length) {
+      var index = Math.abs(Number(properties[config.paletteBy]) || 0) % config.palette.length;
+      style.color = config.palette[index];
+      style.fillColor = config.palette[index];
+    }
+    if (config.dashBy) {
+      var dash = config.dashBy[1][properties[config.dashBy[0]]];
+      if (dash) {
+        style.dashArray = dash;
+      }
+    }
+    if (config.choropleth) {
+      var fill = coverageColour(coverageOf(config, properties));
+      if (fill) {
+        style.fillColor = fill;
+        style.fillOpacity = config.choropleth === "grid" ? 0.4 : 0.2;
+      }
+    }
+    return style;
+  }
+
+  // -- coverage choropleth ---------------------------------------------------------------
+
+  function coverageOf(config, properties) {
+    if (!state.coverage || !config.choropleth) {
+      return null;
+    }
+    var index = state.coverage[config.choropleth];
+    return (index && index[properties.code]) || null;
+  }
+
+  function coverageColour(figures) {
+    if (!figures || !state.page) {
+      return null;
+    }
+    var total = figures.households || 0;
+    if (!total) {
+      return state.page.noDataColour;
+    }
+    var part = state.colourBy === "reach" ? figures.reached : figures.screened_24h;
+    var share = (part || 0) / total;
+    var classes = state.page.classes;
+    for (var i = 0; i < classes.length; i += 1) {
+      if (share < classes[i][0]) {
+        return classes[i][1];
+      }
+    }
+    return classes[classes.length - 1][1];
+  }
+
+  function restyleChoropleths() {
+    Object.keys(registry).forEach(function (name) {
+      var entry = registry[name];
+      if (entry.config.choropleth) {
+        entry.layer.setStyle(function (feature) {
+          return areaStyle(entry.config, feature);
+        });
+      }
+    });
+  }
+
+  function loadCoverage() {
+    if (!state.page || !state.page.coverageUrl) {
+      return;
+    }
+    var url = withAsOf(state.page.coverageUrl + "?level=grid");
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error("HTTP " + response.status);
+        }
+        return response.json();
+      })
+      .then(function (report) {
+        var index = { village: {}, grid: {} };
+        (report.villages || []).forEach(function (v) { index.village[v.code] = v; });
+        (report.grids || []).forEach(function (g) { index.grid[g.code] = g; });
+        state.coverage = index;
+        restyleChoropleths();
+        document.documentElement.dataset.coverageLoaded = "true";
+      })
+      .catch(function (error) {
+        showProblem(state.page.messages.coverageFailed);
+        console.error("coverage not loaded:", error);
+      });
+  }
+
+  // -- GeoJSON layers --------------------------------------------------------------------
+
+  function toFeatures(config, body) {
+    if (config.source !== "coverage-items") {
+      return body;
+    }
+    var items = (body.items && body.items[config.items]) || [];
+    return {
+      type: "FeatureCollection",
+      features: items
+        .filter(function (item) { return item.lon !== null && item.lat !== null; })
+        .map(function (item) {
+          return {
+            type: "Feature",
+            geometry: { type: "Point", coordinates: [item.lon, item.lat] },
+            properties: item,
+          };
+        }),
+    };
+  }
+
+  function layerUrl(map, config) {
+    var url = config.url;
+    if (config.source === "coverage-items") {
+      url += "?level=town&list=1";
+    }
+    if (config.asOf) {
+      url = withAsOf(url);
+    }
+    if (config.minZoom !== null && config.minZoom !== undefined) {
+      var b = map.getBounds().pad(0.25);
+      var box = [
+        Math.max(-180, b.getWest()), Math.max(-90, b.getSouth()),
+        Math.min(180, b.getEast()), Math.min(90, b.getNorth()),
+      ].map(function (n) { return n.toFixed(6); }).join(",");
+      url += (url.indexOf("?") >= 0 ? "&" : "?") + "bbox=" + box;
+    }
+    return url;
+  }
+
   function fetchedLayer(map, config) {
     ensurePane(map, config.pane, config.zIndex);
+    if (config.ringBy) {
+      ensurePane(map, config.pane + "-rings", config.zIndex - 20);
+    }
+    var labels = config.labelBy ? L.layerGroup() : null;
     var layer = L.geoJSON(null, {
       pane: config.pane,
       attribution: ATTRIBUTION,
       style: function (feature) {
-        return config.colourBy
-          ? Object.assign({}, config.style, { fillColor: colourOf(config, feature) })
-          : config.style;
+        return areaStyle(config, feature);
       },
       pointToLayer: function (feature, latlng) {
         return pointLayer(config, feature, latlng);
@@ -98,24 +366,370 @@
             return tooltipContent(config, feature);
           }, { sticky: config.symbol === "area" });
         }
+        var text = config.labelBy && feature.properties && feature.properties[config.labelBy];
+        if (labels && text && featureLayer.getBounds) {
+          var label = document.createElement("span");
+          label.textContent = String(text);
+          labels.addLayer(L.tooltip({
+            permanent: true,
+            direction: "center",
+            className: "village-label",
+            interactive: false,
+          }).setLatLng(featureLayer.getBounds().getCenter()).setContent(label));
+        }
       },
     });
-    fetch(config.url, { credentials: "same-origin", headers: { Accept: "application/geo+json" } })
-      .then(function (response) {
-        if (!response.ok) {
-          throw new Error("HTTP " + response.status);
+    var generation = 0;
+    var loadedBox = null;
+
+    function reload(force) {
+      if (!map.hasLayer(layer)) {
+        return;
+      }
+      if (config.minZoom !== null && config.minZoom !== undefined) {
+        if (!map._loaded) {
+          map.whenReady(function () { reload(force); });
+          return;
         }
-        return response.json();
-      })
-      .then(function (collection) {
-        layer.addData(collection);
-      })
-      .catch(function (error) {
-        showProblem("The layer “" + config.title + "” could not be loaded.");
-        console.error("layer " + config.name + " not loaded:", error);
-      });
+        if (map.getZoom() < config.minZoom) {
+          layer.clearLayers();
+          loadedBox = null;
+          return;
+        }
+        if (!force && loadedBox && loadedBox.contains(map.getBounds())) {
+          return;
+        }
+        loadedBox = map.getBounds().pad(0.25);
+      }
+      generation += 1;
+      var mine = generation;
+      var url = layerUrl(map, config);
+      fetch(url, { credentials: "same-origin", headers: { Accept: "application/geo+json, application/json" } })
+        .then(function (response) {
+          if (!response.ok) {
+            throw new Error("HTTP " + response.status);
+          }
+          return response.json();
+        })
+        .then(function (body) {
+          if (mine !== generation) {
+            return;
+          }
+          layer.clearLayers();
+          if (labels) {
+            labels.clearLayers();
+          }
+          layer.addData(toFeatures(config, body));
+          layer.fire("wangge:loaded");
+          document.documentElement.dataset["loaded" + config.name.replace(/_/g, "")] = "true";
+        })
+        .catch(function (error) {
+          var prefix = state.page ? state.page.messages.layerFailed : "A layer could not be loaded:";
+          showProblem(prefix + " " + config.title);
+          console.error("layer " + config.name + " not loaded:", error);
+        });
+    }
+
+    layer.on("add", function () {
+      if (labels) {
+        labels.addTo(map);
+      }
+      reload(true);
+    });
+    layer.on("remove", function () {
+      if (labels) {
+        map.removeLayer(labels);
+      }
+    });
+    if (config.minZoom !== null && config.minZoom !== undefined) {
+      map.on("moveend", function () { reload(false); });
+    }
+    registry[config.name] = { config: config, layer: layer, reload: reload };
     return layer;
   }
 
-  window.wanggeTownMap = { fetchedLayer: fetchedLayer };
+  // -- vector tiles ----------------------------------------------------------------------
+
+  function vectorTiles(map, config) {
+    ensurePane(map, config.pane, config.zIndex);
+    var households = config.name === "households";
+    var styles = {};
+    styles[config.name] = function (properties) {
+      if (!households) {
+        return { fill: true, fillColor: config.fill, fillOpacity: 0.7, color: config.stroke, weight: 0.5 };
+      }
+      var count = Number(properties.unscreened) || 0;
+      return {
+        fill: true,
+        fillColor: config.fill,
+        fillOpacity: 0.7,
+        color: config.stroke,
+        weight: 1,
+        radius: Math.min(16, 3 + 2.2 * Math.sqrt(count)),
+      };
+    };
+    var options = {
+      pane: config.pane,
+      minZoom: config.minZoom,
+      maxNativeZoom: 18,
+      maxZoom: 22,
+      interactive: households,
+      vectorTileLayerStyles: styles,
+      fetchOptions: { credentials: "same-origin" },
+    };
+    if (!households) {
+      options.rendererFactory = L.canvas.tile;
+    }
+    var layer = L.vectorGrid.protobuf(config.asOf ? withAsOf(config.url) : config.url, options);
+    if (households) {
+      var tip = L.tooltip({ direction: "top", offset: [0, -6] });
+      layer.on("mouseover", function (e) {
+        tip.setLatLng(e.latlng)
+          .setContent(detailsTable(config.title, config.fields, e.layer.properties || {}, null));
+        map.openTooltip(tip);
+      });
+      layer.on("mouseout", function () {
+        map.closeTooltip(tip);
+      });
+    }
+    registry[config.name] = {
+      config: config,
+      layer: layer,
+      reload: function () {
+        if (config.asOf) {
+          layer.setUrl(withAsOf(config.url));
+        }
+      },
+    };
+    return layer;
+  }
+
+  // -- controls --------------------------------------------------------------------------
+
+  function element(tag, className, parent) {
+    var node = document.createElement(tag);
+    if (className) {
+      node.className = className;
+    }
+    if (parent) {
+      parent.appendChild(node);
+    }
+    return node;
+  }
+
+  function control(map, position, build) {
+    var Control = L.Control.extend({
+      onAdd: function () {
+        var box = element("div", "leaflet-bar wangge-control");
+        L.DomEvent.disableClickPropagation(box);
+        L.DomEvent.disableScrollPropagation(box);
+        build(box);
+        return box;
+      },
+    });
+    return new Control({ position: position }).addTo(map);
+  }
+
+  function searchable() {
+    var found = [];
+    Object.keys(registry).forEach(function (name) {
+      var entry = registry[name];
+      if (!entry.config.searchable || !entry.layer.eachLayer) {
+        return;
+      }
+      entry.layer.eachLayer(function (featureLayer) {
+        var p = (featureLayer.feature && featureLayer.feature.properties) || {};
+        found.push({ config: entry.config, layer: featureLayer, name: p.name, code: p.code });
+      });
+    });
+    return found;
+  }
+
+  function goTo(map, hit) {
+    var target = hit.layer;
+    if (target.getBounds) {
+      map.fitBounds(target.getBounds(), { maxZoom: 18 });
+    } else if (target.getLatLng) {
+      map.setView(target.getLatLng(), Math.max(map.getZoom(), 17));
+    }
+    if (target.openTooltip) {
+      target.openTooltip();
+    }
+  }
+
+  function searchControl(map, messages) {
+    control(map, "topleft", function (box) {
+      box.classList.add("search-control");
+      var form = element("form", "", box);
+      form.setAttribute("role", "search");
+      var input = element("input", "", form);
+      input.type = "search";
+      input.placeholder = messages.search;
+      input.setAttribute("aria-label", messages.searchLabel);
+      var list = element("ul", "search-results", box);
+      function show() {
+        var query = input.value.trim().toLowerCase();
+        list.textContent = "";
+        if (!query) {
+          return;
+        }
+        var hits = searchable().filter(function (hit) {
+          return [hit.name, hit.code].some(function (v) {
+            return v !== null && v !== undefined && String(v).toLowerCase().indexOf(query) >= 0;
+          });
+        }).slice(0, 12);
+        if (!hits.length) {
+          element("li", "search-empty", list).textContent = messages.noMatch;
+          return;
+        }
+        hits.forEach(function (hit) {
+          var button = element("button", "", element("li", "", list));
+          button.type = "button";
+          var name = element("span", "search-name", button);
+          name.textContent = String(hit.name || hit.code);
+          var kind = element("span", "search-kind", button);
+          kind.textContent = hit.config.title + (hit.code && hit.name ? " · " + hit.code : "");
+          button.addEventListener("click", function () {
+            goTo(map, hit);
+          });
+        });
+      }
+      input.addEventListener("input", show);
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        var first = list.querySelector("button");
+        if (first) {
+          first.click();
+        }
+      });
+    });
+  }
+
+  function reloadAll() {
+    loadCoverage();
+    Object.keys(registry).forEach(function (name) {
+      var entry = registry[name];
+      if (entry.config.asOf) {
+        entry.reload(true);
+      }
+    });
+  }
+
+  function dateControl(map, messages) {
+    control(map, "topleft", function (box) {
+      box.classList.add("as-of-control");
+      var label = element("label", "", box);
+      var caption = element("span", "", label);
+      caption.textContent = messages.asOf;
+      var input = element("input", "", label);
+      input.type = "date";
+      input.name = "as_of";
+      var today = new Date();
+      var iso = new Date(today.getTime() - today.getTimezoneOffset() * 60000).toISOString().slice(0, 10);
+      input.max = iso;
+      input.value = iso;
+      var reset = element("button", "", box);
+      reset.type = "button";
+      reset.textContent = messages.today;
+      input.addEventListener("change", function () {
+        state.asOf = input.value && input.value !== iso ? input.value : null;
+        reloadAll();
+      });
+      reset.addEventListener("click", function () {
+        input.value = iso;
+        state.asOf = null;
+        reloadAll();
+      });
+    });
+  }
+
+  function colourByControl(map, messages) {
+    control(map, "topleft", function (box) {
+      box.classList.add("colour-by-control");
+      var fieldset = element("fieldset", "", box);
+      var legend = element("legend", "", fieldset);
+      legend.textContent = messages.colourBy;
+      [["screening", messages.screening], ["reach", messages.reach]].forEach(function (option) {
+        var label = element("label", "", fieldset);
+        var radio = element("input", "", label);
+        radio.type = "radio";
+        radio.name = "colour_by";
+        radio.value = option[0];
+        radio.checked = state.colourBy === option[0];
+        radio.addEventListener("change", function () {
+          state.colourBy = option[0];
+          restyleChoropleths();
+        });
+        element("span", "", label).textContent = option[1];
+      });
+    });
+  }
+
+  function fullscreenControl(map, messages) {
+    control(map, "topleft", function (box) {
+      var button = element("a", "fullscreen-button", box);
+      button.href = "#";
+      button.setAttribute("role", "button");
+      button.title = messages.fullscreen;
+      button.setAttribute("aria-label", messages.fullscreen);
+      button.appendChild(svgIcon(18, function (add) {
+        add("path", {
+          d: "M2 7 V2 H7 M11 2 H16 V7 M16 11 V16 H11 M7 16 H2 V11",
+          fill: "none",
+          stroke: "#333",
+          "stroke-width": 2,
+        });
+      }));
+      button.addEventListener("click", function (event) {
+        event.preventDefault();
+        if (document.fullscreenElement) {
+          document.exitFullscreen();
+        } else if (document.documentElement.requestFullscreen) {
+          document.documentElement.requestFullscreen();
+        }
+      });
+      document.addEventListener("fullscreenchange", function () {
+        map.invalidateSize();
+      });
+    });
+  }
+
+  function languageControl(map, config) {
+    control(map, "bottomleft", function (box) {
+      box.classList.add("language-control");
+      box.setAttribute("aria-label", config.messages.language);
+      config.languages.forEach(function (pair) {
+        var link = element("a", "", box);
+        link.href = "?lang=" + encodeURIComponent(pair[0]);
+        link.lang = pair[0].replace("_", "-");
+        link.textContent = pair[1];
+        if (pair[0] === config.language) {
+          link.setAttribute("aria-current", "true");
+        }
+      });
+    });
+  }
+
+  function commanderControls(map, config) {
+    state.map = map;
+    state.page = config;
+    if (config.basemapUrl) {
+      L.tileLayer(config.basemapUrl, { maxZoom: 20, attribution: ATTRIBUTION, pane: "tilePane" })
+        .addTo(map);
+    } else {
+      map.getContainer().classList.add("no-basemap");
+    }
+    searchControl(map, config.messages);
+    dateControl(map, config.messages);
+    colourByControl(map, config.messages);
+    fullscreenControl(map, config.messages);
+    languageControl(map, config);
+    loadCoverage();
+  }
+
+  window.wanggeTownMap = {
+    fetchedLayer: fetchedLayer,
+    vectorTiles: vectorTiles,
+    commanderControls: commanderControls,
+  };
 })();

@@ -1,0 +1,338 @@
+"""What each exported layer reads, what its fields are, and which of them are personal.
+
+The SQL fragments here are constants: nothing a caller sends is ever pasted into them. The
+table with the geometry (or the row that carries one) is aliased `t`.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class FieldKind(enum.StrEnum):
+    INT = "int"
+    FLOAT = "float"
+    TEXT = "text"
+    BOOL = "bool"
+    DATE = "date"
+    DATETIME = "datetime"
+
+
+class Treatment(enum.StrEnum):
+    """What a pseudonymous export does with a field."""
+
+    KEEP = "keep"
+    DROP = "drop"
+    """Names, ID numbers, phones and source ids: never in a pseudonymous export."""
+    PSEUDONYM = "pseudonym"
+    """A reference to a person or household: replaced by a keyed pseudonym."""
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    sql: str
+    kind: FieldKind
+    treatment: Treatment = Treatment.KEEP
+    pseudonym_of: str | None = None
+    """For PSEUDONYM fields: which kind of object the id names (household, resident...)."""
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One count of an aggregate: the sum of `row_sql` over the rows of a unit."""
+
+    name: str
+    row_sql: str
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One exportable layer."""
+
+    name: str
+    title: str
+    geometry_type: str
+    from_sql: str
+    fields: tuple[Field, ...]
+    geom_sql: str = "t.geom"
+    id_sql: str = "t.id"
+    bbox_sql: str | None = None
+    """The indexed geometry a bbox filters on (default: geom_sql)."""
+    personal: bool = False
+    id_kind: str | None = None
+    """Personal layers: the kind of object the feature id names (for its pseudonym)."""
+    grid_sql: str | None = None
+    """Personal layers: the grid a row belongs to (scope and aggregation)."""
+    time_sql: str | None = None
+    """The row's time, for `--as-of` and the OGC `datetime` parameter."""
+    time_kind: FieldKind | None = None
+    measures: tuple[Measure, ...] = ()
+    """Personal layers: the counts of an aggregate export."""
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+    @property
+    def filter_geom_sql(self) -> str:
+        return self.bbox_sql or self.geom_sql
+
+
+F = Field
+K = FieldKind
+T = Treatment
+BUILDING_POINT = "ST_PointOnSurface(b.geom)"
+
+PUBLIC_LAYERS: tuple[Layer, ...] = (
+    Layer(
+        name="villages",
+        title="Villages",
+        geometry_type="MultiPolygon",
+        from_sql="""
+            villages AS t
+            CROSS JOIN LATERAL (
+                SELECT count(*) AS n FROM grids AS g WHERE g.village_id = t.id
+            ) AS grid_count
+            CROSS JOIN LATERAL (
+                SELECT count(*) FILTER (WHERE e.state = 'open') AS open,
+                       count(*) FILTER (WHERE e.state = 'sealed') AS sealed,
+                       count(*) FILTER (WHERE e.state = 'checkpoint') AS checkpoint
+                FROM entrances AS e
+                LEFT JOIN compounds AS c ON c.id = e.compound_id
+                WHERE e.village_id = t.id OR c.village_id = t.id
+            ) AS entrance_count
+            CROSS JOIN LATERAL (
+                SELECT count(*) AS n FROM checkpoints AS k WHERE k.village_id = t.id
+            ) AS checkpoint_count
+        """,
+        fields=(
+            F("code", "t.code", K.TEXT),
+            F("name", "t.name", K.TEXT),
+            F("kind", "t.kind", K.TEXT),
+            F("population", "t.population", K.INT),
+            F("grid_count", "grid_count.n", K.INT),
+            F("entrances_open", "entrance_count.open", K.INT),
+            F("entrances_sealed", "entrance_count.sealed", K.INT),
+            F("entrances_checkpoint", "entrance_count.checkpoint", K.INT),
+            F("checkpoint_count", "checkpoint_count.n", K.INT),
+        ),
+    ),
+    Layer(
+        name="grids",
+        title="Grids",
+        geometry_type="MultiPolygon",
+        from_sql="grids AS t JOIN villages AS v ON v.id = t.village_id",
+        fields=(
+            F("code", "t.code", K.TEXT),
+            F("name", "t.name", K.TEXT),
+            F("village", "v.name", K.TEXT),
+            F("village_code", "v.code", K.TEXT),
+        ),
+    ),
+    Layer(
+        name="roads",
+        title="Roads",
+        geometry_type="LineString",
+        from_sql="roads AS t",
+        fields=(F("highway", "t.highway", K.TEXT), F("name", "t.name", K.TEXT)),
+    ),
+    Layer(
+        name="buildings",
+        title="Buildings",
+        geometry_type="Polygon",
+        from_sql="buildings AS t LEFT JOIN grids AS g ON g.id = t.grid_id",
+        fields=(
+            F("name", "t.name", K.TEXT),
+            F("floors", "t.floors", K.INT),
+            F("use", "t.use", K.TEXT),
+            F("grid", "g.code", K.TEXT),
+        ),
+    ),
+    Layer(
+        name="compounds",
+        title="Compounds",
+        geometry_type="Polygon",
+        from_sql="compounds AS t LEFT JOIN villages AS v ON v.id = t.village_id",
+        fields=(
+            F("name", "t.name", K.TEXT),
+            F("kind", "t.kind", K.TEXT),
+            F("closure", "t.closure", K.TEXT),
+            F("village", "v.name", K.TEXT),
+        ),
+    ),
+    Layer(
+        name="entrances",
+        title="Entrances",
+        geometry_type="Point",
+        from_sql="""
+            entrances AS t
+            LEFT JOIN compounds AS c ON c.id = t.compound_id
+            LEFT JOIN villages AS v ON v.id = coalesce(t.village_id, c.village_id)
+        """,
+        fields=(
+            F("name", "t.name", K.TEXT),
+            F("state", "t.state", K.TEXT),
+            F("since", "t.since", K.DATETIME),
+            F(
+                "owner",
+                "CASE WHEN t.compound_id IS NULL THEN 'village' ELSE 'compound' END",
+                K.TEXT,
+            ),
+            F("compound", "c.name", K.TEXT),
+            F("village", "v.name", K.TEXT),
+        ),
+        time_sql="t.since",
+        time_kind=K.DATETIME,
+    ),
+    Layer(
+        name="checkpoints",
+        title="Checkpoints",
+        geometry_type="Point",
+        from_sql="""
+            checkpoints AS t
+            LEFT JOIN villages AS v ON v.id = t.village_id
+            LEFT JOIN entrances AS e ON e.id = t.entrance_id
+        """,
+        fields=(
+            F("name", "t.name", K.TEXT),
+            F("kind", "t.kind", K.TEXT),
+            F("state", "t.state", K.TEXT),
+            F("staff_per_shift", "t.staff_per_shift", K.INT),
+            F("radius_m", "t.radius_m", K.FLOAT),
+            F("village", "v.name", K.TEXT),
+            F("entrance", "e.name", K.TEXT),
+        ),
+    ),
+    Layer(
+        name="patrol_zones",
+        title="Patrol zones",
+        geometry_type="MultiPolygon",
+        from_sql="patrol_zones AS t LEFT JOIN villages AS v ON v.id = t.village_id",
+        fields=(
+            F("name", "t.name", K.TEXT),
+            F("period", "t.period", K.TEXT),
+            F("village", "v.name", K.TEXT),
+        ),
+    ),
+    Layer(
+        name="isolation_sites",
+        title="Isolation sites",
+        geometry_type="Point",
+        from_sql="isolation_sites AS t",
+        fields=(
+            F("name", "t.name", K.TEXT),
+            F("beds", "t.beds", K.INT),
+            F("reserve_rooms", "t.reserve_rooms", K.INT),
+        ),
+    ),
+)
+"""Layers without personal data: exported as they are to anyone who may see the map."""
+
+PERSONAL_LAYERS: tuple[Layer, ...] = (
+    Layer(
+        name="households",
+        title="Households",
+        geometry_type="Point",
+        from_sql="""
+            households AS t
+            LEFT JOIN buildings AS b ON b.id = t.building_id
+            LEFT JOIN grids AS g ON g.id = t.grid_id
+        """,
+        geom_sql=BUILDING_POINT,
+        bbox_sql="b.geom",
+        fields=(
+            F("source_id", "t.source_id", K.TEXT, T.DROP),
+            F("grid", "g.code", K.TEXT),
+            F("unit", "t.unit", K.TEXT),
+            F("room", "t.room", K.TEXT),
+            F("members", "t.members", K.INT),
+            F("status", "t.status", K.TEXT),
+        ),
+        personal=True,
+        id_kind="household",
+        grid_sql="t.grid_id",
+        measures=(
+            Measure("households", "1"),
+            Measure("members", "t.members"),
+            Measure("home_quarantine", "(t.status = 'home_quarantine')::int"),
+            Measure("vacant", "(t.status = 'vacant')::int"),
+        ),
+    ),
+    Layer(
+        name="residents",
+        title="Residents",
+        geometry_type="Point",
+        from_sql="""
+            residents AS t
+            JOIN households AS h ON h.id = t.household_id
+            LEFT JOIN buildings AS b ON b.id = h.building_id
+            LEFT JOIN grids AS g ON g.id = t.grid_id
+        """,
+        geom_sql=BUILDING_POINT,
+        bbox_sql="b.geom",
+        fields=(
+            F("source_id", "t.source_id", K.TEXT, T.DROP),
+            F("household_id", "t.household_id", K.INT, T.PSEUDONYM, "household"),
+            F("grid", "g.code", K.TEXT),
+            F("name", "t.name", K.TEXT, T.DROP),
+            F("id_number", "t.id_number", K.TEXT, T.DROP),
+            F("phone", "t.phone", K.TEXT, T.DROP),
+            F("returnee", "t.returnee", K.BOOL),
+            F("origin", "t.origin", K.TEXT),
+            F("returned_on", "t.returned_on", K.DATE),
+            F("close_contact", "t.close_contact", K.BOOL),
+            F("fever", "t.fever", K.BOOL),
+            F("quarantine_until", "t.quarantine_until", K.DATE),
+        ),
+        personal=True,
+        id_kind="resident",
+        grid_sql="t.grid_id",
+        time_sql="t.returned_on",
+        time_kind=K.DATE,
+        measures=(
+            Measure("residents", "1"),
+            Measure("returnees", "t.returnee::int"),
+            Measure("close_contacts", "t.close_contact::int"),
+            Measure("fever", "t.fever::int"),
+        ),
+    ),
+    Layer(
+        name="visits",
+        title="Household visits",
+        geometry_type="Point",
+        from_sql="""
+            visits AS t
+            JOIN households AS h ON h.id = t.household_id
+            LEFT JOIN buildings AS b ON b.id = h.building_id
+            LEFT JOIN grids AS g ON g.id = t.grid_id
+        """,
+        geom_sql=BUILDING_POINT,
+        bbox_sql="b.geom",
+        fields=(
+            F("source_id", "t.source_id", K.TEXT, T.DROP),
+            F("household_id", "t.household_id", K.INT, T.PSEUDONYM, "household"),
+            F("worker_id", "t.worker_id", K.INT, T.PSEUDONYM, "staff"),
+            F("grid", "g.code", K.TEXT),
+            F("visited_at", "t.visited_at", K.DATETIME),
+            F("result", "t.result", K.TEXT),
+            F("fever_count", "t.fever_count", K.INT),
+        ),
+        personal=True,
+        id_kind="visit",
+        grid_sql="t.grid_id",
+        time_sql="t.visited_at",
+        time_kind=K.DATETIME,
+        measures=(
+            Measure("visits", "1"),
+            Measure("nobody_home", "(t.result = 'nobody_home')::int"),
+            Measure("fever_reported", "t.fever_count"),
+        ),
+    ),
+)
+"""Layers with personal data: aggregate by default, pseudonymous or full by right."""
+
+LAYERS: dict[str, Layer] = {layer.name: layer for layer in PUBLIC_LAYERS + PERSONAL_LAYERS}
+COVERAGE = "coverage"
+"""The coverage results: households screened per grid (or village) on a day."""

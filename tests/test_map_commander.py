@@ -1,0 +1,487 @@
+"""The commanders' map: vector tiles (scope, caching), replayed layers, languages, the page.
+
+The browser tests drive /usr/bin/chromium through Playwright, signed in through the login
+form; screenshots go to screenshots/commander-*.png.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from shapely import box
+from sqlalchemy import Connection, insert, text
+
+from geodata import models as m
+from tests import conftest
+from tests.test_map_browser import assert_stayed_local, serving, tooltip_after_hovering, visit
+from tests.test_webapp import XSS_CHECKPOINT, SmallTown, delete_test_town, insert_test_town
+from webapp import create_app, tiles
+from webapp.map_page import TOWN_LAYERS
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
+PREFIX = "commander-test:"
+BUILDING_A1 = box(114.3020, 30.5840, 114.3024, 30.5844)
+BUILDING_A2 = box(114.3070, 30.5840, 114.3074, 30.5844)
+PAGE_LIMIT_BYTES = 300 * 1024
+
+
+# -- a minimal Mapbox vector tile reader (protobuf wire format) ----------------------------
+
+
+def _varint(data: bytes, at: int) -> tuple[int, int]:
+    value, shift = 0, 0
+    while True:
+        byte = data[at]
+        at += 1
+        value |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return value, at
+        shift += 7
+
+
+def _fields(data: bytes) -> Iterator[tuple[int, int, Any]]:
+    at = 0
+    while at < len(data):
+        key, at = _varint(data, at)
+        number, wire = key >> 3, key & 7
+        if wire == 0:
+            value, at = _varint(data, at)
+        elif wire == 2:
+            length, at = _varint(data, at)
+            value, at = data[at : at + length], at + length
+        elif wire == 1:
+            value, at = data[at : at + 8], at + 8
+        elif wire == 5:
+            value, at = data[at : at + 4], at + 4
+        else:
+            raise ValueError(f"wire type {wire}")
+        yield number, wire, value
+
+
+def _value(data: bytes) -> object:
+    for number, _, value in _fields(data):
+        if number == 1:
+            return bytes(value).decode()
+        if number in (4, 5):
+            return int(value)
+        if number == 6:
+            return (int(value) >> 1) ^ -(int(value) & 1)
+        if number == 7:
+            return bool(value)
+    return None
+
+
+def decode_tile(data: bytes) -> dict[str, list[dict[str, object]]]:
+    """Layer name -> each feature's properties."""
+    layers: dict[str, list[dict[str, object]]] = {}
+    for number, _, layer in _fields(data):
+        if number != 3:
+            continue
+        name, keys, values, features = "", [], [], []
+        for n, _, v in _fields(layer):
+            if n == 1:
+                name = bytes(v).decode()
+            elif n == 3:
+                keys.append(bytes(v).decode())
+            elif n == 4:
+                values.append(_value(v))
+            elif n == 2:
+                features.append(v)
+        decoded = []
+        for feature in features:
+            tags: list[int] = []
+            for n, _, v in _fields(feature):
+                if n == 2:
+                    at = 0
+                    while at < len(v):
+                        tag, at = _varint(v, at)
+                        tags.append(tag)
+            decoded.append({keys[k]: values[t] for k, t in zip(tags[::2], tags[1::2], strict=True)})
+        layers[name] = decoded
+    return layers
+
+
+def tile_of(lon: float, lat: float, z: int) -> tuple[int, int, int]:
+    n = 2**z
+    x = int((lon + 180.0) / 360.0 * n)
+    y = int((1.0 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2.0 * n)
+    return z, x, y
+
+
+# -- the town: the small test town, a building with households in each of two grids -------
+
+
+@dataclass(frozen=True)
+class CommanderTown:
+    town: SmallTown
+    buildings: tuple[int, int]
+
+
+def _scope(conn: Connection, grid_ids: tuple[int, ...]) -> None:
+    conn.execute(
+        text("SELECT set_config('wangge.grid_ids', :ids, true)"),
+        {"ids": ",".join(str(g) for g in grid_ids)},
+    )
+
+
+def insert_buildings(conn: Connection, town: SmallTown) -> tuple[int, int]:
+    _scope(conn, town.grid_ids)
+    ids = []
+    for grid_id, shape, households in (
+        (town.grid_ids[0], BUILDING_A1, 2),
+        (town.grid_ids[1], BUILDING_A2, 3),
+    ):
+        building = conn.execute(
+            insert(m.Building)
+            .values(
+                source_id=f"{PREFIX}building/{grid_id}",
+                name=f"Building of grid {grid_id}",
+                floors=6,
+                grid_id=grid_id,
+                geom=text(f"ST_GeomFromText('{shape.wkt}', 4326)"),
+            )
+            .returning(m.Building.id)
+        ).scalar_one()
+        ids.append(int(building))
+        for n in range(households):
+            conn.execute(
+                insert(m.Household).values(
+                    source_id=f"{PREFIX}household/{grid_id}/{n}",
+                    building_id=building,
+                    grid_id=grid_id,
+                    members=2,
+                    status=m.HouseholdStatus.NORMAL,
+                )
+            )
+    return ids[0], ids[1]
+
+
+def delete_buildings(conn: Connection, town_grids: tuple[int, ...]) -> None:
+    _scope(conn, town_grids)
+    for table in ("households", "buildings"):
+        conn.execute(text(f"DELETE FROM {table} WHERE source_id LIKE :p"), {"p": f"{PREFIX}%"})
+
+
+@pytest.fixture(scope="module")
+def town(test_db: conftest.TestDatabase) -> Iterator[CommanderTown]:
+    with test_db.owner.begin() as conn:
+        small = insert_test_town(conn)
+        buildings = insert_buildings(conn, small)
+    try:
+        yield CommanderTown(small, buildings)
+    finally:
+        with test_db.owner.begin() as conn:
+            delete_buildings(conn, small.grid_ids)
+            delete_test_town(conn)
+
+
+@pytest.fixture(scope="module")
+def accounts(
+    test_db: conftest.TestDatabase, town: CommanderTown
+) -> Iterator[dict[str, conftest.Account]]:
+    made = {
+        "commander": conftest.make_account(test_db, "cmd-commander", "commander"),
+        "worker": conftest.make_account(
+            test_db, "cmd-worker", "grid_worker", grid_codes=("WT-A1",)
+        ),
+    }
+    yield made
+    conftest.drop_accounts(test_db, *(a.username for a in made.values()))
+
+
+@pytest.fixture(scope="module")
+def app(test_db: conftest.TestDatabase, town: CommanderTown) -> Flask:
+    return create_app(test_db.settings, engine=test_db.app)
+
+
+def _client(app: Flask, account: conftest.Account) -> FlaskClient:
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {account.token}"
+    return client
+
+
+@pytest.fixture(autouse=True)
+def fresh_tiles() -> Iterator[None]:
+    tiles.cache.clear()
+    yield
+    tiles.cache.clear()
+
+
+TOWN_TILE = tile_of(114.305, 30.5842, 15)
+
+
+def _tile(client: FlaskClient, layer: str, zxy: tuple[int, int, int] = TOWN_TILE) -> Any:
+    z, x, y = zxy
+    return client.get(f"/tiles/{layer}/{z}/{x}/{y}.pbf")
+
+
+# -- tiles -------------------------------------------------------------------------------
+
+
+def test_household_tiles_count_per_building_without_names(
+    app: Flask, accounts: dict[str, conftest.Account], town: CommanderTown
+) -> None:
+    response = _tile(_client(app, accounts["commander"]), "households")
+    assert response.status_code == 200
+    assert response.mimetype == tiles.MVT_MEDIA_TYPE
+    features = decode_tile(response.get_data())["households"]
+    by_building = {f["building_id"]: f for f in features}
+    assert set(by_building) == set(town.buildings)
+    assert by_building[town.buildings[0]]["households"] == 2
+    assert by_building[town.buildings[1]]["households"] == 3
+    assert by_building[town.buildings[1]]["never_visited"] == 3
+    for feature in features:
+        assert set(feature) == {"building_id", "households", "never_visited", "unscreened"}
+
+
+def test_a_grid_workers_tiles_hold_nothing_of_other_grids(
+    app: Flask, accounts: dict[str, conftest.Account], town: CommanderTown
+) -> None:
+    worker = _client(app, accounts["worker"])
+    for zxy in (TOWN_TILE, tile_of(114.305, 30.5842, 16), tile_of(114.305, 30.5842, 13)):
+        households = decode_tile(_tile(worker, "households", zxy).get_data()).get("households", [])
+        total = sum(int(str(f["households"])) for f in households)
+        assert total == 2, (zxy, households)  # grid A1's building only, never grid A2's 3
+        ids = {f.get("building_id") for f in households} - {None}
+        assert town.buildings[1] not in ids
+    buildings = decode_tile(_tile(worker, "buildings").get_data())["buildings"]
+    assert [f["floors"] for f in buildings] == [6]
+    commander = decode_tile(_tile(_client(app, accounts["commander"]), "buildings").get_data())
+    assert len(commander["buildings"]) == 2
+
+
+def test_tiles_revalidate_and_change_with_the_data(
+    app: Flask,
+    accounts: dict[str, conftest.Account],
+    town: CommanderTown,
+    test_db: conftest.TestDatabase,
+) -> None:
+    client = _client(app, accounts["commander"])
+    first = _tile(client, "buildings")
+    etag = first.headers["ETag"]
+    assert "no-cache" in first.headers["Cache-Control"]
+    assert "private" in first.headers["Cache-Control"]
+    again = client.get(first.request.path, headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    with test_db.owner.begin() as conn:
+        conn.execute(
+            text("UPDATE buildings SET floors = 7, updated_at = now() WHERE id = :id"),
+            {"id": town.buildings[0]},
+        )
+    tiles.cache.clear()  # the data version is re-read at most every VERSION_TTL_S
+    try:
+        changed = client.get(first.request.path, headers={"If-None-Match": etag})
+        assert changed.status_code == 200
+        assert changed.headers["ETag"] != etag
+        floors = {f["floors"] for f in decode_tile(changed.get_data())["buildings"]}
+        assert 7 in floors
+    finally:
+        with test_db.owner.begin() as conn:
+            conn.execute(
+                text("UPDATE buildings SET floors = 6 WHERE id = :id"), {"id": town.buildings[0]}
+            )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/tiles/residents/15/0/0.pbf",
+        "/tiles/buildings/23/0/0.pbf",
+        "/tiles/buildings/3/8/0.pbf",
+        "/tiles/buildings/3/0/8.pbf",
+    ],
+)
+def test_bad_tiles_are_404(app: Flask, accounts: dict[str, conftest.Account], path: str) -> None:
+    assert _client(app, accounts["commander"]).get(path).status_code == 404
+
+
+def test_tiles_need_a_signed_in_user(app: Flask) -> None:
+    z, x, y = TOWN_TILE
+    response = app.test_client().get(f"/tiles/households/{z}/{x}/{y}.pbf")
+    assert response.status_code == 302  # to the login page, as every page
+    assert "/login" in response.headers["Location"]
+    assert response.mimetype != tiles.MVT_MEDIA_TYPE
+
+
+def test_low_zoom_building_tiles_are_empty(
+    app: Flask, accounts: dict[str, conftest.Account]
+) -> None:
+    response = _tile(_client(app, accounts["commander"]), "buildings", tile_of(114.305, 30.58, 10))
+    assert response.status_code == 200
+    assert response.get_data() == b""
+
+
+# -- layers ------------------------------------------------------------------------------
+
+
+def _layer(client: FlaskClient, name: str, query: str = "") -> dict[str, Any]:
+    response = client.get(f"/api/layers/{name}.geojson{query}")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    collection: dict[str, Any] = orjson.loads(response.get_data())
+    return collection
+
+
+def test_compounds_show_closure_compliance(
+    app: Flask, accounts: dict[str, conftest.Account]
+) -> None:
+    compounds = _layer(_client(app, accounts["commander"]), "compounds")["features"]
+    assert len(compounds) == 1
+    # Its only entrance is sealed: no open entrance at all, a safety fault.
+    assert compounds[0]["properties"]["compliance"] == "no_open_entrance"
+    assert compounds[0]["properties"]["sealed_entrances"] == 1
+
+
+def test_checkpoints_show_staffing_and_entrances_replay_a_day(
+    app: Flask, accounts: dict[str, conftest.Account]
+) -> None:
+    client = _client(app, accounts["commander"])
+    staffing = {
+        f["properties"]["name"]: f["properties"]["staffing"]
+        for f in _layer(client, "checkpoints")["features"]
+    }
+    assert staffing == {XSS_CHECKPOINT: "unstaffed", "North road checkpoint": "closed"}
+    assert len(_layer(client, "entrances")["features"]) == 3
+    # The entrances were set up on 2026-02-01: the day before, none existed.
+    assert _layer(client, "entrances", "?as_of=2026-01-31")["features"] == []
+    assert client.get("/api/layers/entrances.geojson?as_of=yesterday").status_code == 400
+
+
+# -- the page ----------------------------------------------------------------------------
+
+
+def test_page_is_small_and_speaks_both_languages(
+    app: Flask, accounts: dict[str, conftest.Account]
+) -> None:
+    client = _client(app, accounts["commander"])
+    english = client.get("/")
+    html = english.get_data(as_text=True)
+    assert len(english.get_data()) < PAGE_LIMIT_BYTES
+    assert '<html lang="en">' in html  # the town's names are not Chinese
+    assert "Legend" in html
+    assert "/tiles/buildings/{z}/{x}/{y}.pbf" in html
+    assert "/api/v1/coverage" in html
+    chinese = client.get("/?lang=zh_CN").get_data(as_text=True)
+    assert '<html lang="zh-CN">' in chinese
+    for term in ("图例", "网格", "卡点", "出入口", "集中隔离点"):
+        assert term in chinese
+    assert client.get("/?lang=xx").status_code == 200
+
+
+def test_chinese_is_the_default_for_a_chinese_named_town(
+    app: Flask, accounts: dict[str, conftest.Account], test_db: conftest.TestDatabase
+) -> None:
+    with test_db.owner.begin() as conn:
+        conn.execute(text("UPDATE villages SET name = '东湖村' WHERE code = 'WT-A'"))
+    try:
+        html = _client(app, accounts["commander"]).get("/").get_data(as_text=True)
+        assert '<html lang="zh-CN">' in html
+    finally:
+        with test_db.owner.begin() as conn:
+            conn.execute(text("UPDATE villages SET name = 'East Lake Village' WHERE code = 'WT-A'"))
+
+
+# -- in the browser ----------------------------------------------------------------------
+
+
+def until(page: Any, expression: str, *, timeout_s: float = 10.0) -> None:
+    """Poll `expression` from outside the page (the page's CSP forbids eval inside it)."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never true: {expression}")
+        page.wait_for_timeout(50)
+
+
+def _shot(page: Any, name: str) -> None:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    path = SCREENSHOTS / f"commander-{name}.png"
+    page.screenshot(path=str(path))
+    assert path.stat().st_size > 10_000
+
+
+def test_commander_map_in_the_browser(
+    app: Flask, accounts: dict[str, conftest.Account], tmp_path: Path
+) -> None:
+    with serving(app) as base, visit(base, accounts["commander"]) as (page, record):
+        until(page, "document.documentElement.dataset.coverageLoaded === 'true'")
+        page.wait_for_selector(
+            ".leaflet-households-tiles-pane path, .leaflet-town-households-tiles-pane path"
+        )
+        assert_stayed_local(record)
+        assert page.locator(".entrance-marker").count() == 3
+        assert page.locator(".checkpoint-ring").count() == 1  # the active one; the closed has none
+        assert page.locator(".village-label").count() == 2
+        _shot(page, "overview")
+
+        # The XSS name stays text, in the tooltip and in the search results.
+        texts = [
+            tooltip_after_hovering(page, ".checkpoint-marker", i)
+            for i in range(page.locator(".checkpoint-marker").count())
+        ]
+        assert any(XSS_CHECKPOINT in t for t in texts), texts
+        page.fill(".search-control input", "<img")
+        results = page.locator(".search-results button")
+        assert results.count() == 1
+        assert XSS_CHECKPOINT in results.first.inner_text()
+        results.first.click()
+        _shot(page, "search")
+        page.fill(".search-control input", "WT-A1")
+        assert "WT-A1" in page.locator(".search-results").inner_text()
+        page.fill(".search-control input", "")
+
+        # Layers toggle: patrol zones and leaks on (fetched then), villages off.
+        overlays = page.locator(".leaflet-control-layers-overlays label")
+        with page.expect_response(lambda r: "/api/v1/coverage" in r.url and "list=1" in r.url):
+            overlays.filter(has_text="Leaks").locator("input").check()
+        with page.expect_response(lambda r: "/api/layers/patrol_zones.geojson" in r.url):
+            overlays.filter(has_text="Patrol zones").locator("input").check()
+        overlays.filter(has_text="Villages").locator("input").uncheck()
+        assert page.locator(".leaflet-town-villages-pane path").count() == 0
+        # Labels fade out (Leaflet removes them after 200 ms).
+        until(page, "document.querySelectorAll('.village-label').length === 0")
+        overlays.filter(has_text="Villages").locator("input").check()
+        page.wait_for_selector(".leaflet-town-villages-pane path.leaflet-interactive")
+
+        # Reach instead of screening, then a past day replayed.
+        page.locator(".colour-by-control input[value=reach]").check()
+        with page.expect_response(lambda r: "as_of=2026-01-31" in r.url and "entrances" in r.url):
+            page.fill(".as-of-control input", "2026-01-31")
+            page.locator(".as-of-control input").dispatch_event("change")
+        until(page, "document.querySelectorAll('.entrance-marker').length === 0")
+        _shot(page, "replay")
+
+        page.wait_for_load_state("networkidle")
+        assert_stayed_local(record)
+        assert page.locator("img[src='x']").count() == 0
+
+
+def test_commander_map_in_chinese(app: Flask, accounts: dict[str, conftest.Account]) -> None:
+    with serving(app) as base, visit(base, accounts["commander"]) as (page, record):
+        page.goto(base + "/?lang=zh_CN", wait_until="networkidle")
+        until(page, "document.documentElement.dataset.coverageLoaded === 'true'")
+        assert page.locator("html").get_attribute("lang") == "zh-CN"
+        overlays = page.locator(".leaflet-control-layers-overlays").inner_text()
+        assert "网格" in overlays
+        assert "卡点" in overlays
+        assert "图例" in page.locator(".map-legend").inner_text()
+        _shot(page, "zh")
+        assert_stayed_local(record)
+        # The choice is kept in the session.
+        page.goto(base + "/", wait_until="networkidle")
+        assert page.locator("html").get_attribute("lang") == "zh-CN"
+
+
+def test_layer_show_defaults_match_the_fetches() -> None:
+    shown = {layer.source for layer in TOWN_LAYERS if layer.show}
+    assert {"villages", "grids", "checkpoints", "entrances", "compounds"} <= shown
+    assert shutil.which("chromium") or Path("/usr/bin/chromium").exists()

@@ -1,0 +1,156 @@
+"""Downloads of the same exports as `wangge export`, for analysts in the browser or scripts.
+
+`init_app` also mounts the OGC API (/ogc): both serve the export layers, with one key.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from flask import Blueprint, Flask, Response, abort, render_template, request, url_for
+
+from geodata.access import Action, ForbiddenError
+from geodata.errors import NotFoundError
+from geodata.exports.filters import Filters
+from geodata.exports.layers import LAYERS
+from geodata.exports.privacy import DEFAULT_HEX_RESOLUTION, AggregateLevel, PrivacyLevel
+from geodata.exports.run import (
+    EXPORTABLE,
+    MEDIA_TYPES,
+    SUFFIXES,
+    ExportError,
+    ExportRequest,
+    Format,
+    export_to_file,
+    parse_as_of,
+)
+from geodata.settings import Settings
+from webapp import database, ogc, pseudonym_key
+from webapp.bbox import BBoxError, parse_bbox
+from webapp.policy import principal, requires
+
+bp = Blueprint("exports", __name__)
+CHUNK_BYTES = 1 << 20
+ALLOWED = frozenset(
+    {"privacy", "level", "bbox", "village", "as_of", "hex_resolution", "lonlat", "bom"}
+)
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    pseudonym_key.init_app(app, settings)
+    app.register_blueprint(bp)
+    app.register_blueprint(ogc.bp)
+
+
+def _choice(name: str, kind: type[PrivacyLevel] | type[AggregateLevel]) -> str | None:
+    value = request.args.get(name)
+    if value is None:
+        return None
+    if value not in {m.value for m in kind}:
+        abort(400, description=f"{name}: one of {', '.join(m.value for m in kind)}")
+    return value
+
+
+def _request(layer: str, fmt: str) -> ExportRequest:
+    unknown = sorted(set(request.args) - ALLOWED)
+    if unknown:
+        abort(400, description=f"unknown query parameter(s): {', '.join(unknown)}")
+    if layer not in EXPORTABLE or fmt not in {f.value for f in Format}:
+        abort(404)
+    raw_bbox = request.args.get("bbox")
+    try:
+        box = None if raw_bbox is None else parse_bbox(raw_bbox)
+        resolution = int(request.args.get("hex_resolution", DEFAULT_HEX_RESOLUTION))
+        as_of = parse_as_of(request.args.get("as_of"))
+    except (BBoxError, ValueError, ExportError) as exc:
+        abort(400, description=str(exc) or "hex_resolution: a whole number")
+    privacy = _choice("privacy", PrivacyLevel)
+    level = _choice("level", AggregateLevel) or AggregateLevel.GRID.value
+    return ExportRequest(
+        layer=layer,
+        fmt=Format(fmt),
+        privacy=PrivacyLevel(privacy) if privacy else None,
+        level=AggregateLevel(level),
+        filters=Filters(
+            bbox=None if box is None else (box.min_lon, box.min_lat, box.max_lon, box.max_lat),
+            village=request.args.get("village") or None,
+            as_of=as_of,
+        ),
+        hex_resolution=resolution,
+        csv_lonlat=request.args.get("lonlat") in ("1", "true", "yes"),
+        csv_bom=request.args.get("bom") in ("1", "true", "yes"),
+    )
+
+
+@bp.get("/exports")
+@requires(Action.EXPORT_AGGREGATE)
+def index() -> str:
+    """Links to every export the caller may download, at the default privacy level."""
+    links = [
+        {
+            "href": url_for("exports.download", layer=name, fmt=fmt.value),
+            "rel": "enclosure",
+            "type": MEDIA_TYPES[fmt],
+            "title": f"{name} ({fmt.value}"
+            + (", aggregate per grid)" if name not in LAYERS or LAYERS[name].personal else ")"),
+        }
+        for name in EXPORTABLE
+        for fmt in Format
+    ]
+    return render_template(
+        "ogc.html",
+        title="Exports",
+        description="Personal layers are aggregated per grid unless you ask otherwise: "
+        "add ?privacy=pseudonymous (analysts) or ?level=village|hex. Every export is audited.",
+        links=links,
+        body="",
+    )
+
+
+@bp.get("/exports/<layer>.<fmt>")
+@requires(Action.EXPORT_AGGREGATE)
+def download(layer: str, fmt: str) -> Response:
+    """One export as a file; the file is written, sent and removed."""
+    export = _request(layer, fmt)
+    workdir = Path(tempfile.mkdtemp(prefix="wangge-export-"))
+    path = workdir / f"{layer}{SUFFIXES[export.fmt]}"
+    try:
+        with database.engine().begin() as conn:
+            export_to_file(
+                conn, principal(), export, path, pseudonym_key=pseudonym_key.pseudonym_key
+            )
+    except ForbiddenError:
+        _remove(workdir)
+        abort(403)
+    except ExportError as exc:
+        _remove(workdir)
+        abort(400, description=str(exc))
+    except NotFoundError:
+        _remove(workdir)
+        abort(404)
+    except BaseException:
+        _remove(workdir)
+        raise
+    response = Response(_chunks(path, workdir), mimetype=MEDIA_TYPES[export.fmt])
+    response.headers["Content-Disposition"] = f'attachment; filename="{path.name}"'
+    response.headers["Content-Length"] = str(path.stat().st_size)
+    # Also when the client goes before the body is read: the file may hold personal rows.
+    response.call_on_close(lambda: _remove(workdir))
+    return response
+
+
+def _chunks(path: Path, workdir: Path) -> Iterator[bytes]:
+    """The file in pieces; the file and its folder are removed once sent (or abandoned)."""
+    try:
+        with path.open("rb") as f:
+            while chunk := f.read(CHUNK_BYTES):
+                yield chunk
+    finally:
+        _remove(workdir)
+
+
+def _remove(workdir: Path) -> None:
+    shutil.rmtree(workdir, ignore_errors=True)

@@ -1,0 +1,276 @@
+"""Vector tiles of the dense layers, composed by PostGIS: `/tiles/{layer}/{z}/{x}/{y}.pbf`.
+
+`buildings` carries outlines (id, floors, use); `households` carries counts of households per
+building (per hexagon below zoom 15), never a name or a household. Both go through the
+app's engine with the caller's row-level security context, and are cut to a grid worker's
+grids. Tiles are cached in the process and answered with an ETag keyed on a version of the
+data they read, so a change to the tables gives new tiles and an unchanged tile costs a 304.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask import Blueprint, Response, abort, request
+from sqlalchemy import Connection, text
+
+from geodata.access import Action, Principal
+from geodata.analysis.coverage.moment import parse_as_of
+from geodata.errors import ConfigError
+from geodata.rls import apply_scope
+from webapp import database
+from webapp.policy import principal, requires
+
+MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
+EXTENT = 4096
+BUFFER = 64
+MAX_ZOOM = 22
+BUILDINGS_MIN_ZOOM = 14
+HOUSEHOLDS_MIN_ZOOM = 11
+HOUSEHOLDS_PER_BUILDING_ZOOM = 15
+"""From this zoom on, households are counted per building; below it, per hexagon."""
+HEXAGONS_PER_TILE = 12
+"""Hexagon size below HOUSEHOLDS_PER_BUILDING_ZOOM: this many across a tile."""
+SCREENING_HOURS = 24
+VERSION_TTL_S = 2.0
+"""How long a data version read from the database is trusted before it is read again."""
+CACHE_TILES = 4096
+
+bp = Blueprint("tiles", __name__)
+
+
+@dataclass(frozen=True)
+class TileKey:
+    z: int
+    x: int
+    y: int
+
+
+def _scope_filter(column: str, who: Principal) -> str:
+    return "" if who.town_wide else f"AND {column} = ANY(CAST(:grid_ids AS bigint[]))"
+
+
+def buildings_sql(who: Principal) -> str:
+    return f"""
+        WITH env AS (SELECT ST_TileEnvelope(:z, :x, :y) AS e)
+        SELECT ST_AsMVT(q, 'buildings', {EXTENT}, 'geom', 'id')
+        FROM (
+            SELECT b.id, b.floors, b.use,
+                   ST_AsMVTGeom(ST_Transform(b.geom, 3857), env.e, {EXTENT}, {BUFFER}, true)
+                       AS geom
+            FROM buildings AS b, env
+            WHERE b.geom && ST_Transform(
+                ST_TileEnvelope(:z, :x, :y, margin => {BUFFER / EXTENT}), 4326
+            )
+            {_scope_filter("b.grid_id", who)}
+        ) AS q
+        WHERE q.geom IS NOT NULL
+    """
+
+
+def _household_counts(who: Principal, buildings_from: str) -> str:
+    """Households of the buildings in `buildings_from` (alias b), counted per building."""
+    return f"""
+        SELECT h.building_id,
+               count(*) AS households,
+               count(*) FILTER (WHERE lv.at IS NULL) AS never_visited,
+               count(*) FILTER (
+                   WHERE lv.at IS NULL
+                      OR lv.at <= CAST(:as_of AS timestamptz) - make_interval(hours => :hours)
+               ) AS unscreened
+        FROM {buildings_from}
+        JOIN households AS h ON h.building_id = b.id
+        LEFT JOIN LATERAL (
+            SELECT max(v.visited_at) AS at
+            FROM visits AS v
+            WHERE v.household_id = h.id AND v.visited_at <= :as_of
+        ) AS lv ON true
+        WHERE true {_scope_filter("h.grid_id", who)}
+        GROUP BY h.building_id
+    """
+
+
+def households_sql(who: Principal, z: int) -> str:
+    tile_box = f"ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => {BUFFER / EXTENT}), 4326)"
+    buildings = f"""
+        (SELECT b.id, b.geom FROM buildings AS b
+         WHERE b.geom && {tile_box} {_scope_filter("b.grid_id", who)}) AS b
+    """
+    if z >= HOUSEHOLDS_PER_BUILDING_ZOOM:
+        return f"""
+            WITH env AS (SELECT ST_TileEnvelope(:z, :x, :y) AS e),
+            counts AS ({_household_counts(who, buildings)})
+            SELECT ST_AsMVT(q, 'households', {EXTENT}, 'geom')
+            FROM (
+                SELECT c.building_id, c.households, c.never_visited, c.unscreened,
+                       ST_AsMVTGeom(
+                           ST_Transform(ST_PointOnSurface(b.geom), 3857),
+                           env.e, {EXTENT}, {BUFFER}, true
+                       ) AS geom
+                FROM counts AS c JOIN buildings AS b ON b.id = c.building_id, env
+                WHERE c.unscreened > 0
+            ) AS q
+            WHERE q.geom IS NOT NULL
+        """
+    return f"""
+        WITH env AS (SELECT ST_TileEnvelope(:z, :x, :y) AS e),
+        counts AS ({_household_counts(who, buildings)}),
+        placed AS (
+            SELECT c.*, ST_Transform(ST_Centroid(b.geom), 3857) AS at
+            FROM counts AS c JOIN buildings AS b ON b.id = c.building_id
+        ),
+        hexes AS (
+            SELECT hx.geom, hx.i, hx.j
+            FROM env, ST_HexagonGrid(
+                (ST_XMax(env.e) - ST_XMin(env.e)) / {HEXAGONS_PER_TILE} / sqrt(3), env.e
+            ) AS hx
+        )
+        SELECT ST_AsMVT(q, 'households', {EXTENT}, 'geom')
+        FROM (
+            SELECT sum(p.households)::int AS households,
+                   sum(p.never_visited)::int AS never_visited,
+                   sum(p.unscreened)::int AS unscreened,
+                   ST_AsMVTGeom(hexes.geom, env.e, {EXTENT}, {BUFFER}, true) AS geom
+            FROM hexes JOIN placed AS p ON ST_Intersects(hexes.geom, p.at), env
+            GROUP BY hexes.geom, hexes.i, hexes.j, env.e
+            HAVING sum(p.unscreened) > 0
+        ) AS q
+        WHERE q.geom IS NOT NULL
+    """
+
+
+VERSION_SQL = {
+    "buildings": """
+        SELECT concat_ws(':', count(*), max(id), max(updated_at)) FROM buildings
+    """,
+    "households": """
+        SELECT concat_ws(':',
+            (SELECT concat_ws(':', count(*), max(id), max(updated_at)) FROM buildings),
+            (SELECT concat_ws(':', count(*), max(id), max(updated_at)) FROM households),
+            (SELECT concat_ws(':', count(*), max(id), max(updated_at)) FROM visits))
+    """,
+}
+"""What a layer's tiles read: rows added, removed or updated change the version."""
+
+MIN_ZOOM = {"buildings": BUILDINGS_MIN_ZOOM, "households": HOUSEHOLDS_MIN_ZOOM}
+LAYER_ACTION = {"buildings": Action.VIEW_MAP, "households": Action.VIEW_COVERAGE}
+
+
+class TileCache:
+    """Recently made tiles and data versions, shared by the threads of one process."""
+
+    def __init__(self, *, max_tiles: int = CACHE_TILES, version_ttl_s: float = VERSION_TTL_S):
+        self._tiles: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
+        self._versions: dict[tuple[object, ...], tuple[float, str]] = {}
+        self._lock = threading.Lock()
+        self.max_tiles = max_tiles
+        self.version_ttl_s = version_ttl_s
+
+    def version(self, key: tuple[object, ...], read: Callable[[], str]) -> str:
+        now = time.monotonic()
+        with self._lock:
+            found = self._versions.get(key)
+        if found is not None and now - found[0] < self.version_ttl_s:
+            return found[1]
+        value = read()
+        with self._lock:
+            self._versions[key] = (now, value)
+        return value
+
+    def tile(self, key: tuple[object, ...], make: Callable[[], bytes]) -> bytes:
+        with self._lock:
+            found = self._tiles.get(key)
+            if found is not None:
+                self._tiles.move_to_end(key)
+                return found
+        body = make()
+        with self._lock:
+            self._tiles[key] = body
+            while len(self._tiles) > self.max_tiles:
+                self._tiles.popitem(last=False)
+        return body
+
+    def clear(self) -> None:
+        with self._lock:
+            self._tiles.clear()
+            self._versions.clear()
+
+    def clear_tiles(self) -> None:
+        with self._lock:
+            self._tiles.clear()
+
+
+cache = TileCache()
+
+
+def render_tile(
+    conn: Connection, who: Principal, layer: str, tile: TileKey, *, as_of: datetime
+) -> bytes:
+    """One tile of `layer` as the principal may see it; the caller has applied the scope."""
+    if tile.z < MIN_ZOOM[layer]:
+        return b""
+    sql = buildings_sql(who) if layer == "buildings" else households_sql(who, tile.z)
+    params: dict[str, object] = {"z": tile.z, "x": tile.x, "y": tile.y}
+    if not who.town_wide:
+        params["grid_ids"] = sorted(who.grid_ids or ())
+    if layer == "households":
+        params.update(as_of=as_of, hours=SCREENING_HOURS)
+    body = conn.execute(text(sql), params).scalar_one()
+    return bytes(body) if body is not None else b""
+
+
+def _as_of() -> datetime:
+    """`?as_of=` (an ISO date: the end of that day), else now to the minute."""
+    raw = request.args.get("as_of", "").strip()
+    if not raw:
+        return datetime.now(UTC).replace(second=0, microsecond=0)
+    try:
+        return parse_as_of(raw)
+    except ConfigError:
+        abort(400, "as_of: an ISO date or date-time")
+
+
+def _scope_key(who: Principal) -> str:
+    return "town" if who.town_wide else ",".join(str(g) for g in sorted(who.grid_ids or ()))
+
+
+@bp.get("/tiles/<layer>/<int:z>/<int:x>/<int:y>.pbf")
+@requires(Action.VIEW_MAP)
+def tile(layer: str, z: int, x: int, y: int) -> Response:
+    """A Mapbox vector tile of `buildings` or `households` (counts per building or hexagon)."""
+    if layer not in MIN_ZOOM or not 0 <= z <= MAX_ZOOM or not (0 <= x < 2**z and 0 <= y < 2**z):
+        abort(404)
+    who = principal()
+    if not who.can(LAYER_ACTION[layer]):
+        abort(403)
+    as_of = _as_of() if layer == "households" else None
+    key = TileKey(z, x, y)
+    scope = _scope_key(who)
+    with database.engine().connect() as conn, conn.begin():
+        apply_scope(conn, who)
+        version = cache.version(
+            (layer, scope), lambda: str(conn.execute(text(VERSION_SQL[layer])).scalar_one())
+        )
+        cache_key = (layer, scope, version, as_of.isoformat() if as_of else "", z, x, y)
+        etag = hashlib.sha256(repr(cache_key).encode()).hexdigest()[:32]
+        if etag in request.if_none_match:
+            body = b""
+        else:
+            body = cache.tile(
+                cache_key,
+                lambda: render_tile(conn, who, layer, key, as_of=as_of or datetime.now(UTC)),
+            )
+    response = Response(body, mimetype=MVT_MEDIA_TYPE)
+    response.set_etag(etag)
+    # The browser keeps the tile but asks each time whether it is still current (a 304).
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.vary.add("Cookie")
+    response.vary.add("Authorization")
+    response.make_conditional(request)  # a 304 when If-None-Match holds the ETag
+    return response
