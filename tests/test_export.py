@@ -15,6 +15,7 @@ import pyogrio
 import pytest
 import shapely
 from click.testing import CliRunner
+from shapely.geometry import MultiPolygon, Polygon
 from sqlalchemy import Connection, text
 
 from geodata.access import ForbiddenError, Principal, local_operator
@@ -175,9 +176,9 @@ def assert_rfc7946(path: Path) -> int:
             continue
         shape = shapely.geometry.shape(geometry)
         assert shape.is_valid, feature["id"]
-        polygons = (
-            [shape] if shape.geom_type == "Polygon"
-            else list(shape.geoms) if shape.geom_type == "MultiPolygon" else []
+        polygons: list[Polygon] = (
+            [shape] if isinstance(shape, Polygon)
+            else list(shape.geoms) if isinstance(shape, MultiPolygon) else []
         )  # fmt: skip
         for polygon in polygons:
             assert polygon.exterior.is_ccw, feature["id"]

@@ -6,7 +6,6 @@ Playwright drives the system browser (/usr/bin/chromium); it never downloads one
 from __future__ import annotations
 
 import shutil
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,9 +15,9 @@ from typing import Any
 import pytest
 from flask import Flask
 from playwright.sync_api import ConsoleMessage, Page, Request, Response, Route, sync_playwright
-from waitress.server import create_server
 
 from tests import conftest
+from tests.live_server import serving
 from tests.test_webapp import XSS_CHECKPOINT, XSS_VILLAGE, delete_test_town, insert_test_town
 from webapp import create_app
 from webapp.map_page import ENTRANCE_COLOURS, LAYER_TITLES, LEGEND, TOWN_LAYERS
@@ -33,21 +32,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SHOWCASE = Path(__file__).resolve().parent.parent / "screenshots" / "map.png"
-
-
-@contextmanager
-def serving(app: Flask) -> Iterator[str]:
-    """Serve `app` with waitress on a free loopback port; yield its base URL."""
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    port = server.effective_port  # type: ignore[union-attr]
-    thread = threading.Thread(target=server.run, name="waitress", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.close()
-        server.task_dispatcher.shutdown()
-        thread.join(timeout=10)
 
 
 @dataclass

@@ -23,7 +23,8 @@ from sqlalchemy import Connection, insert, text
 
 from geodata import models as m
 from tests import conftest
-from tests.test_map_browser import assert_stayed_local, serving, tooltip_after_hovering, visit
+from tests.live_server import serving
+from tests.test_map_browser import assert_stayed_local, tooltip_after_hovering, visit
 from tests.test_webapp import XSS_CHECKPOINT, SmallTown, delete_test_town, insert_test_town
 from webapp import create_app, tiles
 from webapp.map_page import TOWN_LAYERS
@@ -54,6 +55,7 @@ def _fields(data: bytes) -> Iterator[tuple[int, int, Any]]:
     while at < len(data):
         key, at = _varint(data, at)
         number, wire = key >> 3, key & 7
+        value: int | bytes
         if wire == 0:
             value, at = _varint(data, at)
         elif wire == 2:

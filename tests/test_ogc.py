@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,9 +15,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
-from waitress import create_server
 
 from tests import conftest
+from tests.live_server import serving
 from webapp import create_app
 from webapp.policy import policy_of
 
@@ -238,18 +236,6 @@ def test_downloads(town: Town) -> None:
 
 
 # -- GDAL ---------------------------------------------------------------------------------
-@contextmanager
-def serving(app: Flask) -> Iterator[str]:
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    port = server.effective_port  # type: ignore[union-attr]
-    thread = threading.Thread(target=server.run, name="waitress", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.close()
-        server.task_dispatcher.shutdown()
-        thread.join(timeout=10)
 
 
 def gdal(*args: str, token: str) -> str:
