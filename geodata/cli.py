@@ -12,6 +12,7 @@ from geodata.cli_context import Context, emit, format_option, pass_ctx, reports_
 from geodata.cli_coverage import coverage_cmd
 from geodata.cli_export import export_cmd
 from geodata.cli_import import import_group
+from geodata.cli_plan import plan_group
 from geodata.cluster import LocalCluster
 from geodata.errors import WanggeError
 from geodata.settings import Settings
@@ -40,6 +41,7 @@ main.add_command(purge_cmd)
 main.add_command(import_group)
 main.add_command(export_cmd)
 main.add_command(coverage_cmd)
+main.add_command(plan_group)
 
 
 # -- database ----------------------------------------------------------------
