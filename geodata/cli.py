@@ -5,20 +5,28 @@ from __future__ import annotations
 import click
 from sqlalchemy import Connection, text
 
-from geodata import audit, db, migrate
+from geodata import audit, db
 from geodata.access import Action, Principal
-from geodata.cli_accounts import audit_cmd, households_group, purge_cmd, users_group
 from geodata.cli_context import Context, emit, format_option, pass_ctx, reports_errors
-from geodata.cli_coverage import coverage_cmd
-from geodata.cli_export import export_cmd
-from geodata.cli_import import import_group
-from geodata.cli_plan import plan_group
+from geodata.cli_lazy import LazyGroup
 from geodata.cluster import LocalCluster
 from geodata.errors import WanggeError
 from geodata.settings import Settings
 
+LAZY_COMMANDS = {
+    "users": "geodata.cli_accounts:users_group",
+    "households": "geodata.cli_accounts:households_group",
+    "audit": "geodata.cli_accounts:audit_cmd",
+    "purge": "geodata.cli_accounts:purge_cmd",
+    "import": "geodata.cli_import:import_group",
+    "export": "geodata.cli_export:export_cmd",
+    "coverage": "geodata.cli_coverage:coverage_cmd",
+    "plan": "geodata.cli_plan:plan_group",
+}
+"""Commands loaded when they run, so that each one starts without the others' libraries."""
 
-@click.group()
+
+@click.group(cls=LazyGroup, lazy_subcommands=LAZY_COMMANDS)
 @click.version_option(package_name="wangge")
 @click.option(
     "--as",
@@ -32,16 +40,6 @@ def main(ctx: click.Context, as_user: str | None) -> None:
     """wangge: grid management for townships in an epidemic."""
     ctx.obj = Context(Settings.from_env(), as_user=as_user)
     ctx.call_on_close(ctx.obj.close)
-
-
-main.add_command(users_group)
-main.add_command(households_group)
-main.add_command(audit_cmd)
-main.add_command(purge_cmd)
-main.add_command(import_group)
-main.add_command(export_cmd)
-main.add_command(coverage_cmd)
-main.add_command(plan_group)
 
 
 # -- database ----------------------------------------------------------------
@@ -111,6 +109,8 @@ def _remote_status(ctx: Context) -> dict[str, object]:
 @reports_errors
 def db_migrate(ctx: Context) -> None:
     """Run the Alembic migrations to head (as the owner role)."""
+    from geodata import migrate
+
     app_url = db.database_url(ctx.settings)
     migrate.upgrade(ctx.admin_engine, app_role=app_url.username)
     click.echo("migrated to head")

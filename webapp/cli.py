@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import click
-import waitress
 
 from geodata.cli import main
 from geodata.cli_context import Context, pass_ctx, reports_errors
-from webapp import create_app
 
 
 @main.command("serve")
@@ -18,6 +16,10 @@ from webapp import create_app
 @reports_errors
 def serve(ctx: Context, host: str, port: int | None, threads: int) -> None:
     """Serve the web app with waitress (a production WSGI server)."""
+    import waitress
+
+    from webapp.factory import create_app
+
     app = create_app(ctx.settings)
     port = port or ctx.settings.port
     click.echo(f"wangge serving on http://{host}:{port}/")
