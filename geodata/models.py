@@ -362,10 +362,12 @@ class IsolationSite(Imported, Base):
     __table_args__ = (
         valid_geom("isolation_sites"),
         CheckConstraint("beds >= 0 AND reserve_rooms >= 0", name="capacity_nonnegative"),
+        CheckConstraint("beds_used BETWEEN 0 AND beds", name="beds_used_within_beds"),
     )
 
     name: Mapped[str] = mapped_column(Text, nullable=False)
     beds: Mapped[int] = mapped_column(Integer, nullable=False)
+    beds_used: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     reserve_rooms: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     geom: Mapped[WKBElement] = mapped_column(geometry("POINT"), nullable=False)
 

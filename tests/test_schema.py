@@ -147,3 +147,24 @@ def test_version_is_bumped_on_update(session: Session, conn: Connection) -> None
     village.name = "renamed"
     session.flush()
     assert village.version == 2
+
+
+def test_migrations_match_the_models(conn: Connection) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    from geoalchemy2 import alembic_helpers
+
+    context = MigrationContext.configure(
+        conn, opts={"include_object": alembic_helpers.include_object, "compare_type": True}
+    )
+    assert compare_metadata(context, m.Base.metadata) == []
+
+
+def test_beds_used_cannot_exceed_beds(conn: Connection) -> None:
+    with pytest.raises(IntegrityError, match="beds_used_within_beds"):
+        conn.execute(
+            text(
+                "INSERT INTO isolation_sites (source_id, name, beds, beds_used, geom) VALUES "
+                "('iso', 'site', 10, 11, ST_SetSRID(ST_MakePoint(120.6, 31.3), 4326))"
+            )
+        )
