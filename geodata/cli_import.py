@@ -10,7 +10,6 @@ import click
 from geodata.access import Action
 from geodata.cli_context import Context, emit, pass_ctx, reports_errors
 from geodata.imports.layers import LAYERS, LayerSpec, layer_help
-from geodata.imports.load import import_file
 from geodata.imports.report import Datum, ImportReport, Layer, ReadOptions
 
 EXIT_REFUSED = 1
@@ -103,6 +102,8 @@ def _command_for(spec: LayerSpec) -> click.Command:
         fmt: str,
         progress: bool,
     ) -> None:
+        from geodata.imports.load import import_file
+
         principal = ctx.acting(Action.IMPORT_DATA)
         options = ReadOptions(
             crs=crs,

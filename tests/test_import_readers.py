@@ -154,6 +154,36 @@ def test_duplicate_keys_are_refused(tmp_path: Path) -> None:
     assert _refused(_write(tmp_path, "d.geojson", text)) == "duplicate key 'a' in a JSON object"
 
 
+@pytest.mark.parametrize(
+    "members",
+    [
+        '"properties":{"n":{"deep":{"k":1,"k":1}}}',
+        '"properties":{"n":1},"properties":{"n":1}',
+        '"properties":{"a\\\\":1,"a\\\\":2}',
+    ],
+)
+def test_duplicate_keys_anywhere_are_refused(tmp_path: Path, members: str) -> None:
+    text = '{"type":"FeatureCollection","features":[{"type":"Feature",' + members
+    text += ',"geometry":{"type":"Point","coordinates":[120,31]}}]}'
+    assert _refused(_write(tmp_path, "d.geojson", text)).startswith("duplicate key ")
+
+
+def test_colons_and_members_are_counted_outside_strings() -> None:
+    found = geojson_text.scan(b'{"a:b": "x\\":[{", "c": {"d": [1, {"e": ":"}]}}')
+    assert (found.depth, found.colons) == (4, 4)
+    assert geojson_text.scan(b'{"k\\\\": {"j": ":"}}') == geojson_text.TextScan(depth=2, colons=2)
+
+
+def test_unclosed_ring_is_named_by_geos(tmp_path: Path) -> None:
+    ring = [[120.0, 31.0], [120.001, 31.0], [120.001, 31.001], [120.0, 31.001]]
+    text = json.dumps(_collection(_polygon(), _feature({"type": "Polygon", "coordinates": [ring]})))
+    raw = read_layer(_write(tmp_path, "u.geojson", text), ReadOptions(), expect_geometry=True)
+    assert [(i.feature, i.reason.startswith("unreadable geometry: ")) for i in raw.errors] == [
+        (1, True)
+    ]
+    assert raw.frame.geometry.iloc[0].is_valid
+
+
 def test_deep_nesting_is_refused_before_parsing(tmp_path: Path) -> None:
     deep = "[" * 100_000 + "]" * 100_000  # would overflow a recursive parser
     text = '{"type":"FeatureCollection","features":[],"x":%s}' % deep  # noqa: UP031

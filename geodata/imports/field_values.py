@@ -35,6 +35,13 @@ class Parsed:
 
 def as_text(values: pd.Series) -> pd.Series:
     """Every value as stripped text, None when missing or blank; nested values marked."""
+    dtype = values.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "iu":
+        return pd.Series(values.to_numpy().astype(str), index=values.index, dtype=object)
+    if isinstance(dtype, pd.StringDtype):
+        stripped = values.str.strip()
+        keep = (stripped.notna() & stripped.ne("")).to_numpy(dtype=bool)
+        return stripped.astype(object).where(keep, None)
     return pd.Series([_text(v) for v in values.tolist()], index=values.index, dtype=object)
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 
 from geodata.imports.files import decode_text, refuse
 from geodata.imports.report import Issue
@@ -18,6 +22,7 @@ MAX_DEPTH = 64
 GEOMETRY = "geometry"
 
 _EPSG_NAME = re.compile(r"^(?:urn:ogc:def:crs:)?EPSG:(?:[\d.]*:)?:?(\d+)$", re.IGNORECASE)
+_UTF8_BOM = b"\xef\xbb\xbf"
 _CRS84_NAMES = {"urn:ogc:def:crs:ogc:1.3:crs84", "urn:ogc:def:crs:ogc::crs84", "ogc:crs84"}
 
 # Nesting depth of `coordinates` for each geometry type: 0 is one position.
@@ -41,32 +46,56 @@ class GeoJsonCheck:
     """The CRS a legacy `crs` member names, as 'EPSG:NNNN' or 'OGC:CRS84'; None when absent."""
     z_features: int = 0
     """Features with 3-D positions (the Z is dropped later, with a warning)."""
+    three_d: set[int] = field(default_factory=set)
+    """Which features those are."""
 
     @property
     def failed_features(self) -> set[int]:
         return {i.feature for i in self.issues if i.feature is not None}
 
 
-def max_depth(data: bytes) -> int:
-    """The deepest nesting of arrays and objects, by one linear (vectorised) scan.
+@dataclass(frozen=True)
+class TextScan:
+    """What one linear scan of JSON text finds outside strings."""
 
-    Brackets inside strings do not count: a bracket is inside a string when an odd number of
-    unescaped quotes precede it.
+    depth: int
+    """The deepest nesting of arrays and objects."""
+    colons: int
+    """Colons outside strings: one per member of every object, duplicates included."""
+
+
+_QUOTE, _COLON, _BACKSLASH = ord('"'), ord(":"), ord("\\")
+_STEP = np.zeros(256, dtype=np.int8)
+_STEP[[ord("{"), ord("[")]] = 1
+_STEP[[ord("}"), ord("]")]] = -1
+_EVENT = (_STEP != 0) | (np.arange(256) == _QUOTE) | (np.arange(256) == _COLON)
+
+
+def scan(data: bytes) -> TextScan:
+    """Nesting depth and member count, by one linear (vectorised) scan.
+
+    A bracket or colon is inside a string when an odd number of unescaped quotes precede it.
     """
     arr = np.frombuffer(data, dtype=np.uint8)
-    quotes = np.flatnonzero(arr == ord('"'))
-    maybe_escaped = quotes[(quotes > 0) & (arr[np.maximum(quotes - 1, 0)] == ord("\\"))]
+    events = np.flatnonzero(_EVENT[arr])
+    kinds = arr[events]
+    is_quote = kinds == _QUOTE
+    quotes = events[is_quote]
+    maybe_escaped = quotes[(quotes > 0) & (arr[np.maximum(quotes - 1, 0)] == _BACKSLASH)]
     escaped = [q for q in maybe_escaped.tolist() if _backslashes_before(data, q) % 2 == 1]
-    quotes = np.setdiff1d(quotes, np.asarray(escaped, dtype=np.intp), assume_unique=True)
-    opens = np.flatnonzero((arr == ord("{")) | (arr == ord("[")))
-    closes = np.flatnonzero((arr == ord("}")) | (arr == ord("]")))
-    opens = opens[np.searchsorted(quotes, opens) % 2 == 0]
-    closes = closes[np.searchsorted(quotes, closes) % 2 == 0]
-    if not len(opens):
-        return 0
-    positions = np.concatenate([opens, closes])
-    steps = np.concatenate([np.ones(len(opens), np.int32), -np.ones(len(closes), np.int32)])
-    return int(np.cumsum(steps[np.argsort(positions, kind="stable")]).max())
+    if escaped:
+        is_quote[np.searchsorted(events, np.asarray(escaped, dtype=np.intp))] = False
+    outside = (np.cumsum(is_quote, dtype=np.uint8) & 1) == 0
+    outside &= ~is_quote
+    colons = int(np.count_nonzero(outside & (kinds == _COLON)))
+    steps = _STEP[kinds[outside]]
+    depth = int(np.cumsum(steps, dtype=np.int64).max()) if len(steps) else 0
+    return TextScan(depth=max(depth, 0), colons=colons)
+
+
+def max_depth(data: bytes) -> int:
+    """The deepest nesting of arrays and objects (brackets inside strings do not count)."""
+    return scan(data).depth
 
 
 def _backslashes_before(data: bytes, end: int) -> int:
@@ -93,11 +122,27 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
-def check_depth(utf8: bytes, path: Path) -> None:
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """No cyclic garbage collection while a parser builds millions of containers (none of
+    them cyclic): the collector would otherwise walk them again and again."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def check_depth(utf8: bytes, path: Path) -> TextScan:
     """Refuse nesting deeper than MAX_DEPTH, before any parser recurses into it."""
-    depth = max_depth(utf8)
-    if depth > MAX_DEPTH:
-        raise refuse(path, f"JSON nesting is {depth} levels deep, over the limit of {MAX_DEPTH}")
+    found = scan(utf8)
+    if found.depth > MAX_DEPTH:
+        raise refuse(
+            path, f"JSON nesting is {found.depth} levels deep, over the limit of {MAX_DEPTH}"
+        )
+    return found
 
 
 def parse(text: str, path: Path) -> Any:
@@ -108,6 +153,36 @@ def parse(text: str, path: Path) -> Any:
         raise refuse(path, f"duplicate key {e.key[:40]!r} in a JSON object") from None
     except (ValueError, RecursionError) as e:
         raise refuse(path, f"not valid JSON: {str(e)[:120]}") from None
+
+
+def _members(value: Any) -> int:
+    """Members of every object in `value`, not looking inside `coordinates` arrays."""
+    n = 0
+    if type(value) is dict:
+        n = len(value)
+        for key, item in value.items():
+            if (type(item) is dict or type(item) is list) and key != "coordinates":
+                n += _members(item)
+    elif type(value) is list:
+        for item in value:
+            if type(item) is dict or type(item) is list:
+                n += _members(item)
+    return n
+
+
+def parse_fast(utf8: bytes, found: TextScan) -> Any | None:
+    """Parse with orjson; None when the strict parser must decide.
+
+    orjson keeps the last of duplicate keys, so the members it kept are counted against the
+    colons outside strings: equal counts mean no key repeats. A file orjson refuses (NaN,
+    1e400, ...) or whose counts differ (a duplicate, or objects inside coordinates) goes to
+    `parse`, which names the problem.
+    """
+    try:
+        doc = orjson.loads(utf8)
+    except orjson.JSONDecodeError:
+        return None
+    return doc if _members(doc) == found.colons else None
 
 
 def legacy_crs_name(doc: dict[str, Any], path: Path) -> str | None:
@@ -207,7 +282,7 @@ def check_geometry(geom: Any, *, expect_geometry: bool) -> tuple[str | None, boo
     return _check_coordinates(geom["coordinates"], depth)
 
 
-def _features(doc: Any, path: Path) -> list[Any]:
+def features_of(doc: Any, path: Path) -> list[Any]:
     if not isinstance(doc, dict):
         raise refuse(path, "not a GeoJSON object")
     kind = doc.get("type")
@@ -234,7 +309,7 @@ def _bad_number(props: Any) -> str | None:
 
 def check_document(doc: Any, path: Path, *, expect_geometry: bool) -> GeoJsonCheck:
     """Every feature checked; each failing one reported once with its 0-based index."""
-    features = _features(doc, path)
+    features = features_of(doc, path)
     result = GeoJsonCheck(feature_count=len(features), legacy_crs=legacy_crs_name(doc, path))
     for i, feature in enumerate(features):
         if not isinstance(feature, dict) or feature.get("type") != "Feature":
@@ -244,7 +319,9 @@ def check_document(doc: Any, path: Path, *, expect_geometry: bool) -> GeoJsonChe
         if problem:
             result.issues.append(Issue(reason=problem, feature=i, field=GEOMETRY))
             continue
-        result.z_features += has_z
+        if has_z:
+            result.z_features += 1
+            result.three_d.add(i)
         bad_key = _bad_number(feature.get("properties"))
         if bad_key is not None:
             result.issues.append(
@@ -253,34 +330,20 @@ def check_document(doc: Any, path: Path, *, expect_geometry: bool) -> GeoJsonChe
     return result
 
 
-def without_failed(doc: Any, check: GeoJsonCheck) -> dict[str, Any]:
-    """The document with each failed feature's geometry (and non-finite values) set to null.
-
-    GDAL refuses a whole file for one 1e400; this copy lets it read every other feature.
-    """
-    failed = check.failed_features
-    features = _features(doc, Path())
-    clean: list[Any] = []
-    for i, feature in enumerate(features):
-        if i not in failed:
-            clean.append(feature)
-            continue
-        props = feature.get("properties") if isinstance(feature, dict) else None
-        if isinstance(props, dict):
-            props = {
-                k: (None if type(v) is float and not math.isfinite(v) else v)
-                for k, v in props.items()
-            }
-        clean.append({"type": "Feature", "properties": props, "geometry": None})
-    return {"type": "FeatureCollection", "features": clean}
-
-
 def check_text(
     data: bytes, path: Path, *, encoding: str | None, expect_geometry: bool
-) -> tuple[str, Any, GeoJsonCheck]:
-    """Decode, parse strictly and check a GeoJSON file: the text, the document, the findings."""
-    text = decode_text(data, path, given=encoding)
+) -> tuple[Any, GeoJsonCheck]:
+    """Decode, parse strictly and check a GeoJSON file: the document and the findings."""
+    text: str | None = decode_text(data, path, given=encoding)
+    assert text is not None
     # GBK trail bytes can look like a backslash: scan UTF-8 only.
-    check_depth(data if encoding is None else text.encode("utf-8"), path)
-    doc = parse(text, path)
-    return text, doc, check_document(doc, path, expect_geometry=expect_geometry)
+    if encoding is None:
+        utf8, text = data.removeprefix(_UTF8_BOM), None
+    else:
+        utf8 = text.encode("utf-8")
+    found = check_depth(utf8, path)
+    doc = parse_fast(utf8, found)
+    if doc is None:
+        doc = parse(text if text is not None else utf8.decode("utf-8"), path)
+    del utf8, text
+    return doc, check_document(doc, path, expect_geometry=expect_geometry)

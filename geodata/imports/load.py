@@ -6,14 +6,15 @@ import sys
 from pathlib import Path
 from typing import Any, Protocol
 
-import geopandas as gpd
 import pandas as pd
+import psycopg
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
 from tqdm import tqdm
 
 from geodata import audit
-from geodata.bulk import copy_frame
+from geodata.imports import osm
+from geodata.imports.copy_in import copy_into
 from geodata.imports.layers import (
     CASCADES,
     LAYERS,
@@ -87,6 +88,8 @@ def import_file(
         except FileRefused as refused:
             report.errors = list(refused.issues)
             return report
+        if osm.applies(layer, raw, id_field=options.id_field):
+            raw = osm.adapt(layer, raw)
         report.warnings.extend(raw.warnings)
         bar.update()
         bar.set_postfix_str(f"validate {len(raw.frame):,} rows")
@@ -100,7 +103,7 @@ def import_file(
         savepoint = conn.begin_nested()
         try:
             issues = _load(conn, spec, checked, report, actor=actor, bar=bar)
-        except IntegrityError as exc:
+        except (IntegrityError, psycopg.IntegrityError) as exc:
             savepoint.rollback()
             report.errors = [Issue(reason=f"the database refused the rows: {_constraint(exc)}")]
             _reset_counts(report)
@@ -122,10 +125,11 @@ def _reset_counts(report: ImportReport) -> None:
     report.inserted = report.updated = report.unchanged = 0
 
 
-def _constraint(exc: IntegrityError) -> str:
-    diag = getattr(exc.orig, "diag", None)
+def _constraint(exc: IntegrityError | psycopg.IntegrityError) -> str:
+    error = exc.orig if isinstance(exc, IntegrityError) else exc
+    diag = getattr(error, "diag", None)
     name = getattr(diag, "constraint_name", None)
-    return f"constraint {name}" if name else type(exc.orig).__name__
+    return f"constraint {name}" if name else type(error).__name__
 
 
 def _load(
@@ -138,12 +142,19 @@ def _load(
     bar: tqdm[Any],
 ) -> list[Issue]:
     frame = checked.frame
+    staged = pd.DataFrame(frame)
+    if _fresh(conn, spec, staged):
+        bar.set_postfix_str("copy")
+        columns = ["source_id", *(c for c in spec.columns if c in staged.columns)]
+        copy_into(conn, spec.table, staged[columns])
+        report.inserted = len(staged)
+        bar.update(2)
+        _audit(conn, spec, report, actor=actor, rows=len(frame), followed={})
+        bar.update()
+        return []
     bar.set_postfix_str("stage")
     _create_stage(conn, spec, frame)
-    staged = pd.DataFrame(frame)
-    if "geom" in staged.columns:
-        staged["geom"] = gpd.GeoSeries(list(staged["geom"]), crs=4326).values
-    copy_frame(conn, STAGE, staged)
+    copy_into(conn, STAGE, staged)
     conn.execute(text(f"ANALYZE {STAGE}"))
     bar.update()
     bar.set_postfix_str("resolve links")
@@ -169,12 +180,44 @@ def _load(
             + ", ".join(f"{n} {table}" for table, n in followed.items())
         )
     conn.execute(text(f"DROP TABLE {STAGE}"))
+    _audit(conn, spec, report, actor=actor, rows=len(frame), followed=followed)
+    bar.update()
+    return []
+
+
+def _fresh(conn: Connection, spec: LayerSpec, staged: pd.DataFrame) -> bool:
+    """True when the rows can be copied straight into the table: none of their source ids is
+    there yet, and nothing is to be resolved (links, derived links, followed columns, events)."""
+    if spec.layer is Layer.ENTRANCES or spec.follows:
+        return False
+    if any(staged[f.name].notna().any() for f in spec.link_fields if f.name in staged.columns):
+        return False
+    for link in spec.spatial:
+        if conn.execute(text(f"SELECT EXISTS (SELECT 1 FROM {link.table})")).scalar():
+            return False
+    if not conn.execute(text(f"SELECT EXISTS (SELECT 1 FROM {spec.table})")).scalar():
+        return True
+    return not conn.execute(
+        text(f"SELECT EXISTS (SELECT 1 FROM {spec.table} WHERE source_id = ANY(:ids))"),
+        {"ids": staged["source_id"].tolist()},
+    ).scalar()
+
+
+def _audit(
+    conn: Connection,
+    spec: LayerSpec,
+    report: ImportReport,
+    *,
+    actor: str,
+    rows: int,
+    followed: dict[str, int],
+) -> None:
     audit.record(
         conn,
         actor=actor,
         action="import",
         object_type=spec.layer.value,
-        row_count=len(frame),
+        row_count=rows,
         detail={
             "inserted": report.inserted,
             "updated": report.updated,
@@ -184,8 +227,6 @@ def _load(
             "format": Path(report.file).suffix.lower().lstrip(".")[:16],
         },
     )
-    bar.update()
-    return []
 
 
 def _create_stage(conn: Connection, spec: LayerSpec, frame: pd.DataFrame) -> None:

@@ -14,14 +14,13 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
-import orjson
 import pandas as pd
 import pyogrio
 import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
-from geodata.imports import files, geojson_text
+from geodata.imports import files, geojson_features, geojson_text
 from geodata.imports.datum import inside_china, to_wgs84
 from geodata.imports.files import FileFormat, refuse
 from geodata.imports.report import Datum, Issue, RawLayer, ReadOptions
@@ -81,7 +80,7 @@ def read_layer(
     with tempfile.TemporaryDirectory(prefix="wangge-import-") as tmp:
         workdir = Path(tmp)
         if fmt is FileFormat.GEOJSON:
-            raw = _read_geojson(path, options, given_crs, workdir, expect_geometry)
+            raw = _read_geojson(path, options, given_crs, expect_geometry)
         elif fmt is FileFormat.CSV:
             raw = _read_csv(path, options, given_crs, expect_geometry)
         elif fmt is FileFormat.GEOPACKAGE:
@@ -193,23 +192,12 @@ class _Read:
 
 
 def _read_geojson(
-    path: Path, options: ReadOptions, given: CRS | None, workdir: Path, expect_geometry: bool
+    path: Path, options: ReadOptions, given: CRS | None, expect_geometry: bool
 ) -> _Read:
-    data = path.read_bytes()
-    text, doc, check = geojson_text.check_text(
-        data, path, encoding=options.encoding, expect_geometry=expect_geometry
-    )
-    del data
-    source = path
-    if check.issues:
-        # GDAL gives up on a whole file for one bad number: hand it the rest.
-        source = workdir / "layer.geojson"
-        source.write_bytes(orjson.dumps(geojson_text.without_failed(doc, check)))
-    elif options.encoding is not None:
-        # GDAL reads GeoJSON as UTF-8 only: give it the decoded text.
-        source = workdir / "layer.geojson"
-        source.write_text(text, encoding="utf-8")
-    del text, doc
+    with geojson_text.paused_gc():
+        doc, check = geojson_text.check_text(
+            path.read_bytes(), path, encoding=options.encoding, expect_geometry=expect_geometry
+        )
     if check.legacy_crs is None:
         crs = given or CRS.from_user_input("OGC:CRS84")
     else:
@@ -222,15 +210,17 @@ def _read_geojson(
                 f"--crs {check.legacy_crs}",
             )
         crs = _resolve_crs(path, legacy, given, where="file's legacy crs member")
-    frame = _gdal_read(path, f"GeoJSON:{source}")
-    if len(frame) != check.feature_count:
-        raise refuse(
-            path, f"GDAL read {len(frame)} features where the file holds {check.feature_count}"
-        )
-    failed = np.fromiter(check.failed_features, dtype=np.int64)
-    if len(failed):
-        frame.loc[frame.index[failed], frame.geometry.name] = None
-    return _Read(path, frame, crs, errors=list(check.issues), z_count=check.z_features)
+    with geojson_text.paused_gc():
+        features = geojson_text.features_of(doc, path)
+        del doc
+        geoms, unreadable = geojson_features.geometries(features, check)
+        table = geojson_features.attributes(features)
+        del features
+    if GEOMETRY in table.columns:
+        table = table.rename(columns={GEOMETRY: f"{GEOMETRY}_"})
+    frame = gpd.GeoDataFrame(table, geometry=gpd.GeoSeries(geoms, index=table.index))
+    errors = sorted([*check.issues, *unreadable], key=lambda i: i.feature or 0)
+    return _Read(path, frame, crs, errors=errors, z_count=check.z_features)
 
 
 def _read_geopackage(path: Path, options: ReadOptions, given: CRS | None) -> _Read:
