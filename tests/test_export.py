@@ -7,6 +7,7 @@ import csv
 import io
 import re
 from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -389,6 +390,63 @@ def test_filters_bbox_village_and_as_of(town: TestDatabase, tmp_path: Path) -> N
     assert 0 < in_village[1].rows <= in_box[1].rows < everything
     visits = ExportRequest("visits", privacy=PrivacyLevel.FULL, filters=Filters(as_of=day))
     assert export(town, tmp_path, visits)[1].rows == before
+
+
+def test_residents_as_of_keep_those_who_never_left(town: TestDatabase, tmp_path: Path) -> None:
+    with town.owner.connect() as conn:
+        day = conn.execute(text("SELECT min(returned_on) + 3 FROM residents")).scalar_one()
+        expected, undated = conn.execute(
+            text("SELECT count(*) FILTER (WHERE returned_on IS NULL OR returned_on <= :d),"
+                 " count(*) FILTER (WHERE returned_on IS NULL) FROM residents"), {"d": day}
+        ).one()  # fmt: skip
+    assert undated > 0
+    request = ExportRequest("residents", privacy=PrivacyLevel.FULL, filters=Filters(as_of=day))
+    assert export(town, tmp_path, request)[1].rows == expected
+    (tmp_path / "agg").mkdir()
+    per_grid, _ = export(
+        town, tmp_path / "agg", ExportRequest("residents", filters=request.filters)
+    )
+    published = sum(f["properties"]["residents"] or 0 for f in geojson_features(per_grid))
+    assert undated <= published <= expected
+
+
+def test_entrances_as_of_replay_their_events(sample_conn: Connection, tmp_path: Path) -> None:
+    """The state of each entrance at the end of the day, from entrance_events."""
+    conn = sample_conn
+    eid, state, since = conn.execute(
+        text("SELECT id, state, since FROM entrances ORDER BY since, id LIMIT 1")
+    ).one()
+    changed = since + timedelta(days=3)
+    other = "sealed" if state != "sealed" else "open"
+    conn.execute(
+        text("INSERT INTO entrance_events (entrance_id, at, from_state, to_state, user_name) "
+             "VALUES (:e, :at, :f, :t, 'test')"),
+        {"e": eid, "at": changed, "f": state, "t": other},
+    )  # fmt: skip
+    conn.execute(
+        text("UPDATE entrances SET state = :t, since = :at WHERE id = :e"),
+        {"e": eid, "at": changed, "t": other},
+    )
+
+    def as_of(day: date) -> dict[int, dict[str, Any]]:
+        path = tmp_path / f"entrances-{day}.geojson"
+        request = ExportRequest("entrances", filters=Filters(as_of=day))
+        export_to_file(conn, ADMIN, request, path, pseudonym_key=lambda: KEY)
+        return {f["id"]: f["properties"] for f in geojson_features(path)}
+
+    before = as_of((since + timedelta(days=1)).astimezone(UTC).date())
+    assert before[eid]["state"] == state
+    assert datetime.fromisoformat(before[eid]["since"]) == since
+    existing = conn.execute(
+        text("SELECT count(DISTINCT entrance_id) FROM entrance_events WHERE at < :end"),
+        {"end": datetime.combine(since.astimezone(UTC).date() + timedelta(days=2), time(), UTC)},
+    ).scalar_one()
+    assert len(before) == existing
+    after = as_of((changed + timedelta(days=1)).astimezone(UTC).date())
+    assert after[eid]["state"] == other
+    assert datetime.fromisoformat(after[eid]["since"]) == changed
+    now = as_of(datetime.now(UTC).date())
+    assert len(now) == conn.execute(text("SELECT count(*) FROM entrances")).scalar_one()
 
 
 def test_every_export_is_audited_without_values(town: TestDatabase, tmp_path: Path) -> None:

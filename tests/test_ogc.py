@@ -4,9 +4,11 @@ and GDAL's OAPIF driver reading it over HTTP with a bearer token."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -233,6 +235,139 @@ def test_downloads(town: Town) -> None:
     assert get(town, "analyst", "/exports/residents.csv?nope=1").status_code == 400
     assert get(town, "analyst", "/exports").status_code == 200
     assert get(town, "admin", "/exports/residents.csv?privacy=full").status_code == 200
+
+
+def zulu(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def test_temporal_extents(town: Town) -> None:
+    def interval(role: str, cid: str) -> list[str | None] | None:
+        doc = get(town, role, f"/ogc/collections/{cid}").get_json()
+        temporal = doc.get("extent", {}).get("temporal")
+        return None if temporal is None else temporal["interval"][0]
+
+    with town.db.owner.connect() as conn:
+        first, last = (
+            zulu(t)
+            for t in conn.execute(text("SELECT min(visited_at), max(visited_at) FROM visits")).one()
+        )
+        back_first, back_last = conn.execute(
+            text("SELECT min(returned_on)::text, max(returned_on)::text FROM residents")
+        ).one()
+        mine = conn.execute(
+            text("SELECT max(v.visited_at) FROM visits v JOIN grids g ON g.id = v.grid_id "
+                 "WHERE g.code = :g"), {"g": town.my_grid}
+        ).scalar_one()  # fmt: skip
+    assert interval("analyst", "visits") == [first, last]
+    assert interval("analyst", "residents") == [f"{back_first}T00:00:00Z", f"{back_last}T23:59:59Z"]
+    assert interval("analyst", "coverage-by-grid") == [f"{first[:10]}T00:00:00Z", None]
+    assert interval("analyst", "buildings") is None
+    assert interval("analyst", "visits-by-grid") is None
+    listed = get(town, "analyst", "/ogc/collections").get_json()["collections"]
+    visits = next(c for c in listed if c["id"] == "visits")
+    assert visits["extent"]["temporal"]["interval"] == [[first, last]]
+    worker = interval("grid_worker", "visits")
+    assert worker is not None
+    assert worker[1] == zulu(mine)
+
+
+def test_export_form(town: Town) -> None:
+    page = get(town, "planner", "/exports", Accept="text/html")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert '<form method="get"' in html
+    for name in ("layer", "format", "privacy", "level"):
+        assert f'<select name="{name}">' in html
+    assert '<option value="aggregate">' in html
+    assert '<option value="pseudonymous">' not in html  # not the planner's to choose
+    assert '<option value="pseudonymous">' in get(town, "analyst", "/exports").get_data(
+        as_text=True
+    )
+    chosen = get(
+        town, "analyst",
+        "/exports/file?layer=residents&format=csv&privacy=pseudonymous&level=grid",
+    )  # fmt: skip
+    assert chosen.status_code == 303
+    assert chosen.headers["Location"].endswith(
+        "/exports/residents.csv?privacy=pseudonymous&level=grid"
+    )
+    assert get(town, "analyst", "/exports/file?layer=nowhere&format=csv").status_code == 400
+    assert get(town, "analyst", "/exports/file?layer=roads&format=csv&x=1").status_code == 400
+    assert get(town, "grid_worker", "/exports").status_code == 403
+    assert get(town, "grid_worker", "/exports/file?layer=roads&format=csv").status_code == 403
+
+
+@pytest.fixture(scope="module")
+def personal_values(town: Town) -> set[str]:
+    with town.db.owner.connect() as conn:
+        rows = conn.execute(text("SELECT name, id_number, phone FROM residents")).all()
+    values = {v for row in rows for v in row if v}
+    assert len(values) > 1000
+    return values
+
+
+def test_no_personal_values_in_aggregate_or_pseudonymous_answers(
+    town: Town, personal_values: set[str]
+) -> None:
+    """Names, ID numbers and phones of the sample town never appear in the bytes sent."""
+    urls = [
+        (role, f"/ogc/collections/{layer}{suffix}/items?limit=10000")
+        for layer in ("households", "residents", "visits")
+        for role, suffix in (("analyst", ""), ("planner", "-by-grid"), ("planner", "-by-village"),
+                             ("planner", "-by-hex"), ("grid_worker", ""))
+    ]  # fmt: skip
+    urls += [("analyst", "/ogc/collections/coverage-by-grid/items")]
+    urls += [
+        (role, f"/exports/{layer}.{fmt}{query}")
+        for layer in ("households", "residents", "visits")
+        for fmt in ("geojson", "csv")
+        for role, query in (("planner", ""), ("planner", "?level=hex"),
+                            ("analyst", "?privacy=pseudonymous"))
+    ]  # fmt: skip
+    for role, url in urls:
+        response = get(town, role, url)
+        assert response.status_code == 200, url
+        body = response.get_data(as_text=True)
+        found = {v for v in re.findall(r"[^\s\",:{}\[\]]+", body) if v in personal_values}
+        assert not found, (url, len(found))
+        assert '"name"' not in body or "-by-" in url or "coverage" in url, url
+        for field in ("id_number", "phone"):
+            assert field not in body, url
+
+
+def test_grid_worker_reads_nothing_of_other_grids(town: Town) -> None:
+    """Every collection a grid worker may read, and every feature id of another grid."""
+    with town.db.owner.connect() as conn:
+        others = {
+            layer: conn.execute(
+                text(f"SELECT t.id FROM {layer} t JOIN grids g ON g.id = t.grid_id "
+                     "WHERE g.code <> :g ORDER BY t.id LIMIT 3"), {"g": town.my_grid}
+            ).scalars().all()
+            for layer in ("households", "residents", "visits")
+        }  # fmt: skip
+    listed = get(town, "grid_worker", "/ogc/collections").get_json()["collections"]
+    for c in listed:
+        doc = get(town, "grid_worker", f"/ogc/collections/{c['id']}/items?limit=10000").get_json()
+        grids = {f["properties"].get("grid") for f in doc["features"]}
+        if c["id"] in others or c["id"] == "coverage-by-grid":
+            codes = grids | {f["properties"].get("code") for f in doc["features"]}
+            assert codes - {None} <= {town.my_grid}, c["id"]
+        if c["id"] == "coverage-by-village":  # the worker's village, summed over their grid
+            (village,) = doc["features"]
+            assert town.my_grid.startswith(village["properties"]["code"])
+            mine = get(town, "grid_worker", "/ogc/collections/coverage-by-grid/items").get_json()
+            assert (
+                village["properties"]["households"]
+                == mine["features"][0]["properties"]["households"]
+            )
+    for layer, ids in others.items():
+        for fid in ids:
+            probe = get(town, "grid_worker", f"/ogc/collections/{layer}/items/{fid}")
+            assert probe.status_code == 404, (layer, fid)
+    for url in ("/exports/visits.csv", "/exports/residents.geojson?privacy=pseudonymous",
+                "/exports/coverage.geojson"):  # fmt: skip
+        assert get(town, "grid_worker", url).status_code == 403, url
 
 
 # -- GDAL ---------------------------------------------------------------------------------

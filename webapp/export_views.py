@@ -9,13 +9,23 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-from flask import Blueprint, Flask, Response, abort, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from geodata.access import Action, ForbiddenError
 from geodata.errors import NotFoundError
 from geodata.exports.filters import Filters
-from geodata.exports.layers import LAYERS
 from geodata.exports.privacy import DEFAULT_HEX_RESOLUTION, AggregateLevel, PrivacyLevel
 from geodata.exports.run import (
     EXPORTABLE,
@@ -85,29 +95,64 @@ def _request(layer: str, fmt: str) -> ExportRequest:
     )
 
 
+PRIVACY_ACTIONS = (
+    (PrivacyLevel.AGGREGATE, Action.EXPORT_AGGREGATE),
+    (PrivacyLevel.PSEUDONYMOUS, Action.EXPORT_PSEUDONYMOUS),
+    (PrivacyLevel.FULL, Action.EXPORT_PERSONAL),
+)
+FORM_FIELDS = ("layer", "format", "privacy", "level")
+
+
 @bp.get("/exports")
 @requires(Action.EXPORT_AGGREGATE)
 def index() -> str:
-    """Links to every export the caller may download, at the default privacy level."""
-    links = [
-        {
-            "href": url_for("exports.download", layer=name, fmt=fmt.value),
-            "rel": "enclosure",
-            "type": MEDIA_TYPES[fmt],
-            "title": f"{name} ({fmt.value}"
-            + (", aggregate per grid)" if name not in LAYERS or LAYERS[name].personal else ")"),
-        }
-        for name in EXPORTABLE
-        for fmt in Format
-    ]
+    """A form: layer, format, privacy level (those the caller's role allows), aggregate units.
+
+    It is sent with GET (a download is a read) to `exports.chosen`, which forwards to the file.
+    """
+    who = principal()
+    form = {
+        "action": url_for("exports.chosen"),
+        "fields": [
+            {"name": "layer", "label": "Layer", "options": [(n, n) for n in EXPORTABLE]},
+            {"name": "format", "label": "Format", "options": [(f.value, f.value) for f in Format]},
+            {
+                "name": "privacy",
+                "label": "Privacy (personal layers)",
+                "options": [(p.value, p.value) for p, a in PRIVACY_ACTIONS if who.can(a)],
+            },
+            {
+                "name": "level",
+                "label": "Aggregate per",
+                "options": [(a.value, a.value) for a in AggregateLevel],
+            },
+        ],
+    }
     return render_template(
         "ogc.html",
         title="Exports",
-        description="Personal layers are aggregated per grid unless you ask otherwise: "
-        "add ?privacy=pseudonymous (analysts) or ?level=village|hex. Every export is audited.",
-        links=links,
+        description="Personal layers (households, residents, visits) and coverage are "
+        "published as counts per grid, village or H3 hexagon unless you choose a personal "
+        "level your role allows; counts under 5 are left out. Every export is audited.",
+        links=[],
+        form=form,
         body="",
     )
+
+
+@bp.get("/exports/file")
+@requires(Action.EXPORT_AGGREGATE)
+def chosen() -> WerkzeugResponse:
+    """The form's answer: forwarded to /exports/LAYER.FORMAT with the other choices."""
+    unknown = sorted(set(request.args) - set(FORM_FIELDS))
+    if unknown:
+        abort(400, description=f"unknown query parameter(s): {', '.join(unknown)}")
+    layer, fmt = request.args.get("layer", ""), request.args.get("format", "")
+    if layer not in EXPORTABLE or fmt not in {f.value for f in Format}:
+        abort(400, description="layer and format: one of those listed at /exports")
+    values: dict[str, Any] = {"layer": layer, "fmt": fmt}
+    values.update((k, request.args[k]) for k in ("privacy", "level") if request.args.get(k))
+    return redirect(url_for("exports.download", **values), code=303)
 
 
 @bp.get("/exports/<layer>.<fmt>")

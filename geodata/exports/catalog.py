@@ -6,12 +6,15 @@ households; aggregates for those who may export them; coverage for those who see
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Connection, text
 
 from geodata.access import Action, Principal
 from geodata.exports.coverage import CoverageSource
 from geodata.exports.filters import Filters
 from geodata.exports.hexagons import HexSource
-from geodata.exports.layers import PERSONAL_LAYERS, PUBLIC_LAYERS, FieldKind, Layer
+from geodata.exports.layers import LAYERS, PERSONAL_LAYERS, PUBLIC_LAYERS, FieldKind, Layer
 from geodata.exports.privacy import AggregateLevel, PrivacyLevel, RowView
 from geodata.exports.sources import aggregate_source, row_source
 from geodata.exports.sql_source import FeatureSource
@@ -48,6 +51,30 @@ class Collection:
         if self.level is not None:
             return None
         return self.layer.time_kind
+
+    def time_range(
+        self, conn: Connection, principal: Principal
+    ) -> tuple[date | datetime | None, date | datetime | None] | None:
+        """The first and last time of the rows the principal may read (None: no time).
+
+        Coverage can be asked for any day from the first visit on: its range is open-ended.
+        Run in a transaction scoped to the principal (row-level security).
+        """
+        if self.time_kind is None:
+            return None
+        layer = self.layer or LAYERS["visits"]
+        assert layer.time_sql is not None
+        rows = row_source(layer, RowView.FULL, Filters(grid_ids=principal.grid_ids))
+        where = f"WHERE {' AND '.join(rows.where)}" if rows.where else ""
+        first, last = conn.execute(
+            text(
+                f"SELECT min({layer.time_sql}), max({layer.time_sql}) FROM {rows.from_sql} {where}"
+            ),
+            rows.params,
+        ).one()
+        if self.layer is None:
+            return (None if first is None else first.date(), None)
+        return first, last
 
     def source(self, filters: Filters, principal: Principal) -> FeatureSource:
         if self.layer is None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
 from typing import Any
 
 import orjson
@@ -17,7 +16,7 @@ from sqlalchemy import Connection, text
 from geodata.access import Principal
 from geodata.analysis.coverage.report import FIGURES
 from geodata.coverage import coverage_for
-from geodata.exports.filters import Filters
+from geodata.exports.filters import Filters, end_of
 from geodata.exports.layers import FieldKind
 from geodata.exports.privacy import AggregateLevel, Pseudonyms, suppress
 from geodata.exports.sources import spatial_where
@@ -25,10 +24,6 @@ from geodata.exports.sql_source import Shape, geometry_columns
 
 HOUSEHOLD_FIGURES = frozenset({"households", "reached", "screened_24h", "never_visited"})
 """Figures that count households: suppressed under the threshold."""
-
-
-def end_of(day: date) -> datetime:
-    return datetime.combine(day, time.max, tzinfo=UTC)
 
 
 @dataclass

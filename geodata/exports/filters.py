@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 
 
 @dataclass(frozen=True)
@@ -21,3 +21,8 @@ class Filters:
     """A closed time interval (the OGC `datetime` parameter); either end may be open."""
     grid_ids: frozenset[int] | None = None
     """The principal's scope: only rows of these grids (None: the whole town)."""
+
+
+def end_of(day: date) -> datetime:
+    """The last moment of a day (UTC), the moment an `as_of` date stands for."""
+    return datetime.combine(day, time.max, tzinfo=UTC)

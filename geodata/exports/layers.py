@@ -68,6 +68,9 @@ class Layer:
     time_sql: str | None = None
     """The row's time, for `--as-of` and the OGC `datetime` parameter."""
     time_kind: FieldKind | None = None
+    undated_always: bool = False
+    """Rows without a time were there all along (residents who never left): `--as-of` keeps
+    them; the OGC `datetime` parameter, which selects by the time itself, does not."""
     measures: tuple[Measure, ...] = ()
     """Personal layers: the counts of an aggregate export."""
 
@@ -291,6 +294,7 @@ PERSONAL_LAYERS: tuple[Layer, ...] = (
         grid_sql="t.grid_id",
         time_sql="t.returned_on",
         time_kind=K.DATE,
+        undated_always=True,
         measures=(
             Measure("residents", "1"),
             Measure("returnees", "t.returnee::int"),

@@ -90,7 +90,7 @@ def resolve_privacy(request: ExportRequest) -> PrivacyLevel | None:
 
 
 def build_source(
-    request: ExportRequest, privacy: PrivacyLevel | None, principal: Principal
+    conn: Connection, request: ExportRequest, privacy: PrivacyLevel | None, principal: Principal
 ) -> FeatureSource:
     """The source of features for a request already allowed."""
     # Imported here: a command that exports buildings loads neither H3 nor the coverage model.
@@ -103,6 +103,10 @@ def build_source(
 
         return CoverageSource(principal, request.level, request.filters)
     layer = LAYERS[request.layer]
+    if layer.name == "entrances" and request.filters.as_of is not None:
+        from geodata.exports.entrances import entrances_as_of
+
+        return entrances_as_of(conn, request.filters)
     if privacy is None:
         return row_source(layer, RowView.FULL, request.filters)
     if privacy is PrivacyLevel.AGGREGATE:
@@ -145,7 +149,7 @@ def export_to_file(
     """Export in the caller's transaction (which the caller commits, audit row included)."""
     request = prepare(conn, principal, request)
     privacy = request.privacy
-    source = build_source(request, privacy, principal)
+    source = build_source(conn, request, privacy, principal)
     pseudonyms = Pseudonyms(pseudonym_key()) if privacy is PrivacyLevel.PSEUDONYMOUS else None
     if on_total is not None:
         on_total(source.count(conn))

@@ -34,7 +34,10 @@ def row_where(layer: Layer, filters: Filters) -> tuple[list[str], dict[str, Any]
         if filters.as_of is not None:
             bound = "as_of_date" if layer.time_kind is FieldKind.DATE else "as_of_end"
             op = "<=" if layer.time_kind is FieldKind.DATE else "<"
-            where.append(f"{layer.time_sql} {op} :{bound}")
+            condition = f"{layer.time_sql} {op} :{bound}"
+            if layer.undated_always:
+                condition = f"({layer.time_sql} IS NULL OR {condition})"
+            where.append(condition)
         if filters.start is not None:
             where.append(f"{layer.time_sql} >= :time_start")
             params["time_start"] = filters.start

@@ -8,7 +8,7 @@ Every read of a collection drawn from personal data is audited: who, which, how 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import orjson
@@ -101,7 +101,34 @@ def _collection(cid: str) -> Collection:
     return found
 
 
-def _describe(c: Collection, extent: list[float] | None) -> dict[str, Any]:
+def _instant(value: date | datetime | None, *, end: bool) -> str | None:
+    """An RFC 3339 time in UTC; a date stands for its first (or, as an end, last) second."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        value = datetime.combine(value, time.max if end else time.min, tzinfo=UTC)
+    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _times(collections: list[Collection]) -> dict[str, list[str | None]]:
+    """The temporal extent of each collection with a time, as far as the caller may read."""
+    who = principal()
+    found: dict[str, list[str | None]] = {}
+    timed = [c for c in collections if c.time_kind is not None]
+    if not timed:
+        return found
+    with database.engine().begin() as conn:
+        _scoped(conn, who)
+        for c in timed:
+            span = c.time_range(conn, who)
+            if span is not None:
+                found[c.id] = [_instant(span[0], end=False), _instant(span[1], end=True)]
+    return found
+
+
+def _describe(
+    c: Collection, extent: list[float] | None, times: dict[str, list[str | None]]
+) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "id": c.id,
         "title": c.title,
@@ -119,9 +146,9 @@ def _describe(c: Collection, extent: list[float] | None) -> dict[str, Any]:
     }  # fmt: skip
     if extent is not None:
         doc["extent"] = {"spatial": {"bbox": [extent], "crs": CRS84}}
-    if c.time_kind is not None:
+    if c.id in times:
         doc.setdefault("extent", {})["temporal"] = {
-            "interval": [[None, None]],
+            "interval": [times[c.id]],
             "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian",
         }
     return doc
@@ -173,9 +200,11 @@ def api() -> Response:
 def collections() -> Response:
     query.only("f")
     extent = _extent(database.connection())
+    found = list(collections_for(principal()).values())
+    times = _times(found)
     doc = {
         "links": _self_links("ogc.collections"),
-        "collections": [_describe(c, extent) for c in collections_for(principal()).values()],
+        "collections": [_describe(c, extent, times) for c in found],
     }
     return _answer(doc, "Collections")
 
@@ -185,7 +214,7 @@ def collections() -> Response:
 def collection(cid: str) -> Response:
     query.only("f")
     c = _collection(cid)
-    return _answer(_describe(c, _extent(database.connection())), c.title)
+    return _answer(_describe(c, _extent(database.connection()), _times([c])), c.title)
 
 
 # -- features ------------------------------------------------------------------
