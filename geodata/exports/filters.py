@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
+
+from geodata.analysis.coverage.moment import TOWN_TIMEZONE
 
 
 @dataclass(frozen=True)
@@ -24,5 +26,6 @@ class Filters:
 
 
 def end_of(day: date) -> datetime:
-    """The last moment of a day (UTC), the moment an `as_of` date stands for."""
-    return datetime.combine(day, time.max, tzinfo=UTC)
+    """The last moment of a day in the town's time zone: what an `as_of` date stands for,
+    as in `wangge coverage --as-of`."""
+    return datetime.combine(day, time.max, tzinfo=TOWN_TIMEZONE)
