@@ -15,7 +15,7 @@ from geodata.access import Action, Principal
 from geodata.analysis.coverage.closure import OPEN_STATES, SEALED, guarded
 from geodata.analysis.coverage.metric import project_geoms, project_xy
 from geodata.analysis.coverage.network import RoadNetwork
-from geodata.analysis.placement.plan import PlanRequest, solve_plan
+from geodata.analysis.placement.plan import PlanRequest, score_sites, solve_plan
 from geodata.analysis.placement.seals import on_main_road, seal_plan
 from geodata.analysis.placement.town import Weighting, fetch_plan_inputs
 from geodata.errors import ConfigError, NotFoundError
@@ -192,6 +192,7 @@ def seal_plan_for(
 ) -> list[dict[str, Any]]:
     """Per compound (of the principal's villages): the entrance kept open and those sealed."""
     principal.require(Action.PLAN)
+    apply_scope(conn, principal)
     inputs = fetch_plan_inputs(conn)
     town = inputs.town
     epsg = town.metric_epsg()
@@ -284,3 +285,37 @@ def _state(conn: Connection, entrance_id: int) -> str | None:
     if state is None:
         raise NotFoundError(f"entrance {entrance_id}: no such entrance")
     return str(state)
+
+
+def candidate_sites_for(conn: Connection, principal: Principal) -> pd.DataFrame:
+    """The town's candidate sites (id, kind, lon, lat), active checkpoints first."""
+    principal.require(Action.PLAN)
+    apply_scope(conn, principal)
+    return fetch_plan_inputs(conn, grid_ids=principal.grid_ids).sites
+
+
+def score_sites_for(
+    conn: Connection,
+    principal: Principal,
+    sites: pd.DataFrame | None,
+    *,
+    radius_m: float,
+    network: bool = False,
+) -> dict[str, Any]:
+    """The demand of the principal's grids that `sites` (None: the active checkpoints) reach."""
+    principal.require(Action.PLAN)
+    apply_scope(conn, principal)
+    inputs = fetch_plan_inputs(conn, grid_ids=principal.grid_ids)
+    if sites is None:
+        sites = inputs.sites[inputs.sites["kind"] == "checkpoint"].reset_index(drop=True)
+    scored = score_sites(
+        inputs.demand,
+        sites,
+        radius_m=radius_m,
+        network=network,
+        roads_lonlat=inputs.town.roads["geometry"].to_numpy(dtype=object) if network else None,
+    )
+    for row, site in zip(sites.to_dict("records"), scored["sites"], strict=True):
+        site["id"] = str(row.get("id", ""))
+        site["kind"] = str(row.get("kind", "site"))
+    return scored

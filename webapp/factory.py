@@ -24,6 +24,7 @@ from webapp.export_views import init_app as init_exports
 from webapp.health import health
 from webapp.import_views import init_app as init_imports
 from webapp.limits import limiter
+from webapp.plan_views import bp as plan_bp
 from webapp.secret_key import secret_key
 from webapp.session_store import DatabaseSessionInterface
 from webapp.tiles import bp as tiles_bp
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.register_blueprint(visit_views.bp)
     init_imports(app, settings)
     app.register_blueprint(coverage_bp)
+    app.register_blueprint(plan_bp)
     init_exports(app, settings)
     return app
 

@@ -180,3 +180,39 @@ def solve_plan(
         "build_s": round(build_s, 4),
         "solve_s": round(placement.solve_s, 4),
     }
+
+
+def score_sites(
+    demand: pd.DataFrame,
+    sites: pd.DataFrame,
+    *,
+    radius_m: float,
+    network: bool = False,
+    roads_lonlat: Geoms | None = None,
+) -> dict[str, Any]:
+    """The demand a given set of sites (lon, lat) reaches, overall and per site."""
+    request = PlanRequest(radius_m=radius_m, budget=len(sites), network=network)
+    reach, epsg = reach_matrix(demand, sites, request, roads_lonlat=roads_lonlat)
+    weights = demand["weight"].to_numpy(float)
+    covered = (
+        np.asarray(reach.sum(axis=1)).ravel() > 0 if len(sites) else np.zeros(len(demand), bool)
+    )
+    per_site = reach.T.astype(np.float64) @ weights if len(sites) else np.zeros(0)
+    total = float(weights.sum())
+    covered_weight = float(weights[covered].sum())
+    return {
+        "covered_weight": covered_weight,
+        "total_weight": total,
+        "covered_pct": round(100.0 * covered_weight / total, 6) if total > 0 else 100.0,
+        "covered_points": int(covered.sum()),
+        "demand_points": len(demand),
+        "radius_m": radius_m,
+        "network": network,
+        "epsg": epsg,
+        "sites": [
+            {"lon": float(lon), "lat": float(lat), "reached_weight": float(w)}
+            for lon, lat, w in zip(
+                sites["lon"].to_numpy(float), sites["lat"].to_numpy(float), per_site, strict=True
+            )
+        ],
+    }
