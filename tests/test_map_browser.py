@@ -8,122 +8,35 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 from flask import Flask
-from playwright.sync_api import ConsoleMessage, Page, Request, Response, Route, sync_playwright
+from playwright.sync_api import Page
 
 from tests import conftest
+from tests.browser import PageVisit, recorded_page, sign_in
 from tests.live_server import serving
 from tests.test_webapp import XSS_CHECKPOINT, XSS_VILLAGE, delete_test_town, insert_test_town
 from webapp import create_app
 from webapp.map_page import ENTRANCE_COLOURS, LAYER_TITLES, LEGEND, TOWN_LAYERS
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SHOWCASE = Path(__file__).resolve().parent.parent / "screenshots" / "map.png"
-
-
-@dataclass
-class PageVisit:
-    """Everything the page did while it loaded."""
-
-    base: str
-    requests: list[str] = field(default_factory=list)
-    blocked: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
-    bad_responses: list[str] = field(default_factory=list)
-    console: list[str] = field(default_factory=list)
-    page_errors: list[str] = field(default_factory=list)
-    dialogs: list[str] = field(default_factory=list)
-
-    def route(self, route: Route) -> None:
-        """Let requests to the app through; refuse (and remember) any other."""
-        url = route.request.url
-        if url.startswith(self.base + "/"):
-            route.continue_()
-        else:
-            self.blocked.append(url)
-            route.abort()
-
-    def on_request(self, request: Request) -> None:
-        self.requests.append(request.url)
-
-    def on_request_failed(self, request: Request) -> None:
-        self.failed.append(f"{request.url}: {request.failure}")
-
-    def on_response(self, response: Response) -> None:
-        if response.status >= 400:
-            self.bad_responses.append(f"{response.status} {response.url}")
-
-    def on_console(self, message: ConsoleMessage) -> None:
-        if message.type in ("error", "warning"):
-            self.console.append(f"{message.type}: {message.text}")
-
-
-def sign_in(page: Page, base: str, account: conftest.Account) -> None:
-    """Through the login form, as a person does (the map redirects there first)."""
-    page.goto(base + "/", wait_until="load")
-    assert "/login" in page.url
-    page.fill("input[name=username]", account.username)
-    page.fill("input[name=password]", account.password)
-    page.click("button[type=submit]")
 
 
 @contextmanager
 def visit(base: str, account: conftest.Account) -> Iterator[tuple[Page, PageVisit]]:
     """Open the map page in headless Chromium and wait until every layer has been fetched."""
-    record = PageVisit(base=base)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 860})
-            context.route("**/*", record.route)
-            page = context.new_page()
-            page.on("request", record.on_request)
-            page.on("requestfailed", record.on_request_failed)
-            page.on("response", record.on_response)
-            page.on("console", record.on_console)
-            page.on("pageerror", lambda error: record.page_errors.append(str(error)))
-
-            def on_dialog(dialog: Any) -> None:
-                record.dialogs.append(dialog.message)
-                dialog.dismiss()
-
-            page.on("dialog", on_dialog)
-            with page.expect_response(lambda r: "/api/layers/checkpoints.geojson" in r.url):
-                sign_in(page, base, account)
-            page.wait_for_load_state("networkidle")
-            page.wait_for_function(
-                "document.querySelectorAll('path.leaflet-interactive').length > 0"
-            )
-            yield page, record
-        finally:
-            browser.close()
+    with recorded_page(base) as (page, record):
+        with page.expect_response(lambda r: "/api/layers/checkpoints.geojson" in r.url):
+            sign_in(page, base + "/", account)
+        page.wait_for_load_state("networkidle")
+        page.wait_for_function("document.querySelectorAll('path.leaflet-interactive').length > 0")
+        yield page, record
 
 
 def assert_stayed_local(record: PageVisit) -> None:
-    assert record.requests, "the page made requests"
-    off_machine = [url for url in record.requests if not url.startswith(record.base + "/")]
-    assert off_machine == []
-    assert record.blocked == []
-    assert record.failed == []
-    assert record.bad_responses == []
-    assert record.console == []
-    assert record.page_errors == []
-    assert record.dialogs == []
+    record.assert_clean()
     fetched = {url.removeprefix(record.base).split("?")[0] for url in record.requests}
     for layer in TOWN_LAYERS:
         if layer.show:

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from tests import conftest
+from tests.browser import recorded_page, sign_in
 from tests.live_server import serving
-from tests.test_map_browser import CHROMIUM, CHROMIUM_ARGS, PageVisit
 from webapp import create_app
 
 SCREENSHOT = Path(__file__).resolve().parent.parent / "screenshots" / "plan.png"
@@ -45,56 +45,31 @@ def _share(page: Page, cell: str) -> str:
 def test_plan_page_proposes_and_scores_offline(
     app: Flask, planner: conftest.Account, lang: str, tmp_path: Path
 ) -> None:
-    with serving(app) as base, sync_playwright() as playwright:
-        record = PageVisit(base=base)
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 860})
-            context.route("**/*", record.route)
-            page = context.new_page()
-            page.on("request", record.on_request)
-            page.on("requestfailed", record.on_request_failed)
-            page.on("response", record.on_response)
-            page.on("console", record.on_console)
-            page.on("pageerror", lambda error: record.page_errors.append(str(error)))
-            page.goto(f"{base}/plan?lang={lang}", wait_until="load")
-            assert "/login" in page.url
-            page.fill("input[name=username]", planner.username)
-            page.fill("input[name=password]", planner.password)
-            page.click("button[type=submit]")
-            page.wait_for_url(re.compile(r"/plan"))
-            page.wait_for_load_state("networkidle")
-            assert page.title().startswith("卡点规划" if lang == "zh_CN" else "Checkpoint planning")
-            current = _share(page, "share-current")
-            assert SHARE.match(current)
-            page.fill("#plan-budget", "12")
-            assert page.text_content("#plan-budget-value") == "12"
-            page.click("#plan-propose")
-            proposed = _share(page, "share-proposal")
-            assert SHARE.match(proposed)
-            assert page.locator(".plan-post-proposal").count() == 12
-            assert page.is_enabled("#plan-apply")
-            # A proposed post removed by a click: the share is scored again, never higher.
-            page.locator(".plan-post-proposal").first.click()
-            expect(page.locator(".plan-post-proposal")).to_have_count(11)
-            page.wait_for_load_state("networkidle")
-            fewer = _share(page, "share-proposal")
-            assert float(fewer.split(" ")[0]) <= float(proposed.split(" ")[0])
-            page.wait_for_selector(".seal-table button")
-            page.wait_for_load_state("networkidle")
-            if lang == "en":
-                shot = tmp_path / "plan.png"
-                page.screenshot(path=str(shot), full_page=True)
-                SCREENSHOT.parent.mkdir(exist_ok=True)
-                shutil.copyfile(shot, SCREENSHOT)
-        finally:
-            browser.close()
-    off_machine = [url for url in record.requests if not url.startswith(base + "/")]
-    assert off_machine == []
-    assert record.blocked == []
-    assert record.failed == []
-    assert record.bad_responses == []
-    assert record.console == []
-    assert record.page_errors == []
+    with serving(app) as base, recorded_page(base) as (page, record):
+        sign_in(page, f"{base}/plan?lang={lang}", planner)
+        page.wait_for_url(re.compile(r"/plan"))
+        page.wait_for_load_state("networkidle")
+        assert page.title().startswith("卡点规划" if lang == "zh_CN" else "Checkpoint planning")
+        current = _share(page, "share-current")
+        assert SHARE.match(current)
+        page.fill("#plan-budget", "12")
+        assert page.text_content("#plan-budget-value") == "12"
+        page.click("#plan-propose")
+        proposed = _share(page, "share-proposal")
+        assert SHARE.match(proposed)
+        assert page.locator(".plan-post-proposal").count() == 12
+        assert page.is_enabled("#plan-apply")
+        # A proposed post removed by a click: the share is scored again, never higher.
+        page.locator(".plan-post-proposal").first.click()
+        expect(page.locator(".plan-post-proposal")).to_have_count(11)
+        page.wait_for_load_state("networkidle")
+        fewer = _share(page, "share-proposal")
+        assert float(fewer.split(" ")[0]) <= float(proposed.split(" ")[0])
+        page.wait_for_selector(".seal-table button")
+        page.wait_for_load_state("networkidle")
+        if lang == "en":
+            shot = tmp_path / "plan.png"
+            page.screenshot(path=str(shot), full_page=True)
+            SCREENSHOT.parent.mkdir(exist_ok=True)
+            shutil.copyfile(shot, SCREENSHOT)
+    record.assert_clean()
