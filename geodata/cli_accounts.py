@@ -205,8 +205,8 @@ def households_group() -> None:
 @pass_ctx
 @reports_errors
 def households_list(ctx: Context, grid_code: str | None, limit: int, fmt: str) -> None:
-    with Session(ctx.admin_engine) as meta:
-        principal = ctx.principal(meta)
+    """Households of your grids (no personal values); audited."""
+    principal = ctx.acting(Action.VIEW_HOUSEHOLDS)
     with ctx.engine.begin() as conn:
         rows = households.list_households(conn, principal, grid_code=grid_code, limit=limit)
     emit(rows, fmt)
@@ -218,8 +218,8 @@ def households_list(ctx: Context, grid_code: str | None, limit: int, fmt: str) -
 @pass_ctx
 @reports_errors
 def households_show(ctx: Context, household_id: int, fmt: str) -> None:
-    with Session(ctx.admin_engine) as meta:
-        principal = ctx.principal(meta)
+    """One household with its residents, personal fields masked; audited."""
+    principal = ctx.acting(Action.VIEW_HOUSEHOLDS)
     with ctx.engine.begin() as conn:
         detail = households.household_detail(conn, principal, household_id)
     emit(detail, fmt)
@@ -231,8 +231,8 @@ def households_show(ctx: Context, household_id: int, fmt: str) -> None:
 @pass_ctx
 @reports_errors
 def households_reveal(ctx: Context, resident_id: int, field: str) -> None:
-    with Session(ctx.admin_engine) as meta:
-        principal = ctx.principal(meta)
+    """One personal field of a resident of your grids, unmasked; audited."""
+    principal = ctx.acting(Action.REVEAL_PERSONAL)
     with ctx.engine.begin() as conn:
         value = households.reveal(conn, principal, resident_id, PersonalField(field))
     click.echo(value or "")
