@@ -13,6 +13,7 @@ from shapely import box
 from sqlalchemy import Connection, text
 
 from geodata.cli import main
+from geodata.imports import load, readers
 from geodata.imports.load import import_file
 from geodata.imports.report import ImportReport, Layer, ReadOptions
 from geodata.stats import table_counts
@@ -507,3 +508,68 @@ def test_web_import_checks_the_size_before_parsing(web: dict[str, Any], tmp_path
     web["app"].config["WANGGE_IMPORT_MAX_BYTES"] = 2048
     big = write_text(tmp_path, "x" * 5000, "big.geojson")
     assert _post(web, "admin", big).status_code == 413
+
+
+# --- files read in chunks -------------------------------------------------------------------
+
+
+def test_bad_feature_in_the_last_chunk_refuses_the_whole_file(
+    conn: Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(readers, "CHUNK_ROWS", 4)
+    monkeypatch.setattr(load, "BULK_ROWS", 4)  # indexes dropped, then built once
+    dropped: list[list[str]] = []
+
+    def defer(conn_: Connection, table: str) -> list[str]:
+        dropped.append(real_defer(conn_, table))
+        return dropped[-1]
+
+    real_defer = load._defer_indexes
+    monkeypatch.setattr(load, "_defer_indexes", defer)
+    indexes = text("SELECT indexdef FROM pg_indexes WHERE tablename = 'buildings' ORDER BY 1")
+    before_indexes = conn.execute(indexes).scalars().all()
+    features = [
+        feature(polygon(square(9.50 + i * 0.0005, 47.12)), source_id=f"b{i}", floors=2)
+        for i in range(10)
+    ]
+    features[9]["geometry"] = BOWTIE
+    path = write_geojson(tmp_path, features)
+    chunks = list(readers.read_chunks(path, ReadOptions(), expect_geometry=True))
+    assert [c.frame["__feature__"].tolist() for c in chunks] == [
+        [0, 1, 2, 3], [4, 5, 6, 7], [8, 9]
+    ]  # fmt: skip
+    before = table_counts(conn)
+    report = run(conn, Layer.BUILDINGS, path)
+    assert_refused(conn, report, before, "Self-intersection")
+    assert [(e.feature, e.field) for e in report.errors] == [(9, "geometry")]
+    assert conn.execute(text("SELECT count(*) FROM buildings")).scalar() == 0
+    assert conn.execute(indexes).scalars().all() == before_indexes
+    assert len(dropped) == 1
+    assert len(dropped[0]) == 4
+
+    features[9]["geometry"] = polygon(square(9.52, 47.13))
+    features[8]["properties"]["source_id"] = "b1"
+    report = run(conn, Layer.BUILDINGS, write_geojson(tmp_path, features, "dup"))
+    assert_refused(conn, report, before, "duplicate source id 'b1' (first at feature 1)")
+    assert [(e.feature, e.field) for e in report.errors] == [(8, "source_id")]
+
+    features[8]["properties"]["source_id"] = "b8"
+    report = run(conn, Layer.BUILDINGS, write_geojson(tmp_path, features, "ok"))
+    assert (report.errors, report.inserted) == ([], 10)
+    assert conn.execute(indexes).scalars().all() == before_indexes
+
+
+def test_repeated_key_in_the_last_chunk_refuses_the_whole_file(
+    conn: Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(readers, "CHUNK_ROWS", 4)
+    features = [
+        feature(polygon(square(9.50 + i * 0.0005, 47.12)), source_id=f"b{i}", floors=2)
+        for i in range(10)
+    ]
+    text_ = orjson.dumps({"type": "FeatureCollection", "features": features}).decode()
+    text_ = text_.replace('"source_id":"b9"', '"source_id":"b9","floors":3')
+    before = table_counts(conn)
+    report = run(conn, Layer.BUILDINGS, write_text(tmp_path, text_, "repeated.geojson"))
+    assert_refused(conn, report, before, "duplicate key 'floors' in a JSON object")
+    assert run(conn, Layer.BUILDINGS, write_geojson(tmp_path, features)).inserted == 10

@@ -16,7 +16,7 @@ import pytest
 import shapely
 from shapely.geometry import Point, Polygon
 
-from geodata.imports import datum, geojson_text
+from geodata.imports import datum, geojson_text, readers
 from geodata.imports.readers import read_layer
 from geodata.imports.report import Datum, FileRefused, Issue, ReadOptions
 from tests.shared_data import SHARED_DATA
@@ -509,3 +509,39 @@ def test_osm_pbf_header_sniff() -> None:
 
 def test_polygon_helper_is_closed() -> None:
     assert Polygon(SQUARE[0]).is_valid
+
+
+# --- GeoJSON read in chunks --------------------------------------------------------------------
+
+
+def test_chunks_read_as_the_whole_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    features = [_polygon(props={"n": i, "s": 'a "quoted" \\ [text] {x}: y'}) for i in range(7)]
+    features[5] = _feature({"type": "Polygon", "coordinates": [[[120, 31], [121, 31]]]}, n=5)
+    path = _write(tmp_path, "c.geojson", json.dumps(_collection(*features), indent=1))
+    whole = read_layer(path, ReadOptions(), expect_geometry=True)
+    monkeypatch.setattr(geojson_text, "SCAN_BLOCK", 7)
+    chunks = list(readers.read_chunks(path, ReadOptions(), expect_geometry=True, chunk_rows=3))
+    assert [len(c.frame) for c in chunks] == [3, 3, 1]
+    joined = readers.combine(chunks)
+    assert joined.errors == whole.errors
+    assert [e.feature for e in joined.errors] == [5]
+    assert joined.frame.drop(columns="geometry").equals(whole.frame.drop(columns="geometry"))
+    assert joined.frame.geometry.geom_equals(whole.frame.geometry).sum() == 6
+
+
+def test_duplicate_key_in_a_later_chunk_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(readers, "CHUNK_ROWS", 2)
+    body = ",".join(json.dumps(_polygon(props={"n": i})) for i in range(5))
+    body = body.replace('{"n": 4}', '{"n": 4, "n": 5}')
+    text = '{"type": "FeatureCollection", "features": [' + body + "]}"
+    assert _refused(_write(tmp_path, "d.geojson", text)) == "duplicate key 'n' in a JSON object"
+
+
+def test_duplicate_top_level_key_is_refused_before_any_chunk(tmp_path: Path) -> None:
+    text = json.dumps(_collection(_polygon()))[:-1] + ', "type": "FeatureCollection"}'
+    with pytest.raises(FileRefused):
+        readers.read_chunks(
+            _write(tmp_path, "t.geojson", text), ReadOptions(), expect_geometry=True
+        )

@@ -137,8 +137,10 @@ def attributes(features: list[Any]) -> pd.DataFrame:
         props = feature.get("properties") if isinstance(feature, dict) else None
         records.append(props if isinstance(props, dict) else {})
         ids.append(feature.get("id") if isinstance(feature, dict) else None)
-    frame = pd.DataFrame.from_records(records, nrows=len(records)) if records else pd.DataFrame()
-    frame = frame.reindex(range(len(features)))
+    keys = dict.fromkeys(chain.from_iterable(records))
+    frame = pd.DataFrame(
+        {key: [r.get(key) for r in records] for key in keys}, index=range(len(features))
+    )
     if "id" not in frame.columns and any(v is not None for v in ids):
         frame["id"] = pd.Series(ids, dtype=object)
     return frame

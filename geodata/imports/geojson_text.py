@@ -5,20 +5,25 @@ from __future__ import annotations
 import gc
 import json
 import math
+import mmap
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import orjson
 
 from geodata.imports.files import decode_text, refuse
 from geodata.imports.report import Issue
 
 MAX_DEPTH = 64
+Buffer = bytes | mmap.mmap
+"""The text of a file: read into memory, or mapped."""
 GEOMETRY = "geometry"
 
 _EPSG_NAME = re.compile(r"^(?:urn:ogc:def:crs:)?EPSG:(?:[\d.]*:)?:?(\d+)$", re.IGNORECASE)
@@ -98,7 +103,7 @@ def max_depth(data: bytes) -> int:
     return scan(data).depth
 
 
-def _backslashes_before(data: bytes, end: int) -> int:
+def _backslashes_before(data: Buffer, end: int) -> int:
     start = end
     while start > 0 and data[start - 1] == 0x5C:
         start -= 1
@@ -309,8 +314,22 @@ def _bad_number(props: Any) -> str | None:
 
 def check_document(doc: Any, path: Path, *, expect_geometry: bool) -> GeoJsonCheck:
     """Every feature checked; each failing one reported once with its 0-based index."""
-    features = features_of(doc, path)
-    result = GeoJsonCheck(feature_count=len(features), legacy_crs=legacy_crs_name(doc, path))
+    result = check_features(features_of(doc, path), expect_geometry=expect_geometry)
+    result.legacy_crs = legacy_crs_name(doc, path)
+    return result
+
+
+def check_features(
+    features: list[Any], *, expect_geometry: bool, finite: bool = False
+) -> GeoJsonCheck:
+    """Every feature of a list checked; each failing one reported once with its position.
+
+    `finite`: the parser admits no NaN or Infinity (orjson), so they are not looked for.
+    A list of plain 2-D features is checked in bulk; any other goes feature by feature.
+    """
+    if _plain_features(features, finite=finite):
+        return GeoJsonCheck(feature_count=len(features))
+    result = GeoJsonCheck(feature_count=len(features))
     for i, feature in enumerate(features):
         if not isinstance(feature, dict) or feature.get("type") != "Feature":
             result.issues.append(Issue(reason="not a Feature object", feature=i))
@@ -330,6 +349,59 @@ def check_document(doc: Any, path: Path, *, expect_geometry: bool) -> GeoJsonChe
     return result
 
 
+_NUMBER_TYPES = {float, int}
+
+
+def _plain_features(features: list[Any], *, finite: bool) -> bool:
+    """True when every item is a Feature whose geometry is a 2-D Point, LineString, Polygon
+    or MultiPolygon of numbers (finite ones), and no property is NaN or infinite: nothing
+    for the feature-by-feature checks to report. Positions are checked all at once."""
+    positions: list[Any] = []
+    add, extend = positions.append, positions.extend
+    for feature in features:
+        if type(feature) is not dict or feature.get("type") != "Feature":
+            return False
+        geometry = feature.get("geometry")
+        if type(geometry) is not dict:
+            return False
+        kind = geometry.get("type")
+        coords = geometry.get("coordinates")
+        if type(coords) is not list:
+            return False
+        if kind == "Polygon":
+            for ring in coords:
+                if type(ring) is not list:
+                    return False
+                extend(ring)
+        elif kind == "MultiPolygon":
+            for polygon in coords:
+                if type(polygon) is not list:
+                    return False
+                for ring in polygon:
+                    if type(ring) is not list:
+                        return False
+                    extend(ring)
+        elif kind == "LineString":
+            extend(coords)
+        elif kind == "Point":
+            add(coords)
+        else:
+            return False
+        if not finite and _bad_number(feature.get("properties")) is not None:
+            return False
+    try:
+        if set(map(len, positions)) - {2}:
+            return False
+    except TypeError:
+        return False
+    if not set(map(type, chain.from_iterable(positions))) <= _NUMBER_TYPES:
+        return False
+    if finite:
+        return True
+    flat = np.fromiter(chain.from_iterable(positions), dtype=np.float64, count=2 * len(positions))
+    return bool(np.isfinite(flat).all())
+
+
 def check_text(
     data: bytes, path: Path, *, encoding: str | None, expect_geometry: bool
 ) -> tuple[Any, GeoJsonCheck]:
@@ -347,3 +419,223 @@ def check_text(
         doc = parse(text if text is not None else utf8.decode("utf-8"), path)
     del utf8, text
     return doc, check_document(doc, path, expect_geometry=expect_geometry)
+
+
+# --- streaming: a FeatureCollection read a chunk of features at a time -----------------------
+
+SCAN_BLOCK = 4 * 1024 * 1024
+"""Bytes scanned at a time: the scan's own arrays stay a small multiple of this."""
+_OPEN_OBJECT, _CLOSE_OBJECT = ord("{"), ord("}")
+_OPEN_ARRAY, _CLOSE_ARRAY = ord("["), ord("]")
+_FEATURES_KEY = re.compile(rb'"features"\s*:\s*$')
+_BLANK = b" \t\r\n"
+
+
+def release(data: Buffer, end: int) -> None:
+    """Let the pages of a mapped file before `end` go (read already): the mapping of a large
+    file would otherwise stay resident as it is read."""
+    if isinstance(data, mmap.mmap):
+        aligned = end - end % mmap.PAGESIZE
+        if aligned > 0:
+            data.madvise(mmap.MADV_DONTNEED, 0, aligned)
+
+
+@dataclass
+class Layout:
+    """Where things are in the text, found by one blockwise scan outside strings."""
+
+    depth: int
+    colons: int
+    arrays: list[tuple[int, int]]
+    """Byte offsets of each array opened inside the top-level object: its `[` and its `]`."""
+    array_colons: list[tuple[int, int]]
+    """Colons before each of those brackets."""
+    starts: npt.NDArray[np.int64]
+    """The `{` of every object two levels down (the features, and any object in other
+    members of the top-level object)."""
+    ends: npt.NDArray[np.int64]
+    colons_before_start: npt.NDArray[np.int64]
+    colons_before_end: npt.NDArray[np.int64]
+
+
+def scan_layout(data: Buffer, base: int, path: Path) -> Layout:
+    """Nesting depth, member count and the features' byte ranges, `SCAN_BLOCK` bytes at a time.
+
+    Nesting deeper than MAX_DEPTH is refused after the scan, before any parser runs. Memory
+    stays bounded: only the positions of the objects two levels down are kept.
+    """
+    size = len(data)
+    in_string = 0
+    depth = colons = deepest = 0
+    arrays: list[tuple[int, int]] = []
+    array_colons: list[tuple[int, int]] = []
+    open_arrays: list[tuple[int, int]] = []
+    starts: list[npt.NDArray[np.int64]] = []
+    ends: list[npt.NDArray[np.int64]] = []
+    colons_start: list[npt.NDArray[np.int64]] = []
+    colons_end: list[npt.NDArray[np.int64]] = []
+    for offset in range(base, size, SCAN_BLOCK):
+        count = min(SCAN_BLOCK, size - offset)
+        arr = np.frombuffer(data, dtype=np.uint8, count=count, offset=offset)
+        events = np.flatnonzero(_EVENT[arr])
+        kinds = arr[events]
+        is_quote = kinds == _QUOTE
+        quotes = events[is_quote]
+        before = np.zeros(len(quotes), dtype=np.uint8)
+        inner = quotes > 0
+        before[inner] = arr[quotes[inner] - 1]
+        if len(quotes) and quotes[0] == 0 and offset > base:
+            before[0] = data[offset - 1]
+        maybe_escaped = quotes[before == _BACKSLASH]
+        escaped = [
+            q for q in maybe_escaped.tolist() if _backslashes_before(data, offset + q) % 2 == 1
+        ]
+        if escaped:
+            is_quote[np.searchsorted(events, np.asarray(escaped, dtype=np.intp))] = False
+        parity = (np.cumsum(is_quote, dtype=np.int64) + in_string) & 1
+        if len(parity):
+            in_string = int(parity[-1])
+        outside = (parity == 0) & ~is_quote
+        kinds = kinds[outside]
+        where = events[outside].astype(np.int64) + offset
+        del events, is_quote, parity, outside, arr
+        is_colon = kinds == _COLON
+        colon_before = colons + np.cumsum(is_colon, dtype=np.int64) - is_colon
+        after = depth + np.cumsum(_STEP[kinds], dtype=np.int64)
+        if len(after):
+            deepest = max(deepest, int(after.max()))
+            depth = int(after[-1])
+        colons += int(is_colon.sum())
+        for i in np.flatnonzero(
+            ((kinds == _OPEN_ARRAY) & (after == 2)) | ((kinds == _CLOSE_ARRAY) & (after == 1))
+        ).tolist():
+            if kinds[i] == _OPEN_ARRAY:
+                open_arrays.append((int(where[i]), int(colon_before[i])))
+            elif open_arrays:
+                start, start_colons = open_arrays.pop()
+                arrays.append((start, int(where[i])))
+                array_colons.append((start_colons, int(colon_before[i])))
+        opening = (kinds == _OPEN_OBJECT) & (after == 3)
+        closing = (kinds == _CLOSE_OBJECT) & (after == 2)
+        starts.append(where[opening])
+        ends.append(where[closing])
+        colons_start.append(colon_before[opening])
+        colons_end.append(colon_before[closing])
+        release(data, offset + count)
+    if deepest > MAX_DEPTH:
+        raise refuse(path, f"JSON nesting is {deepest} levels deep, over the limit of {MAX_DEPTH}")
+    empty = np.zeros(0, dtype=np.int64)
+    return Layout(
+        depth=max(deepest, 0),
+        colons=colons,
+        arrays=arrays,
+        array_colons=array_colons,
+        starts=np.concatenate(starts) if starts else empty,
+        ends=np.concatenate(ends) if ends else empty,
+        colons_before_start=np.concatenate(colons_start) if colons_start else empty,
+        colons_before_end=np.concatenate(colons_end) if colons_end else empty,
+    )
+
+
+@dataclass
+class FeatureStream:
+    """A FeatureCollection whose features are parsed a chunk at a time from its bytes."""
+
+    path: Path
+    data: Buffer
+    starts: npt.NDArray[np.int64]
+    ends: npt.NDArray[np.int64]
+    colons_before_start: npt.NDArray[np.int64]
+    colons_before_end: npt.NDArray[np.int64]
+    legacy_crs: str | None
+
+    @property
+    def feature_count(self) -> int:
+        return len(self.starts)
+
+    def chunks(self, size: int) -> Iterator[tuple[int, list[Any], bool]]:
+        """(index of the first feature, the parsed features, whether orjson parsed them: no
+        NaN or Infinity then) for each run of `size` features.
+
+        Each chunk's members are counted against its colons (a repeated key makes them differ);
+        a chunk orjson refuses or whose counts differ is parsed again by the strict parser,
+        which names the problem (a duplicate key refuses the whole file).
+        """
+        n = self.feature_count
+        for first in range(0, n, size):
+            last = min(first + size, n) - 1
+            body = b"[" + self.data[int(self.starts[first]) : int(self.ends[last]) + 1] + b"]"
+            colons = int(self.colons_before_end[last] - self.colons_before_start[first])
+            features: Any
+            try:
+                with paused_gc():
+                    features = orjson.loads(body)
+            except orjson.JSONDecodeError:
+                features = None
+            parsed_fast = type(features) is list and _members(features) == colons
+            if not parsed_fast:
+                try:
+                    text = body.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise refuse(
+                        self.path, "the file is not UTF-8 text (likely GBK): pass --encoding gbk"
+                    ) from None
+                features = parse(text, self.path)
+            del body
+            release(self.data, int(self.ends[last]) + 1)
+            if type(features) is not list or len(features) != last - first + 1:
+                raise refuse(
+                    self.path, "the features array holds values that are not Feature objects"
+                )
+            yield first, features, parsed_fast
+
+
+def open_stream(data: Buffer, path: Path) -> FeatureStream | None:
+    """Check a FeatureCollection's text (depth, keys of its top-level object, legacy crs) and
+    locate its features; None when the text is not laid out so (the whole-document reader
+    then decides)."""
+    base = len(_UTF8_BOM) if data[: len(_UTF8_BOM)] == _UTF8_BOM else 0
+    layout = scan_layout(data, base, path)
+    found = [
+        (i, (start, end))
+        for i, (start, end) in enumerate(layout.arrays)
+        if _FEATURES_KEY.search(data[max(base, start - 64) : start])
+    ]
+    if len(found) != 1:
+        return None
+    i, (open_at, close_at) = found[0]
+    inside = (layout.starts > open_at) & (layout.starts < close_at)
+    starts, ends = (
+        layout.starts[inside],
+        layout.ends[(layout.ends > open_at) & (layout.ends < close_at)],
+    )
+    if len(starts) != len(ends) or (
+        len(starts) and not ((starts < ends).all() and (ends[:-1] < starts[1:]).all())
+    ):
+        return None
+    if len(starts):
+        gaps = [data[open_at + 1 : int(starts[0])], data[int(ends[-1]) + 1 : close_at]]
+    else:
+        gaps = [data[open_at + 1 : close_at]]
+    if any(gap.strip(_BLANK) for gap in gaps):
+        return None
+    colons_in_array = layout.array_colons[i][1] - layout.array_colons[i][0]
+    try:
+        skeleton = orjson.loads(data[base : open_at + 1] + data[close_at:])
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(skeleton, dict) or skeleton.get("type") != "FeatureCollection":
+        return None
+    if _members(skeleton) != layout.colons - colons_in_array:
+        return None
+    return FeatureStream(
+        path=path,
+        data=data,
+        starts=starts,
+        ends=ends,
+        colons_before_start=layout.colons_before_start[inside],
+        colons_before_end=layout.colons_before_end[
+            (layout.ends > open_at) & (layout.ends < close_at)
+        ],
+        legacy_crs=legacy_crs_name(skeleton, path),
+    )

@@ -72,8 +72,9 @@ def check_geometry(
     missing = shapely.is_missing(out)
     check.refuse(missing, "no geometry")
     check.refuse(~missing & shapely.is_empty(out), "empty geometry")
-    ok = check.ok()
-    out[ok] = shapely.force_2d(out[ok])
+    extra = check.ok() & (shapely.has_z(out) | shapely.has_m(out))
+    if extra.any():
+        out[extra] = shapely.force_2d(out[extra])
     _check_type(check, kind)
     _check_coordinates(check)
     _check_validity(check, kind, repair=repair)
@@ -246,9 +247,16 @@ def _orient(check: GeometryCheck, kind: GeometryKind) -> None:
         return
     out = check.geoms
     ok = check.ok()
-    oriented = shapely.orient_polygons(out[ok], exterior_cw=False)
-    turned = int((~shapely.equals_exact(out[ok], oriented, tolerance=0.0)).sum())
-    out[ok] = oriented
+    # A polygon without holes whose outer ring runs counter-clockwise is left as it is;
+    # anything else is oriented, and counted when that changed it.
+    simple = ok & (shapely.get_type_id(out) == POLYGON)
+    simple[simple] = shapely.get_num_interior_rings(out[simple]) == 0
+    fine = simple.copy()
+    fine[simple] = _counter_clockwise(out[simple])
+    rest = ok & ~fine
+    oriented = shapely.orient_polygons(out[rest], exterior_cw=False)
+    turned = int((~shapely.equals_exact(out[rest], oriented, tolerance=0.0)).sum())
+    out[rest] = oriented
     if turned:
         check.warnings.append(
             f"{turned} polygons had rings wound the other way: re-oriented "
@@ -258,6 +266,21 @@ def _orient(check: GeometryCheck, kind: GeometryKind) -> None:
         single = ok & (shapely.get_type_id(out) == POLYGON)
         if single.any():
             out[single] = shapely.multipolygons(out[single].reshape(-1, 1))
+
+
+def _counter_clockwise(polygons: Geoms) -> Mask:
+    """Whether the outer ring of each polygon (without holes) runs counter-clockwise: the sign
+    of its shoelace area, from one array of all coordinates (no ring is copied)."""
+    coords, owner = shapely.get_coordinates(polygons, return_index=True)
+    if not len(coords):
+        return np.zeros(len(polygons), dtype=bool)
+    first = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    origin = coords[first][np.searchsorted(first, np.arange(len(coords)), side="right") - 1]
+    x, y = (coords - origin).T
+    cross = x[:-1] * y[1:] - x[1:] * y[:-1]
+    same = owner[:-1] == owner[1:]
+    area2 = np.bincount(owner[:-1][same], weights=cross[same], minlength=len(polygons))
+    return np.asarray(area2 > 0, dtype=bool)
 
 
 def _swap_xy(coords: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:

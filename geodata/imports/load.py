@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
 import pandas as pd
 import psycopg
 from sqlalchemy import Connection, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, ProgrammingError
 from tqdm import tqdm
 
 from geodata import audit
 from geodata.imports import osm
-from geodata.imports.copy_in import copy_into
+from geodata.imports.copy_in import CopyStream
 from geodata.imports.layers import (
     CASCADES,
     LAYERS,
@@ -23,9 +24,17 @@ from geodata.imports.layers import (
     LayerSpec,
     SpatialLink,
 )
-from geodata.imports.readers import read_layer
-from geodata.imports.report import FileRefused, ImportReport, Issue, Layer, RawLayer, ReadOptions
-from geodata.imports.validate import ROW, Checked, validate_layer
+from geodata.imports.readers import read_chunks
+from geodata.imports.report import (
+    FileRefused,
+    ImportReport,
+    Issue,
+    Layer,
+    RawLayer,
+    ReadOptions,
+    merge_warnings,
+)
+from geodata.imports.validate import ROW, Validator
 
 STAGE = "import_stage"
 PROGRESS_BYTES = 4 * 1024 * 1024
@@ -38,6 +47,9 @@ _OSM_TYPES: dict[GeometryKind | None, str] = {
 }
 """Which layer of an OpenStreetMap extract a layer reads."""
 STEPS = ("read", "validate", "stage", "upsert", "derive")
+BULK_ROWS = 10_000
+"""A file whose first chunk holds this many rows, copied into an empty table, has the table's
+plain indexes built once at the end instead of row by row."""
 
 
 class Reader(Protocol):
@@ -78,31 +90,45 @@ def import_file(
         total=len(STEPS), desc=f"import {layer.value}", file=sys.stderr, disable=not show
     ) as bar:
         bar.set_postfix_str("read")
+        geometry_type = _OSM_TYPES.get(spec.geometry)
+        expect_geometry = spec.geometry is not None
         try:
-            raw = (reader or read_layer)(
-                path,
-                options,
-                expect_geometry=spec.geometry is not None,
-                geometry_type=_OSM_TYPES.get(spec.geometry),
-            )
+            if reader is not None:
+                chunks: Iterator[RawLayer] = iter(
+                    [
+                        reader(
+                            path,
+                            options,
+                            expect_geometry=expect_geometry,
+                            geometry_type=geometry_type,
+                        )
+                    ]
+                )
+            else:
+                chunks = read_chunks(
+                    path, options, expect_geometry=expect_geometry, geometry_type=geometry_type
+                )
         except FileRefused as refused:
             report.errors = list(refused.issues)
             return report
-        if osm.applies(layer, raw, id_field=options.id_field):
-            raw = osm.adapt(layer, raw)
-        report.warnings.extend(raw.warnings)
-        bar.update()
-        bar.set_postfix_str(f"validate {len(raw.frame):,} rows")
-        checked = validate_layer(conn, spec, raw, id_field=options.id_field, repair=repair)
-        report.warnings.extend(checked.warnings)
-        report.repaired = checked.repaired
-        report.errors = [*raw.errors, *checked.issues]
-        bar.update()
-        if report.errors:
-            return report
         savepoint = conn.begin_nested()
         try:
-            issues = _load(conn, spec, checked, report, actor=actor, bar=bar)
+            rows, row_kind, direct = _stage(
+                conn, spec, chunks, report, options, repair=repair, bar=bar
+            )
+            if report.errors:
+                issues = report.errors
+            elif direct:
+                report.inserted = rows
+                _audit(conn, spec, report, actor=actor, rows=rows, followed={})
+                issues = []
+            else:
+                issues = _load(conn, spec, rows, report, row_kind=row_kind, actor=actor, bar=bar)
+        except FileRefused as refused:
+            savepoint.rollback()
+            report.errors = list(refused.issues)
+            _reset_counts(report)
+            return report
         except (IntegrityError, psycopg.IntegrityError) as exc:
             savepoint.rollback()
             report.errors = [Issue(reason=f"the database refused the rows: {_constraint(exc)}")]
@@ -121,6 +147,77 @@ def import_file(
     return report
 
 
+def _stage(
+    conn: Connection,
+    spec: LayerSpec,
+    chunks: Iterator[RawLayer],
+    report: ImportReport,
+    options: ReadOptions,
+    *,
+    repair: bool,
+    bar: tqdm[Any],
+) -> tuple[int, str, bool]:
+    """Read, check and COPY every chunk into the staging table (or, when `_direct`, straight
+    into the layer's table); the rows read, their kind, and whether they went straight in.
+
+    Every problem of every chunk is collected into `report.errors`; once there is one, the
+    remaining chunks are still checked but no longer copied.
+    """
+    layer = spec.layer
+    direct = _direct(conn, spec)
+    validator = Validator(conn, spec, id_field=options.id_field, repair=repair)
+    read_errors: list[Issue] = []
+    read_warnings: list[str] = []
+    check_warnings: list[str] = []
+    osm_file: bool | None = None
+    copier: CopyStream | None = None
+    deferred: list[str] | None = None
+    rows = 0
+    try:
+        for raw in chunks:
+            if osm_file is None:
+                osm_file = osm.applies(layer, raw, id_field=options.id_field)
+            if osm_file:
+                raw = osm.adapt(layer, raw)
+            read_warnings.extend(raw.warnings)
+            read_errors.extend(raw.errors)
+            checked = validator.chunk(raw)
+            check_warnings.extend(checked.warnings)
+            report.repaired.extend(checked.repaired)
+            if copier is None:
+                if direct:
+                    frame_columns = set(checked.frame.columns)
+                    columns = ["source_id", *(c for c in spec.columns if c in frame_columns)]
+                else:
+                    columns = _create_stage(conn, spec, checked.frame)
+                copier = CopyStream(conn, spec.table if direct else STAGE, columns)
+                validator.pause = copier.close
+            if not read_errors and not validator.failed:
+                if direct and deferred is None:
+                    bulk = len(raw.frame) >= BULK_ROWS
+                    deferred = _defer_indexes(conn, spec.table) if bulk else []
+                copier.write(checked.frame)
+            rows += len(checked.frame)
+            bar.set_postfix_str(f"read and check {rows:,} rows")
+        if copier is not None:
+            copier.close()
+    except BaseException:
+        if copier is not None:
+            copier.abort()
+        raise
+    issues, file_warnings = validator.finish()
+    if deferred and not read_errors and not issues:
+        bar.set_postfix_str("build indexes")
+        for definition in deferred:
+            conn.execute(text(definition))
+    report.warnings.extend(
+        [*merge_warnings(read_warnings), *file_warnings, *merge_warnings(check_warnings)]
+    )
+    report.errors = [*read_errors, *issues]
+    bar.update(3)
+    return rows, validator.kind, direct
+
+
 def _reset_counts(report: ImportReport) -> None:
     report.inserted = report.updated = report.unchanged = 0
 
@@ -135,42 +232,40 @@ def _constraint(exc: IntegrityError | psycopg.IntegrityError) -> str:
 def _load(
     conn: Connection,
     spec: LayerSpec,
-    checked: Checked,
+    rows: int,
     report: ImportReport,
     *,
+    row_kind: str,
     actor: str,
     bar: tqdm[Any],
 ) -> list[Issue]:
-    frame = checked.frame
-    staged = pd.DataFrame(frame)
-    if _fresh(conn, spec, staged):
-        bar.set_postfix_str("copy")
-        columns = ["source_id", *(c for c in spec.columns if c in staged.columns)]
-        copy_into(conn, spec.table, staged[columns])
-        report.inserted = len(staged)
-        bar.update(2)
-        _audit(conn, spec, report, actor=actor, rows=len(frame), followed={})
+    """From the staging table into the layer's table: insert, update, derive, audit."""
+    conn.execute(text(f"ANALYZE {STAGE}"))
+    if _fresh(conn, spec):
+        bar.set_postfix_str("insert")
+        report.inserted = _insert(conn, spec, fresh=True)
+        bar.update()
+        _audit(conn, spec, report, actor=actor, rows=rows, followed={})
+        conn.execute(text(f"DROP TABLE {STAGE}"))
         bar.update()
         return []
-    bar.set_postfix_str("stage")
-    _create_stage(conn, spec, frame)
-    copy_into(conn, STAGE, staged)
-    conn.execute(text(f"ANALYZE {STAGE}"))
-    bar.update()
     bar.set_postfix_str("resolve links")
     _resolve(conn, spec)
-    issues = _unplaced(conn, spec, row_kind=checked.row_kind)
+    issues = _unplaced(conn, spec, row_kind=row_kind)
     if issues:
         return issues
     bar.set_postfix_str("upsert")
     if spec.layer is Layer.ENTRANCES:
         _entrance_events(conn, actor)
     report.updated = _update(conn, spec)
-    new_ids = _insert(conn, spec)
-    report.inserted = len(new_ids)
-    report.unchanged = len(frame) - report.updated - report.inserted
-    if spec.layer is Layer.ENTRANCES and new_ids:
-        _new_entrance_events(conn, actor, new_ids)
+    if spec.layer is Layer.ENTRANCES:
+        new_ids = _insert_returning(conn, spec)
+        report.inserted = len(new_ids)
+        if new_ids:
+            _new_entrance_events(conn, actor, new_ids)
+    else:
+        report.inserted = _insert(conn, spec, fresh=False)
+    report.unchanged = rows - report.updated - report.inserted
     bar.update()
     bar.set_postfix_str("derive")
     followed = _cascade(conn, spec.table, None)
@@ -180,26 +275,68 @@ def _load(
             + ", ".join(f"{n} {table}" for table, n in followed.items())
         )
     conn.execute(text(f"DROP TABLE {STAGE}"))
-    _audit(conn, spec, report, actor=actor, rows=len(frame), followed=followed)
+    _audit(conn, spec, report, actor=actor, rows=rows, followed=followed)
     bar.update()
     return []
 
 
-def _fresh(conn: Connection, spec: LayerSpec, staged: pd.DataFrame) -> bool:
-    """True when the rows can be copied straight into the table: none of their source ids is
+def _direct(conn: Connection, spec: LayerSpec) -> bool:
+    """True when the rows can be copied straight into the layer's table as they are checked:
+    it is empty, and nothing is derived from other rows (links found by geometry, followed
+    columns, entrance events). Inside the import's transaction, a refused file is undone."""
+    if spec.layer is Layer.ENTRANCES or spec.follows:
+        return False
+    if any(link.required for link in spec.spatial):
+        return False
+    for table in (spec.table, *(link.table for link in spec.spatial)):
+        if conn.execute(text(f"SELECT EXISTS (SELECT 1 FROM {table})")).scalar():
+            return False
+    return True
+
+
+def _defer_indexes(conn: Connection, table: str) -> list[str]:
+    """Drop the plain indexes of an empty table (none that backs a constraint) to build them
+    once after a bulk COPY; the statements that build them again. Dropping them locks the
+    table until the import's transaction ends; a role that may not drop them keeps them."""
+    found = conn.execute(
+        text(
+            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+            "WHERE i.indrelid = CAST(:t AS regclass) AND NOT i.indisunique "
+            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)"
+        ),
+        {"t": table},
+    ).all()
+    if not found:
+        return []
+    try:
+        with conn.begin_nested():
+            for name, _ in found:
+                conn.execute(text(f"DROP INDEX {name}"))
+    except (ProgrammingError, psycopg.errors.InsufficientPrivilege):
+        return []
+    return [str(definition) for _, definition in found]
+
+
+def _fresh(conn: Connection, spec: LayerSpec) -> bool:
+    """True when the staged rows can go straight into the table: none of their source ids is
     there yet, and nothing is to be resolved (links, derived links, followed columns, events)."""
     if spec.layer is Layer.ENTRANCES or spec.follows:
         return False
-    if any(staged[f.name].notna().any() for f in spec.link_fields if f.name in staged.columns):
-        return False
+    for f in spec.link_fields:
+        if conn.execute(
+            text(f"SELECT EXISTS (SELECT 1 FROM {STAGE} WHERE {f.name} IS NOT NULL)")
+        ).scalar():
+            return False
     for link in spec.spatial:
         if conn.execute(text(f"SELECT EXISTS (SELECT 1 FROM {link.table})")).scalar():
             return False
     if not conn.execute(text(f"SELECT EXISTS (SELECT 1 FROM {spec.table})")).scalar():
         return True
     return not conn.execute(
-        text(f"SELECT EXISTS (SELECT 1 FROM {spec.table} WHERE source_id = ANY(:ids))"),
-        {"ids": staged["source_id"].tolist()},
+        text(
+            f"SELECT EXISTS (SELECT 1 FROM {STAGE} s JOIN {spec.table} t "
+            "ON t.source_id = s.source_id)"
+        )
     ).scalar()
 
 
@@ -229,15 +366,21 @@ def _audit(
     )
 
 
-def _create_stage(conn: Connection, spec: LayerSpec, frame: pd.DataFrame) -> None:
+def _create_stage(conn: Connection, spec: LayerSpec, frame: pd.DataFrame) -> list[str]:
+    """The staging table: the checked columns, the ids to resolve, the geometry. No
+    constraints and no indexes: every row was checked before it is copied here, and the
+    table's own constraints check them again on the way in. Returns the columns copied."""
     types = {f.name if f.link is not None else f.target: SQL_TYPES[f.type] for f in spec.fields}
+    copied = [ROW, "source_id", *(c for c in frame.columns if c in types)]
     columns = [f'"{ROW}" bigint', "source_id text"]
     columns += [f'"{c}" {types[c]}' for c in frame.columns if c in types]
     columns += [f'"{c}" bigint' for c in spec.id_columns]
     if spec.geometry is not None:
         columns.append("geom geometry(Geometry, 4326)")
+        copied.append("geom")
     conn.execute(text(f"DROP TABLE IF EXISTS {STAGE}"))
     conn.execute(text(f"CREATE TEMP TABLE {STAGE} ({', '.join(columns)}) ON COMMIT DROP"))
+    return copied
 
 
 def _resolve(conn: Connection, spec: LayerSpec) -> None:
@@ -316,18 +459,28 @@ def _update(conn: Connection, spec: LayerSpec) -> int:
     return int(result.rowcount)
 
 
-def _insert(conn: Connection, spec: LayerSpec) -> list[int]:
+def _insert_sql(spec: LayerSpec, *, fresh: bool) -> str:
     cols = spec.columns
     keep = {f.target for f in spec.fields if f.keep_when_missing}
     values = ", ".join(f"COALESCE(s.{c}, now())" if c in keep else f"s.{c}" for c in cols)
-    result = conn.execute(
-        text(
-            f"INSERT INTO {spec.table} (source_id, {', '.join(cols)}) "
-            f"SELECT s.source_id, {values} FROM {STAGE} s "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {spec.table} t WHERE t.source_id = s.source_id) "
-            f'ORDER BY s."{ROW}" RETURNING id'
-        )
+    new = (
+        ""
+        if fresh
+        else f"WHERE NOT EXISTS (SELECT 1 FROM {spec.table} t WHERE t.source_id = s.source_id) "
     )
+    return (
+        f"INSERT INTO {spec.table} (source_id, {', '.join(cols)}) "
+        f'SELECT s.source_id, {values} FROM {STAGE} s {new}ORDER BY s."{ROW}"'
+    )
+
+
+def _insert(conn: Connection, spec: LayerSpec, *, fresh: bool) -> int:
+    """The staged rows not in the table yet (`fresh`: none is), in file order; how many."""
+    return int(conn.execute(text(_insert_sql(spec, fresh=fresh))).rowcount)
+
+
+def _insert_returning(conn: Connection, spec: LayerSpec) -> list[int]:
+    result = conn.execute(text(_insert_sql(spec, fresh=False) + " RETURNING id"))
     return [int(i) for i in result.scalars()]
 
 

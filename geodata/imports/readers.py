@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import csv
 import io
+import mmap
 import re
 import tempfile
 import warnings
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import pyogrio
 import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
@@ -23,8 +25,10 @@ from pyproj.exceptions import CRSError
 from geodata.imports import files, geojson_features, geojson_text
 from geodata.imports.datum import inside_china, to_wgs84
 from geodata.imports.files import FileFormat, refuse
-from geodata.imports.report import Datum, Issue, RawLayer, ReadOptions
+from geodata.imports.report import Datum, Issue, RawLayer, ReadOptions, merge_warnings
 
+CHUNK_ROWS = 10_000
+"""Features of a GeoJSON file parsed, checked and loaded at a time."""
 FEATURE_COLUMN = "__feature__"
 LINE_COLUMN = "__line__"
 GEOMETRY = "geometry"
@@ -54,9 +58,14 @@ _GDAL_CONFIG = {
 }
 
 
-def configure_gdal() -> None:
-    """Process-wide GDAL settings for reading untrusted files."""
+def configure_gdal() -> ModuleType:
+    """Process-wide GDAL settings for reading untrusted files; pyogrio, loaded on first use
+    (a GeoJSON file is read without GDAL)."""
+    import pyogrio
+
     pyogrio.set_gdal_config_options(_GDAL_CONFIG)
+    module: ModuleType = pyogrio
+    return module
 
 
 def read_layer(
@@ -72,11 +81,134 @@ def read_layer(
     with a Chinese datum) are returned in `errors`, with the feature's geometry set to None.
     `geometry_type` ('Point', 'LineString', 'Polygon', ...) picks the layer of an OSM extract.
     """
+    chunks = read_chunks(
+        path, options, expect_geometry=expect_geometry, geometry_type=geometry_type
+    )
+    return combine(list(chunks))
+
+
+def read_chunks(
+    path: Path,
+    options: ReadOptions,
+    *,
+    expect_geometry: bool,
+    geometry_type: str | None = None,
+    chunk_rows: int | None = None,
+) -> Iterator[RawLayer]:
+    """Read one layer of an import file as consecutive chunks of rows (see `read_layer`).
+
+    The file-level checks (size, format, nesting depth, the top-level object's keys, a legacy
+    crs member) run before this returns. A GeoJSON FeatureCollection in UTF-8 is then parsed
+    `chunk_rows` features at a time from its mapped bytes, so memory does not grow with the
+    file; a repeated key inside a feature refuses the file when its chunk is reached. Other
+    formats come as one chunk.
+    """
     path = Path(path)
-    configure_gdal()
     files.check_size(path, options.max_bytes)
     fmt = files.detect_format(path)
     given_crs = _parse_crs_option(path, options.crs)
+    if fmt is FileFormat.GEOJSON and options.encoding is None:
+        if not files.decodes_as(path, "utf-8"):
+            raise refuse(path, "the file is not UTF-8 text (likely GBK): pass --encoding gbk")
+        with path.open("rb") as f:
+            data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        try:
+            stream = geojson_text.open_stream(data, path)
+        except BaseException:
+            data.close()
+            raise
+        if stream is not None:
+            crs = _geojson_crs(path, stream.legacy_crs, given_crs)
+            size = chunk_rows or CHUNK_ROWS
+            return _geojson_chunks(stream, data, crs, options, expect_geometry, size)
+        data.close()
+    return iter([_read_whole(path, fmt, options, given_crs, expect_geometry, geometry_type)])
+
+
+def combine(chunks: list[RawLayer]) -> RawLayer:
+    """Chunks of one file as one layer: rows in order, warnings merged."""
+    if len(chunks) == 1:
+        return chunks[0]
+    first = chunks[0]
+    frame = pd.concat([c.frame for c in chunks], ignore_index=True)
+    return RawLayer(
+        path=first.path,
+        frame=gpd.GeoDataFrame(frame, geometry=GEOMETRY, crs=first.frame.crs),
+        has_geometry=first.has_geometry,
+        row_label=first.row_label,
+        warnings=merge_warnings([w for c in chunks for w in c.warnings]),
+        errors=[e for c in chunks for e in c.errors],
+    )
+
+
+def _geojson_chunks(
+    stream: geojson_text.FeatureStream,
+    data: mmap.mmap,
+    crs: CRS,
+    options: ReadOptions,
+    expect_geometry: bool,
+    chunk_rows: int,
+) -> Iterator[RawLayer]:
+    try:
+        if stream.feature_count == 0:
+            yield _finish(_geojson_frame(stream.path, [], crs, 0, expect_geometry), options,
+                          expect_geometry=expect_geometry)  # fmt: skip
+        for first, features, finite in stream.chunks(chunk_rows):
+            raw = _geojson_frame(stream.path, features, crs, first, expect_geometry, finite)
+            del features
+            yield _finish(raw, options, expect_geometry=expect_geometry)
+    finally:
+        data.close()
+
+
+def _geojson_frame(
+    path: Path,
+    features: list[Any],
+    crs: CRS,
+    first: int,
+    expect_geometry: bool,
+    finite: bool = False,
+) -> _Read:
+    """A chunk of parsed features (the first being feature `first` of the file) as a frame;
+    `finite`: the parser admitted no NaN or Infinity."""
+    with geojson_text.paused_gc():
+        check = geojson_text.check_features(
+            features, expect_geometry=expect_geometry, finite=finite
+        )
+        geoms, unreadable = geojson_features.geometries(features, check)
+        table = geojson_features.attributes(features)
+    if GEOMETRY in table.columns:
+        table = table.rename(columns={GEOMETRY: f"{GEOMETRY}_"})
+    frame = gpd.GeoDataFrame(table, geometry=gpd.GeoSeries(geoms, index=table.index))
+    errors = sorted(
+        [replace(i, feature=(i.feature or 0) + first) for i in [*check.issues, *unreadable]],
+        key=lambda i: i.feature or 0,
+    )
+    return _Read(path, frame, crs, errors=errors, z_count=check.z_features, first=first)
+
+
+def _geojson_crs(path: Path, legacy_name: str | None, given: CRS | None) -> CRS:
+    if legacy_name is None:
+        return given or CRS.from_user_input("OGC:CRS84")
+    legacy = CRS.from_user_input(legacy_name)
+    if given is None and not _same_crs(legacy, WGS84):
+        raise refuse(
+            path,
+            f"legacy crs member names {legacy_name}: GeoJSON (RFC 7946) is WGS84 "
+            f"lon/lat; if the file really is in {legacy_name}, confirm it with "
+            f"--crs {legacy_name}",
+        )
+    return _resolve_crs(path, legacy, given, where="file's legacy crs member")
+
+
+def _read_whole(
+    path: Path,
+    fmt: FileFormat,
+    options: ReadOptions,
+    given_crs: CRS | None,
+    expect_geometry: bool,
+    geometry_type: str | None,
+) -> RawLayer:
     with tempfile.TemporaryDirectory(prefix="wangge-import-") as tmp:
         workdir = Path(tmp)
         if fmt is FileFormat.GEOJSON:
@@ -138,6 +270,7 @@ def _gdal_read(
     path: Path, source: str, *, layer: str | None = None, encoding: str | None = None
 ) -> gpd.GeoDataFrame:
     """Read with GDAL; its warnings are dropped (the checks here report the problems)."""
+    pyogrio = configure_gdal()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -152,6 +285,7 @@ def _gdal_read(
 
 
 def _check_driver(path: Path, source: str, expected: str) -> None:
+    pyogrio = configure_gdal()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         driver = pyogrio.read_info(source)["driver"]
@@ -160,6 +294,7 @@ def _check_driver(path: Path, source: str, expected: str) -> None:
 
 
 def _layer_names(source: str) -> list[str]:
+    pyogrio = configure_gdal()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return [str(name) for name, _ in pyogrio.list_layers(source)]
@@ -181,6 +316,7 @@ class _Read:
         errors: list[Issue] | None = None,
         warnings_: list[str] | None = None,
         z_count: int | None = None,
+        first: int = 0,
     ) -> None:
         self.path = path
         self.frame = frame
@@ -189,6 +325,8 @@ class _Read:
         self.errors = errors or []
         self.warnings = warnings_ or []
         self.z_count = z_count
+        self.first = first
+        """The file's index of the frame's first feature (a chunk of a longer file)."""
 
 
 def _read_geojson(
@@ -198,18 +336,7 @@ def _read_geojson(
         doc, check = geojson_text.check_text(
             path.read_bytes(), path, encoding=options.encoding, expect_geometry=expect_geometry
         )
-    if check.legacy_crs is None:
-        crs = given or CRS.from_user_input("OGC:CRS84")
-    else:
-        legacy = CRS.from_user_input(check.legacy_crs)
-        if given is None and not _same_crs(legacy, WGS84):
-            raise refuse(
-                path,
-                f"legacy crs member names {check.legacy_crs}: GeoJSON (RFC 7946) is WGS84 "
-                f"lon/lat; if the file really is in {check.legacy_crs}, confirm it with "
-                f"--crs {check.legacy_crs}",
-            )
-        crs = _resolve_crs(path, legacy, given, where="file's legacy crs member")
+    crs = _geojson_crs(path, check.legacy_crs, given)
     with geojson_text.paused_gc():
         features = geojson_text.features_of(doc, path)
         del doc
@@ -397,7 +524,7 @@ def _feature_issue(raw: _Read, row: int, reason: str) -> Issue:
     if raw.row_label == "line":
         line = int(raw.frame[LINE_COLUMN].iat[row])
         return Issue(reason=reason, line=line, field=GEOMETRY)
-    return Issue(reason=reason, feature=row, field=GEOMETRY)
+    return Issue(reason=reason, feature=raw.first + row, field=GEOMETRY)
 
 
 def _drop_rows(
@@ -411,7 +538,7 @@ def _drop_rows(
 def _finish(raw: _Read, options: ReadOptions, *, expect_geometry: bool) -> RawLayer:
     frame = raw.frame.reset_index(drop=True)
     if raw.row_label == "feature":
-        frame.insert(0, FEATURE_COLUMN, np.arange(len(frame), dtype=np.int64))
+        frame.insert(0, FEATURE_COLUMN, np.arange(len(frame), dtype=np.int64) + raw.first)
     raw.frame = frame
     geometry_name = frame.geometry.name
     geoms = frame.geometry.to_numpy(dtype=object).copy()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -119,3 +120,24 @@ class ImportReport:
             "repaired": list(self.repaired),
             "dry_run": self.dry_run,
         }
+
+
+_COUNTED = re.compile(r"^(\d+) (.+)$", re.DOTALL)
+
+
+def merge_warnings(warnings: list[str]) -> list[str]:
+    """Warnings of several chunks of one file as one list: those that start with a count and
+    say the same after it are added up ("3 polygons had ..." + "2 polygons had ..." is
+    "5 polygons had ..."); others are kept once, in the order first seen."""
+    counts: dict[str, int] = {}
+    order: list[str] = []
+    for w in warnings:
+        m = _COUNTED.match(w)
+        key, n = (m.group(2), int(m.group(1))) if m else (w, 0)
+        if key not in counts:
+            order.append(key)
+            counts[key] = 0
+        counts[key] += n
+        if not m:
+            counts[key] = -1
+    return [k if counts[k] < 0 else f"{counts[k]} {k}" for k in order]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,13 +63,6 @@ class Rows:
         for pos, reason in problems.items():
             self.issue(pos, reason, field_name)
 
-    def sorted(self) -> list[Issue]:
-        def key(i: Issue) -> tuple[int, str]:
-            where = i.feature if i.feature is not None else i.line
-            return (-1 if where is None else where, i.field or "")
-
-        return sorted(self.issues, key=key)
-
 
 def match_columns(columns: Iterable[str], wanted: Iterable[str]) -> dict[str, str]:
     """Field name -> file column: exact, else ignoring case and surrounding spaces."""
@@ -95,58 +88,205 @@ def validate_layer(
     repair: bool = False,
 ) -> Checked:
     """Every problem of `raw` as `spec`'s layer: fields, links (file and database), geometry."""
-    rows = Rows(raw)
-    frame = raw.frame
-    n = len(frame)
-    out = pd.DataFrame({ROW: pd.Series(rows.labels, dtype="int64")})
-    checked = Checked(frame=out, row_kind=rows.kind)
-    id_name = id_field or "source_id"
-    names = [id_name, *(f.name for f in spec.fields)]
-    matched = match_columns(frame.columns, names)
-    geometry_name = frame.geometry.name if raw.has_geometry else None
-    ignored = [
-        str(c)
-        for c in frame.columns
-        if c not in matched.values() and c not in LABEL_COLUMNS and c != geometry_name
-    ]
-    if ignored:
-        checked.warnings.append(f"fields not used by {spec.layer.value}: {', '.join(ignored)}")
-
-    if id_name not in matched:
-        rows.issue(None, f"no {id_name!r} field (name the id field with --id-field)", id_name)
-    else:
-        out["source_id"] = _source_ids(
-            rows, as_text(frame[matched[id_name]]).reset_index(drop=True), id_name
-        )
-    for spec_field in spec.fields:
-        column = matched.get(spec_field.name)
-        if column is None:
-            if spec_field.required:
-                rows.issue(None, f"required field {spec_field.name!r} is missing", spec_field.name)
-            values = pd.Series([spec_field.default] * n, dtype=_dtype(spec_field))
-        else:
-            parsed = parse_field(spec_field, as_text(frame[column]).reset_index(drop=True))
-            rows.many(parsed.problems, spec_field.name)
-            values = parsed.values
-            missing = values.isna().to_numpy().copy()
-            missing[list(parsed.problems)] = False
-            if spec_field.required:
-                for pos in np.flatnonzero(missing).tolist():
-                    rows.issue(pos, "required value missing", spec_field.name)
-            elif spec_field.default is not None:
-                values = values.where(~pd.Series(missing), spec_field.default)
-        out[_stage_name(spec_field)] = values.reset_index(drop=True)
-
-    if "source_id" in out.columns and n:
-        _check_unique(conn, spec, out, rows)
-        _check_links(conn, spec, out, rows)
-        _check_layer_rules(spec, out, rows)
-    if raw.has_geometry and spec.geometry is not None:
-        _check_geometries(conn, spec, raw, out, checked, rows, repair=repair)
-    elif spec.geometry is not None:
-        rows.issue(None, f"{spec.layer.value} need a geometry: this file has none")
-    checked.issues = rows.sorted()
+    validator = Validator(conn, spec, id_field=id_field, repair=repair)
+    checked = validator.chunk(raw)
+    checked.issues, checked.warnings = validator.finish()
     return checked
+
+
+class Validator:
+    """Validates a file chunk by chunk, remembering what spans chunks: the source ids and
+    unique values seen (with the row that had each first), the fields found, the warnings."""
+
+    def __init__(
+        self, conn: Connection, spec: LayerSpec, *, id_field: str | None, repair: bool
+    ) -> None:
+        self.conn = conn
+        self.spec = spec
+        self.id_name = id_field or "source_id"
+        self.repair = repair
+        self.kind = "feature"
+        self.seen_ids: dict[Any, int] = {}
+        self.seen_unique: dict[str, dict[Any, int]] = {}
+        self.found: set[str] = set()
+        """Fields present in at least one chunk."""
+        self.absent: dict[str, list[Issue]] = {}
+        """Per-row issues of fields absent from a chunk; reported if the field is found
+        elsewhere in the file, else replaced by one file-level issue."""
+        self.ignored: dict[str, None] = {}
+        self.issues: list[Issue] = []
+        self.warnings: list[str] = []
+        self.no_geometry = False
+        self._extent: Any = None
+        self._extent_read = False
+        self.pause: Callable[[], None] = lambda: None
+        """Called before a query: frees the connection (of a COPY kept open between chunks)."""
+
+    @property
+    def failed(self) -> bool:
+        """Whether some chunk so far has a problem (the file will be refused)."""
+        return bool(self.issues or self.absent or self.no_geometry)
+
+    def extent(self) -> Any | None:
+        if not self._extent_read:
+            self.pause()
+            self._extent = town_extent(self.conn, EXTENT_MARGIN_M)
+            self._extent_read = True
+        return self._extent
+
+    def chunk(self, raw: RawLayer) -> Checked:
+        """One chunk of rows: its staging frame, repairs and warnings; issues kept for `finish`."""
+        spec = self.spec
+        rows = Rows(raw)
+        self.kind = rows.kind
+        frame = raw.frame
+        n = len(frame)
+        out = pd.DataFrame({ROW: pd.Series(rows.labels, dtype="int64")})
+        checked = Checked(frame=out, row_kind=rows.kind)
+        id_name = self.id_name
+        names = [id_name, *(f.name for f in spec.fields)]
+        matched = match_columns(frame.columns, names)
+        self.found.update(matched)
+        geometry_name = frame.geometry.name if raw.has_geometry else None
+        for c in frame.columns:
+            if c not in matched.values() and c not in LABEL_COLUMNS and c != geometry_name:
+                self.ignored.setdefault(str(c), None)
+
+        if id_name not in matched:
+            absent = self.absent.setdefault(id_name, [])
+            absent.extend(_label_issue(rows, pos, "no source id", id_name) for pos in range(n))
+            out["source_id"] = pd.Series([None] * n, dtype=object)
+        else:
+            out["source_id"] = self._source_ids(
+                rows, as_text(frame[matched[id_name]]).reset_index(drop=True), id_name
+            )
+        for spec_field in spec.fields:
+            column = matched.get(spec_field.name)
+            if column is None:
+                if spec_field.required:
+                    absent = self.absent.setdefault(spec_field.name, [])
+                    absent.extend(
+                        _label_issue(rows, pos, "required value missing", spec_field.name)
+                        for pos in range(n)
+                    )
+                values = pd.Series([spec_field.default] * n, dtype=_dtype(spec_field))
+            else:
+                parsed = parse_field(spec_field, as_text(frame[column]).reset_index(drop=True))
+                rows.many(parsed.problems, spec_field.name)
+                values = parsed.values
+                missing = values.isna().to_numpy().copy()
+                missing[list(parsed.problems)] = False
+                if spec_field.required:
+                    for pos in np.flatnonzero(missing).tolist():
+                        rows.issue(pos, "required value missing", spec_field.name)
+                elif spec_field.default is not None:
+                    values = values.where(~pd.Series(missing), spec_field.default)
+            out[_stage_name(spec_field)] = values.reset_index(drop=True)
+
+        if id_name in matched and n:
+            if any(f.unique for f in spec.fields) or any(
+                out[f.name].notna().any() for f in spec.link_fields
+            ):
+                self.pause()
+            self._check_unique(out, rows)
+            _check_links(self.conn, spec, out, rows)
+            _check_layer_rules(spec, out, rows)
+        if raw.has_geometry and spec.geometry is not None:
+            _check_geometries(self.extent(), spec, raw, out, checked, rows, repair=self.repair)
+        elif spec.geometry is not None:
+            self.no_geometry = True
+        self.issues.extend(rows.issues)
+        return checked
+
+    def finish(self) -> tuple[list[Issue], list[str]]:
+        """Every issue of every chunk, in row order; the warnings of the whole file."""
+        spec = self.spec
+        for name, issues in self.absent.items():
+            if name in self.found:
+                self.issues.extend(issues)
+            elif name == self.id_name:
+                self.issues.append(
+                    Issue(
+                        reason=f"no {name!r} field (name the id field with --id-field)",
+                        field=name,
+                    )
+                )
+            else:
+                self.issues.append(Issue(reason=f"required field {name!r} is missing", field=name))
+        if self.no_geometry:
+            self.issues.append(
+                Issue(reason=f"{spec.layer.value} need a geometry: this file has none")
+            )
+        warnings = []
+        if self.ignored:
+            warnings.append(f"fields not used by {spec.layer.value}: {', '.join(self.ignored)}")
+        return sorted(self.issues, key=_issue_order), warnings
+
+    def _source_ids(self, rows: Rows, ids: pd.Series, id_name: str) -> pd.Series:
+        for pos in np.flatnonzero(ids.isna().to_numpy()).tolist():
+            rows.issue(pos, "no source id", id_name)
+        for pos in np.flatnonzero([v is NESTED for v in ids.tolist()]).tolist():
+            rows.issue(pos, "a nested object or list is no source id", id_name)
+            ids.iat[pos] = None
+        long = ids.str.len().fillna(0).to_numpy() > SOURCE_ID_MAX
+        for pos in np.flatnonzero(long).tolist():
+            rows.issue(pos, f"source id longer than {SOURCE_ID_MAX} characters", id_name)
+        where = "line" if rows.kind == "line" else "feature"
+        seen = self.seen_ids
+        for pos, (value, label) in enumerate(zip(ids.tolist(), rows.labels, strict=True)):
+            if value is None:
+                continue
+            first = seen.setdefault(value, label)
+            if first != label:
+                rows.issue(
+                    pos, f"duplicate source id {value!r} (first at {where} {first})", id_name
+                )
+        return ids
+
+    def _check_unique(self, out: pd.DataFrame, rows: Rows) -> None:
+        spec = self.spec
+        for spec_field in spec.fields:
+            if not spec_field.unique:
+                continue
+            values = out[spec_field.target]
+            seen = self.seen_unique.setdefault(spec_field.name, {})
+            for pos, (value, label) in enumerate(zip(values.tolist(), rows.labels, strict=True)):
+                if value is None or value is pd.NA:
+                    continue
+                if seen.setdefault(value, label) != label:
+                    rows.issue(pos, f"{value!r} is used by an earlier row", spec_field.name)
+            wanted = sorted(set(values.dropna().tolist()))
+            if not wanted:
+                continue
+            owners: dict[Any, str] = dict(
+                self.conn.execute(
+                    text(
+                        f"SELECT {spec_field.target}, source_id FROM {spec.table} "
+                        f"WHERE {spec_field.target} = ANY(:v)"
+                    ),
+                    {"v": wanted},
+                ).all()
+            )
+            for pos, (value, sid) in enumerate(
+                zip(values.tolist(), out["source_id"].tolist(), strict=True)
+            ):
+                owner = owners.get(value)
+                if owner is not None and owner != sid:
+                    rows.issue(
+                        pos, f"{value!r} belongs to {spec.table} {owner!r} already", spec_field.name
+                    )
+
+
+def _label_issue(rows: Rows, pos: int, reason: str, field_name: str) -> Issue:
+    label = rows.labels[pos]
+    if rows.kind == "line":
+        return Issue(reason=reason, line=label, field=field_name)
+    return Issue(reason=reason, feature=label, field=field_name)
+
+
+def _issue_order(i: Issue) -> tuple[int, str]:
+    where = i.feature if i.feature is not None else i.line
+    return (-1 if where is None else where, i.field or "")
 
 
 def _stage_name(spec_field: FieldSpec) -> str:
@@ -162,74 +302,26 @@ def _dtype(spec_field: FieldSpec) -> str:
     return "object"
 
 
-def _source_ids(rows: Rows, ids: pd.Series, id_name: str) -> pd.Series:
-    for pos in np.flatnonzero(ids.isna().to_numpy()).tolist():
-        rows.issue(pos, "no source id", id_name)
-    for pos in np.flatnonzero([v is NESTED for v in ids.tolist()]).tolist():
-        rows.issue(pos, "a nested object or list is no source id", id_name)
-        ids.iat[pos] = None
-    long = ids.str.len().fillna(0).to_numpy() > SOURCE_ID_MAX
-    for pos in np.flatnonzero(long).tolist():
-        rows.issue(pos, f"source id longer than {SOURCE_ID_MAX} characters", id_name)
-    present = ids.notna()
-    duplicated = ids.duplicated(keep="first").to_numpy() & present.to_numpy()
-    if duplicated.any():
-        first = {v: pos for pos, v in reversed(list(enumerate(ids.tolist())))}
-        where = "line" if rows.kind == "line" else "feature"
-        for pos in np.flatnonzero(duplicated).tolist():
-            earlier = rows.labels[first[ids.iat[pos]]]
-            rows.issue(
-                pos, f"duplicate source id {ids.iat[pos]!r} (first at {where} {earlier})", id_name
-            )
-    return ids
-
-
-def _check_unique(conn: Connection, spec: LayerSpec, out: pd.DataFrame, rows: Rows) -> None:
-    for spec_field in spec.fields:
-        if not spec_field.unique:
-            continue
-        values = out[spec_field.target]
-        dup = values.duplicated(keep="first").to_numpy() & values.notna().to_numpy()
-        for pos in np.flatnonzero(dup).tolist():
-            rows.issue(pos, f"{values.iat[pos]!r} is used by an earlier row", spec_field.name)
-        wanted = sorted(set(values.dropna().tolist()))
-        if not wanted:
-            continue
-        owners: dict[Any, str] = dict(
-            conn.execute(
-                text(
-                    f"SELECT {spec_field.target}, source_id FROM {spec.table} "
-                    f"WHERE {spec_field.target} = ANY(:v)"
-                ),
-                {"v": wanted},
-            ).all()
-        )
-        for pos, (value, sid) in enumerate(
-            zip(values.tolist(), out["source_id"].tolist(), strict=True)
-        ):
-            owner = owners.get(value)
-            if owner is not None and owner != sid:
-                rows.issue(
-                    pos, f"{value!r} belongs to {spec.table} {owner!r} already", spec_field.name
-                )
-
-
 def _check_links(conn: Connection, spec: LayerSpec, out: pd.DataFrame, rows: Rows) -> None:
+    """Every link must name a row of its table; the ids found go into the link's column."""
     for spec_field in spec.link_fields:
         assert spec_field.link is not None
         values = out[spec_field.name]
         wanted = sorted({str(v) for v in values.dropna().tolist()})
         if not wanted:
             continue
-        known = set(
+        known: dict[str, int] = dict(
             conn.execute(
-                text(f"SELECT source_id FROM {spec_field.link} WHERE source_id = ANY(:ids)"),
+                text(f"SELECT source_id, id FROM {spec_field.link} WHERE source_id = ANY(:ids)"),
                 {"ids": wanted},
-            ).scalars()
+            ).all()
         )
         for pos, value in enumerate(values.tolist()):
             if value is not None and value not in known:
                 rows.issue(pos, f"no {spec_field.link} has source id {value!r}", spec_field.name)
+        out[spec_field.target] = pd.Series(
+            [known.get(v) if v is not None else None for v in values.tolist()], dtype="Int64"
+        )
 
 
 def _check_layer_rules(spec: LayerSpec, out: pd.DataFrame, rows: Rows) -> None:
@@ -258,7 +350,7 @@ def town_extent(conn: Connection, margin_m: float) -> Any | None:
 
 
 def _check_geometries(
-    conn: Connection,
+    extent: Any | None,
     spec: LayerSpec,
     raw: RawLayer,
     out: pd.DataFrame,
@@ -269,7 +361,6 @@ def _check_geometries(
 ) -> None:
     assert spec.geometry is not None
     geoms = np.asarray(raw.frame.geometry.array, dtype=object)
-    extent = town_extent(conn, EXTENT_MARGIN_M)
     result = check_geometry(
         geoms,
         spec.geometry,

@@ -13,30 +13,23 @@ once. Prints the medians and a Markdown section for docs/BENCHMARKS.md.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import sys
-import time
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import orjson
 import shapely
+from measure import machine, scratch_database, timed
 from scipy.spatial import cKDTree
 
-from geodata import db, migrate
 from geodata.analysis.coverage.fetch import fetch_inputs
 from geodata.analysis.coverage.inputs import CoverageInputs
 from geodata.analysis.coverage.reach import checkpoint_radii_m
 from geodata.analysis.coverage.report import FIGURES, _place, household_reach
 from geodata.analysis.coverage.rollup import count_by_grid, roll_up
-from geodata.cluster import APP_ROLE, OWNER_ROLE, LocalCluster
 from geodata.samples.synthetic import SyntheticSpec, already_loaded, load_synthetic
-from geodata.settings import Settings
 
 
 def reach_with_rollups(inputs: CoverageInputs) -> dict[str, Any]:
@@ -52,24 +45,6 @@ def reach_with_rollups(inputs: CoverageInputs) -> dict[str, Any]:
     return roll_up(per_grid, inputs.grids, inputs.villages, np.ones(n, dtype=bool))
 
 
-def timed(func: Callable[[], Any], runs: int) -> tuple[list[float], Any]:
-    seconds, result = [], None
-    for _ in range(runs):
-        started = time.perf_counter()
-        result = func()
-        seconds.append(time.perf_counter() - started)
-    return seconds, result
-
-
-def machine() -> dict[str, object]:
-    cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines()
-    model = next(
-        (line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")),
-        platform.processor(),
-    )
-    return {"cpus": os.cpu_count(), "cpu_model": model, "python": platform.python_version()}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--households", type=int, default=1_000_000)
@@ -80,26 +55,17 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args()
 
-    cluster = LocalCluster(Settings.from_env().home)
-    cluster.up()
     spec = SyntheticSpec.from_counts(
         households=args.households, checkpoints=args.checkpoints, seed=args.seed
     )
     name = f"wangge_bench_coverage_{spec.households}_{spec.checkpoints}_{spec.seed}"
-    cluster.ensure_database(name)
-    owner = db.make_engine(cluster.url(role=OWNER_ROLE, database=name))
-    try:
-        migrate.upgrade(owner, app_role=APP_ROLE)
+    with scratch_database(name, drop=args.drop) as owner:
         with owner.begin() as conn:
             if not already_loaded(conn, spec):
                 print(f"loading {spec.households} households into {name}", file=sys.stderr)
                 load_synthetic(conn, spec, progress=False)
         with owner.connect() as conn:
             fetch_s, inputs = timed(lambda: fetch_inputs(conn), 1)
-    finally:
-        owner.dispose()
-        if args.drop:
-            cluster.drop_database(name)
 
     ours_s, report = timed(lambda: reach_with_rollups(inputs), args.runs)
 

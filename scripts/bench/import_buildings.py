@@ -5,7 +5,7 @@
 
 Writes N building squares (source_id, name, floors) as one GeoJSON file, creates a scratch
 database, then for each run: empties `buildings`, runs `wangge import buildings FILE`
-(read, full validation, COPY to staging, upsert, audit, commit) as a child process; and
+(read in chunks, full validation, COPY, audit, commit) as a child process; and
 runs `ogr2ogr -f PostgreSQL` on the same file into a table of its own (-overwrite), through
 the cluster's unix socket as the owner role. Both are timed end to end (process start to
 exit) with their peak resident memory from wait4(). Then one re-import of the same file

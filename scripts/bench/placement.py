@@ -25,7 +25,6 @@ import statistics
 import sys
 import time
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,28 +33,17 @@ import orjson
 import pandas as pd
 import pulp
 import spopt
+from measure import scratch_database, timed
 from spopt.locate import MCLP
 
-from geodata import db, migrate
 from geodata.analysis.coverage.metric import project_xy
 from geodata.analysis.placement import cost_matrix_coverage, maximal_covering, straight_coverage
 from geodata.analysis.placement.plan import PlanRequest, demand_epsg, solve_plan
 from geodata.analysis.placement.town import fetch_plan_inputs
-from geodata.cluster import APP_ROLE, OWNER_ROLE, LocalCluster
 from geodata.samples.town import load_sample
-from geodata.settings import Settings
 
 SPOPT_DATA = Path(str(spopt.__file__)).parent / "tests" / "test_locate" / "data"
 DATABASE = "wangge_bench_placement"
-
-
-def timed(func: Callable[[], Any], runs: int) -> tuple[list[float], Any]:
-    seconds, result = [], None
-    for _ in range(runs):
-        started = time.perf_counter()
-        result = func()
-        seconds.append(time.perf_counter() - started)
-    return seconds, result
 
 
 def median(seconds: list[float]) -> float:
@@ -120,20 +108,11 @@ def san_francisco(runs: int) -> dict[str, Any]:
 
 
 def sample_town(runs: int, *, drop: bool) -> dict[str, Any]:
-    cluster = LocalCluster(Settings.from_env().home)
-    cluster.up()
-    cluster.ensure_database(DATABASE)
-    owner = db.make_engine(cluster.url(role=OWNER_ROLE, database=DATABASE))
-    try:
-        migrate.upgrade(owner, app_role=APP_ROLE)
+    with scratch_database(DATABASE, drop=drop) as owner:
         with owner.begin() as conn:
             load_sample(conn, seed=2020)
         with owner.connect() as conn:
             fetch_s, inputs = timed(lambda: fetch_plan_inputs(conn), 1)
-    finally:
-        owner.dispose()
-        if drop:
-            cluster.drop_database(DATABASE)
     demand, sites = inputs.demand, inputs.sites
     weights = demand["weight"].to_numpy(float)
 

@@ -1,0 +1,63 @@
+"""What every benchmark here shares: the machine's facts, timed runs, a scratch database."""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from geodata import db, migrate
+from geodata.cluster import APP_ROLE, OWNER_ROLE, LocalCluster
+from geodata.settings import Settings
+
+
+def machine() -> dict[str, object]:
+    """CPU count and model, memory and Python: the facts a figure needs beside it."""
+    cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines()
+    meminfo = Path("/proc/meminfo").read_text(encoding="utf-8").splitlines()
+    model = next(
+        (line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")),
+        platform.processor(),
+    )
+    mem_kb = next(int(line.split()[1]) for line in meminfo if line.startswith("MemTotal"))
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": model,
+        "memory_gib": round(mem_kb / 2**20, 1),
+        "python": platform.python_version(),
+    }
+
+
+def timed(func: Callable[[], Any], runs: int) -> tuple[list[float], Any]:
+    """Seconds of each of `runs` calls, and the last call's result."""
+    seconds, result = [], None
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = func()
+        seconds.append(time.perf_counter() - started)
+    return seconds, result
+
+
+@contextmanager
+def scratch_database(name: str, *, fresh: bool = False, drop: bool = True) -> Iterator[Engine]:
+    """A migrated database of the embedded cluster, as the owner role; `fresh` empties it
+    first, `drop` removes it after (keep it to rerun a benchmark without reloading)."""
+    cluster = LocalCluster(Settings.from_env().home)
+    cluster.up()
+    if fresh:
+        cluster.drop_database(name)
+    cluster.ensure_database(name)
+    owner = db.make_engine(cluster.url(role=OWNER_ROLE, database=name))
+    try:
+        migrate.upgrade(owner, app_role=APP_ROLE)
+        yield owner
+    finally:
+        owner.dispose()
+        if drop:
+            cluster.drop_database(name)
