@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -22,7 +23,12 @@ MIN_PASSWORD_LENGTH = 12
 ACTIVATION_TTL = timedelta(days=3)
 
 HASHER = PasswordHasher()  # Argon2id with the library's current recommended parameters
-_DUMMY_HASH = HASHER.hash("wangge-dummy-password-for-timing")
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash to verify against when the user does not exist, so both cost the same time."""
+    return HASHER.hash("wangge-dummy-password-for-timing")
 
 
 class AccountError(WanggeError):
@@ -119,7 +125,7 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     user = session.scalar(select(User).where(User.username == username))
     stored = user.password_hash if user is not None and user.active else None
     try:
-        HASHER.verify(stored or _DUMMY_HASH, password)
+        HASHER.verify(stored or _dummy_hash(), password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return None
     if user is None or stored is None:

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from geodata import db
 from geodata.access import Action, Principal, local_operator, principal_for
-from geodata.accounts import get_user
 from geodata.errors import WanggeError
 from geodata.settings import Settings
 
@@ -35,6 +34,8 @@ class Context:
         """Who acts: `--as NAME` / WANGGE_USER, else the local OS user as admin."""
         if self.as_user is None:
             return local_operator(getpass.getuser())
+        from geodata.accounts import get_user
+
         user = get_user(session, self.as_user)
         if not user.active:
             raise WanggeError(f"user {self.as_user!r} is disabled")
