@@ -8,7 +8,7 @@ import click
 
 from geodata.access import Action
 from geodata.analysis.coverage.moment import parse_as_of
-from geodata.analysis.coverage.report import FIGURES
+from geodata.analysis.coverage.report import FIGURES, ITEM_KINDS
 from geodata.analysis.coverage.rollup import LEVELS, Level
 from geodata.cli_context import Context, emit, format_option, pass_ctx, reports_errors
 from geodata.coverage import coverage_for
@@ -23,6 +23,16 @@ def render_coverage(report: dict[str, Any]) -> str:
     areas += [(f"grid {g['code']}", g) for g in report["grids"]]
     for label, figures in areas:
         lines.append(f"{label}: " + ", ".join(f"{k}={figures[k]}" for k in FIGURES))
+    patrol = report.get("patrol")
+    if patrol is not None:
+        for period in ("day", "night"):
+            p = patrol[period]
+            lines.append(
+                f"patrol {period}: households {p['households_covered']}/{p['households']}"
+                f" ({p['households_covered_pct']}%), road {p['road_km_covered']}"
+                f"/{p['road_km']} km ({p['road_km_covered_pct']}%)"
+            )
+        lines.append(f"patrol zones without a team: {patrol['zones_without_team']}")
     for kind, items in report.get("items", {}).items():
         lines.append(f"{kind}: {len(items)}")
         lines.extend("    " + ", ".join(f"{k}={v}" for k, v in item.items()) for item in items)
@@ -51,6 +61,13 @@ def render_coverage(report: dict[str, Any]) -> str:
     help="the finest level listed",
 )
 @click.option("--list", "with_items", is_flag=True, help="list the offending items")
+@click.option(
+    "--items",
+    "item_kinds",
+    metavar="KIND,...",
+    default=None,
+    help="list only these kinds of item (implies --list): " + ", ".join(ITEM_KINDS),
+)
 @format_option
 @pass_ctx
 @reports_errors
@@ -61,10 +78,16 @@ def coverage_cmd(
     as_of: str | None,
     level: Level,
     with_items: bool,
+    item_kinds: str | None,
     fmt: str,
 ) -> None:
     """Coverage of the town, its villages and grids (only your grids if you have some)."""
     moment = parse_as_of(as_of) if as_of is not None else None
+    kinds = (
+        tuple(dict.fromkeys(k.strip() for k in item_kinds.split(",") if k.strip()))
+        if item_kinds is not None
+        else None
+    )
     principal = ctx.acting(Action.VIEW_COVERAGE)
     with ctx.admin_engine.begin() as conn:
         report = coverage_for(
@@ -74,6 +97,7 @@ def coverage_cmd(
             radius_m=radius_m,
             network=network,
             level=level,
-            with_items=with_items,
+            with_items=with_items or kinds is not None,
+            item_kinds=kinds,
         )
     emit(report, fmt, render_coverage)

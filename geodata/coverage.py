@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +12,8 @@ from geodata import audit
 from geodata.access import Action, Principal
 from geodata.analysis.coverage import Level, coverage_report
 from geodata.analysis.coverage.fetch import fetch_inputs
+from geodata.analysis.coverage.report import ITEM_KINDS
+from geodata.errors import ConfigError
 from geodata.rls import apply_scope
 
 
@@ -23,17 +26,29 @@ def coverage_for(
     network: bool = False,
     level: Level = "grid",
     with_items: bool = False,
+    item_kinds: Collection[str] | None = None,
 ) -> dict[str, Any]:
     """The coverage report over the principal's grids (the town for town-wide principals).
 
     Town and village figures then sum only the grids in scope; items outside it are left
-    out. Listing the items is recorded in the audit log (counts, never values).
+    out. `item_kinds` (with `with_items`) lists only those kinds of item (None: every kind;
+    an unknown kind is a ConfigError). Listing the items is recorded in the audit log
+    (counts, never values).
     """
     principal.require(Action.VIEW_COVERAGE)
+    if item_kinds is not None:
+        unknown = sorted(set(item_kinds) - set(ITEM_KINDS))
+        if unknown:
+            raise ConfigError(f"unknown item kinds: {', '.join(unknown)}")
     apply_scope(conn, principal)
     inputs = fetch_inputs(conn, as_of=as_of, grid_ids=principal.grid_ids)
     report = coverage_report(
-        inputs, radius_m=radius_m, network=network, level=level, with_items=with_items
+        inputs,
+        radius_m=radius_m,
+        network=network,
+        level=level,
+        with_items=with_items,
+        item_kinds=item_kinds,
     )
     if with_items:
         audit.record(
@@ -42,6 +57,10 @@ def coverage_for(
             action="list",
             object_type="coverage",
             row_count=sum(len(v) for v in report["items"].values()),
-            detail={"as_of": report["as_of"], "network": network},
+            detail={
+                "as_of": report["as_of"],
+                "network": network,
+                "kinds": sorted(report["items"]),
+            },
         )
     return report

@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Computed,
     Date,
     DateTime,
     Enum,
@@ -27,6 +28,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 SRID = 4326
+WEB_MERCATOR = 3857
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -226,6 +228,13 @@ class Building(Imported, Base):
     compound_id: Mapped[int | None] = mapped_column(ForeignKey("compounds.id"), index=True)
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
     geom: Mapped[WKBElement] = mapped_column(geometry("POLYGON"), nullable=False)
+    geom_3857: Mapped[WKBElement] = mapped_column(
+        Geometry("POLYGON", srid=WEB_MERCATOR, spatial_index=True),
+        Computed("ST_Transform(geom, 3857)", persisted=True),
+        nullable=False,
+        deferred=True,
+    )
+    """The outline in Web Mercator for vector tiles, computed by PostgreSQL from `geom`."""
 
 
 class Road(Imported, Base):

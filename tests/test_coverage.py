@@ -338,6 +338,129 @@ def test_leaks_equal_a_feature_by_feature_computation(
     assert all(item["highway"] for item in report["items"]["leaks"])
 
 
+# -- patrols ----------------------------------------------------------------------
+PATROL_KEYS = {
+    "households",
+    "households_covered",
+    "households_covered_pct",
+    "road_km",
+    "road_km_covered",
+    "road_km_covered_pct",
+}
+
+
+def test_patrol_shares_equal_a_shapely_computation(
+    sample_conn: Connection, moment: datetime
+) -> None:
+    """Households and road length inside a teamed patrol zone, day and night, per grid and
+    for the town; one night zone loses its team and so patrols nothing."""
+    unteamed = sample_conn.execute(
+        text(
+            "UPDATE patrol_zones AS z SET team_id = NULL FROM villages AS v"
+            " WHERE v.id = z.village_id AND z.id = (SELECT min(id) FROM patrol_zones"
+            " WHERE period = 'night') RETURNING z.id, z.name, v.code"
+        )
+    ).one()
+    report = coverage_report(fetch_inputs(sample_conn, as_of=moment), with_items=True)
+    t = _transformer(32632)
+
+    def metric(wkb: Any) -> Any:
+        g = shapely.from_wkb(bytes(wkb))
+        return shapely.transform(g, lambda c: np.column_stack(t.transform(c[:, 0], c[:, 1])))
+
+    grids = {
+        code: metric(wkb)
+        for code, wkb in _rows(sample_conn, "SELECT code, ST_AsBinary(geom) FROM grids")
+    }
+    zones = {
+        period: shapely.union_all(
+            [
+                metric(wkb)
+                for (wkb,) in _rows(
+                    sample_conn,
+                    "SELECT ST_AsBinary(geom) FROM patrol_zones"
+                    " WHERE period = :p AND team_id IS NOT NULL",
+                    p=period,
+                )
+            ]
+        )
+        for period in ("day", "night")
+    }
+    households = _rows(
+        sample_conn,
+        "SELECT g.code, ST_AsBinary(ST_Centroid(b.geom)) FROM households h"
+        " JOIN grids g ON g.id = h.grid_id LEFT JOIN buildings b ON b.id = h.building_id",
+    )
+    roads = [metric(wkb) for (wkb,) in _rows(sample_conn, "SELECT ST_AsBinary(geom) FROM roads")]
+    expected: dict[str, dict[str, dict[str, float]]] = {}
+    for code, grid in grids.items():
+        mine = [metric(wkb) for c, wkb in households if c == code and wkb is not None]
+        in_grid = [r.intersection(grid) for r in roads if r.intersects(grid)]
+        expected[code] = {
+            period: {
+                "households": sum(1 for c, _ in households if c == code),
+                "households_covered": sum(1 for p in mine if zones[period].contains(p)),
+                "road_km": sum(piece.length for piece in in_grid) / 1000,
+                "road_km_covered": sum(
+                    piece.intersection(zones[period]).length for piece in in_grid
+                )
+                / 1000,
+            }
+            for period in ("day", "night")
+        }
+
+    patrol = report["patrol"]
+    assert patrol["zones_without_team"] == 1
+    assert patrol["zones_without_team_items"] == [
+        {"id": unteamed.id, "name": unteamed.name, "period": "night", "village": unteamed.code}
+    ]
+    assert [g["code"] for g in patrol["grids"]] == [g["code"] for g in report["grids"]]
+    for entry in patrol["grids"]:
+        for period in ("day", "night"):
+            got, want = entry[period], expected[entry["code"]][period]
+            assert set(got) == PATROL_KEYS
+            assert got["households"] == want["households"], entry["code"]
+            assert got["households_covered"] == want["households_covered"], entry["code"]
+            assert got["road_km"] == pytest.approx(want["road_km"], abs=1e-3)
+            assert got["road_km_covered"] == pytest.approx(want["road_km_covered"], abs=1e-3)
+    for period in ("day", "night"):
+        town = patrol[period]
+        total = sum(e[period]["households"] for e in expected.values())
+        covered = sum(e[period]["households_covered"] for e in expected.values())
+        road_km = sum(e[period]["road_km"] for e in expected.values())
+        road_covered = sum(e[period]["road_km_covered"] for e in expected.values())
+        assert town["households"] == total == report["town"]["households"]
+        assert town["households_covered"] == covered
+        assert town["households_covered_pct"] == pytest.approx(100 * covered / total, abs=0.01)
+        assert town["road_km"] == pytest.approx(road_km, abs=0.01)
+        assert town["road_km_covered_pct"] == pytest.approx(100 * road_covered / road_km, abs=0.01)
+    # The day zone is the whole village; the night zone only the settled part, and one of
+    # the night zones has no team.
+    assert patrol["day"]["households_covered_pct"] > patrol["night"]["households_covered_pct"]
+    assert 0 < patrol["night"]["road_km_covered_pct"] < patrol["day"]["road_km_covered_pct"]
+
+
+def test_patrol_figures_in_a_grid_workers_scope(sample_conn: Connection, moment: datetime) -> None:
+    """Scoped to one grid, the town's patrol figures are that grid's."""
+    grid_id, village_id = sample_conn.execute(
+        text(
+            "SELECT g.id, g.village_id FROM grids g WHERE EXISTS"
+            " (SELECT 1 FROM households h WHERE h.grid_id = g.id) ORDER BY g.code LIMIT 1"
+        )
+    ).one()
+    sample_conn.execute(
+        text("UPDATE patrol_zones SET team_id = NULL WHERE village_id <> :v"), {"v": village_id}
+    )
+    scoped = coverage_report(
+        fetch_inputs(sample_conn, as_of=moment, grid_ids=frozenset({grid_id}))
+    )["patrol"]
+    assert len(scoped["grids"]) == 1
+    assert scoped["zones_without_team"] == 0  # the other villages' zones are not in scope
+    for period in ("day", "night"):
+        assert scoped[period] == scoped["grids"][0][period]
+    assert scoped["day"]["households_covered_pct"] == 100.0
+
+
 # -- as of a past moment ---------------------------------------------------------
 def test_as_of_replays_entrance_events(sample_conn: Connection) -> None:
     compound, entrance = sample_conn.execute(
@@ -394,7 +517,7 @@ def test_cli_json_shape(
     sample_db: conftest.TestDatabase, report: dict[str, Any], moment: datetime
 ) -> None:
     out = _cli(sample_db, "--as-of", moment.isoformat(), "--list", "--format", "json")
-    assert set(out) == {"as_of", "radius_m", "town", "villages", "grids", "items"}
+    assert set(out) == {"as_of", "radius_m", "town", "villages", "grids", "patrol", "items"}
     assert list(out["town"]) == list(FIGURES)
     assert all(list(v) == ["code", "name", *FIGURES] for v in out["villages"])
     assert all({"code", "name", *FIGURES} <= set(g) for g in out["grids"])
@@ -404,7 +527,11 @@ def test_cli_json_shape(
     household = out["items"]["never_visited"][0]
     assert set(household) == {"id", "grid", "building_id", "lon", "lat"}
     short = _cli(sample_db, "--radius-m", "250", "--level", "village", "--format", "json")
-    assert set(short) == {"as_of", "radius_m", "town", "villages", "grids"}
+    assert set(short) == {"as_of", "radius_m", "town", "villages", "grids", "patrol"}
+    assert short["patrol"]["grids"] == []
+    assert [v["code"] for v in short["patrol"]["villages"]] == [
+        v["code"] for v in short["villages"]
+    ]
     assert short["radius_m"] == 250.0
     assert short["grids"] == []
     assert short["villages"]
@@ -485,5 +612,36 @@ def test_api_refuses_strangers_and_bad_input(api: tuple[Flask, dict[str, str], s
     app, tokens, _ = api
     assert _get(app, None).status_code == 401
     assert _get(app, "not-a-token").status_code == 401
-    for bad in ("?radius_m=-1", "?radius_m=x", "?as_of=yesterday", "?level=planet"):
+    for bad in (
+        "?radius_m=-1",
+        "?radius_m=x",
+        "?as_of=yesterday",
+        "?level=planet",
+        "?items=leaks,residents",
+        "?items=,",
+    ):
         assert _get(app, tokens["commander"], bad).status_code == 400, bad
+
+
+def test_api_lists_only_the_items_asked_for(
+    api: tuple[Flask, dict[str, str], str], report: dict[str, Any], moment: datetime
+) -> None:
+    app, tokens, _ = api
+    at = moment.isoformat().replace("+", "%2B")
+    leaks = _get(app, tokens["commander"], f"?level=town&items=leaks&as_of={at}")
+    assert leaks.status_code == 200
+    body = leaks.get_json()
+    assert list(body["items"]) == ["leaks"]
+    assert body["items"]["leaks"] == report["items"]["leaks"]
+    assert body["town"] == report["town"]
+    two = _get(app, tokens["commander"], f"?items=never_visited,%20leaks&list=1&as_of={at}")
+    assert list(two.get_json()["items"]) == ["never_visited", "leaks"]
+    assert "items" not in _get(app, tokens["commander"], "?level=town").get_json()
+
+
+def test_cli_lists_only_the_items_asked_for(
+    sample_db: conftest.TestDatabase, moment: datetime
+) -> None:
+    out = _cli(sample_db, "--level", "town", "--items", "leaks", "--format", "json")
+    assert list(out["items"]) == ["leaks"]
+    assert set(out["patrol"]) >= {"day", "night", "zones_without_team"}

@@ -333,6 +333,30 @@ def _layer(client: FlaskClient, name: str, query: str = "") -> dict[str, Any]:
     return collection
 
 
+def test_isolation_sites_show_beds_free_and_in_use(
+    app: Flask, accounts: dict[str, conftest.Account], test_db: conftest.TestDatabase
+) -> None:
+    with test_db.owner.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO isolation_sites (source_id, name, beds, beds_used, geom) VALUES"
+                " ('cmd-site', 'Site <b>', 40, 25, ST_SetSRID(ST_MakePoint(114.305, 30.584), 4326))"
+            )
+        )
+    try:
+        client = _client(app, accounts["commander"])
+        sites = _layer(client, "isolation_sites")["features"]
+        mine = [f["properties"] for f in sites if f["properties"]["name"] == "Site <b>"]
+        assert len(mine) == 1
+        assert (mine[0]["beds"], mine[0]["beds_used"], mine[0]["beds_free"]) == (40, 25, 15)
+        html = client.get("/?lang=en").get_data(as_text=True)
+        assert "Beds in use" in html
+        assert "Beds free" in html
+    finally:
+        with test_db.owner.begin() as conn:
+            conn.execute(text("DELETE FROM isolation_sites WHERE source_id = 'cmd-site'"))
+
+
 def test_compounds_show_closure_compliance(
     app: Flask, accounts: dict[str, conftest.Account]
 ) -> None:

@@ -343,6 +343,8 @@ def test_isolation_site_in_a_building(sample_conn: Connection) -> None:
         )
     ).one()
     assert tuple(site) == (120, 10, True)
+    used = sample_conn.execute(text("SELECT beds_used FROM isolation_sites")).scalar_one()
+    assert used == 86  # geodata.samples.town_duty.ISOLATION_BEDS_USED: most beds, not all
 
 
 # -- residents and visits ------------------------------------------------------------------

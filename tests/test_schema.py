@@ -29,9 +29,14 @@ def test_every_table_exists_with_its_spatial_index(conn: Connection) -> None:
 
 def test_geometry_columns_carry_type_and_srid(conn: Connection) -> None:
     rows = conn.execute(
-        text("SELECT f_table_name, type, srid FROM geometry_columns WHERE f_table_schema='public'")
+        text(
+            "SELECT f_table_name, f_geometry_column, type, srid FROM geometry_columns "
+            "WHERE f_table_schema='public'"
+        )
     ).all()
-    found = {r.f_table_name: (r.type, r.srid) for r in rows}
+    found = {r.f_table_name: (r.type, r.srid) for r in rows if r.f_geometry_column == "geom"}
+    mercator = {(r.f_table_name, r.type, r.srid) for r in rows if r.f_geometry_column != "geom"}
+    assert mercator == {("buildings", "POLYGON", 3857)}  # derived from geom, for tiles
     assert found["villages"] == ("MULTIPOLYGON", 4326)
     assert found["grids"] == ("MULTIPOLYGON", 4326)
     assert found["buildings"] == ("POLYGON", 4326)
@@ -168,3 +173,28 @@ def test_beds_used_cannot_exceed_beds(conn: Connection) -> None:
                 "('iso', 'site', 10, 11, ST_SetSRID(ST_MakePoint(120.6, 31.3), 4326))"
             )
         )
+
+
+def test_web_mercator_outline_follows_the_outline(conn: Connection) -> None:
+    square = "POLYGON((114.30 30.58, 114.301 30.58, 114.301 30.581, 114.30 30.581, 114.30 30.58))"
+    moved = "POLYGON((114.31 30.58, 114.311 30.58, 114.311 30.581, 114.31 30.581, 114.31 30.58))"
+    building_id = conn.execute(
+        text(
+            "INSERT INTO buildings (source_id, geom) "
+            "VALUES ('mercator', ST_GeomFromText(:wkt, 4326)) RETURNING id"
+        ),
+        {"wkt": square},
+    ).scalar_one()
+    for wkt in (square, moved):
+        conn.execute(
+            text("UPDATE buildings SET geom = ST_GeomFromText(:wkt, 4326) WHERE id = :id"),
+            {"wkt": wkt, "id": building_id},
+        )
+        gap = conn.execute(
+            text(
+                "SELECT ST_HausdorffDistance(geom_3857, ST_Transform(geom, 3857)) "
+                "FROM buildings WHERE id = :id"
+            ),
+            {"id": building_id},
+        ).scalar_one()
+        assert gap == 0

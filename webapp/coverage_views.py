@@ -8,6 +8,7 @@ from flask import Blueprint, Response, abort, request
 
 from geodata.access import Action
 from geodata.analysis.coverage.moment import parse_as_of
+from geodata.analysis.coverage.report import ITEM_KINDS
 from geodata.analysis.coverage.rollup import LEVELS, Level
 from geodata.coverage import coverage_for
 from geodata.errors import ConfigError
@@ -55,11 +56,26 @@ def _level() -> Level:
     return found
 
 
+def _item_kinds() -> tuple[str, ...] | None:
+    """`?items=leaks,never_visited`: list only these kinds of item (and list them)."""
+    raw = request.args.get("items")
+    if raw is None or not raw.strip():
+        return None
+    kinds = tuple(dict.fromkeys(k.strip() for k in raw.split(",") if k.strip()))
+    unknown = [k for k in kinds if k not in ITEM_KINDS]
+    if unknown or not kinds:
+        abort(400, "items: a comma list of " + ", ".join(ITEM_KINDS))
+    return kinds
+
+
 @bp.get("/api/v1/coverage")
 @requires(Action.VIEW_COVERAGE)
 def api_coverage() -> Response:
-    """`?radius_m=&network=1&as_of=&level=town|village|grid&list=1`, as `wangge coverage`."""
-    radius_m, as_of, level = _radius_m(), _as_of(), _level()
+    """`?radius_m=&network=1&as_of=&level=town|village|grid&list=1&items=`, as `wangge coverage`.
+
+    `items` (a comma list of item kinds) lists only those kinds; it implies `list=1`.
+    """
+    radius_m, as_of, level, kinds = _radius_m(), _as_of(), _level(), _item_kinds()
     with database.engine().begin() as conn:
         report = coverage_for(
             conn,
@@ -68,6 +84,7 @@ def api_coverage() -> Response:
             radius_m=radius_m,
             network=_flag("network"),
             level=level,
-            with_items=_flag("list"),
+            with_items=_flag("list") or kinds is not None,
+            item_kinds=kinds,
         )
     return json_response(report)

@@ -181,6 +181,8 @@ _COMMANDER_LAYERS = (
         properties=(
             ("name", "t.name"),
             ("beds", "t.beds"),
+            ("beds_used", "t.beds_used"),
+            ("beds_free", "t.beds - t.beds_used"),
             ("reserve_rooms", "t.reserve_rooms"),
         ),
     ),

@@ -279,6 +279,8 @@ TOWN_LAYERS: tuple[MapLayer, ...] = (
         fields=(
             ("name", N_("Isolation site")),
             ("beds", N_("Beds")),
+            ("beds_used", N_("Beds in use")),
+            ("beds_free", N_("Beds free")),
             ("reserve_rooms", N_("Reserve rooms")),
         ),
         radius_px=9,

@@ -1,10 +1,17 @@
 """Vector tiles of the dense layers, composed by PostGIS: `/tiles/{layer}/{z}/{x}/{y}.pbf`.
 
-`buildings` carries outlines (id, floors, use); `households` carries counts of households per
+`buildings` carries outlines (id, floors); `households` carries counts of households per
 building (per hexagon below zoom 15), never a name or a household. Both go through the
 app's engine with the caller's row-level security context, and are cut to a grid worker's
 grids. Tiles are cached in the process and answered with an ETag keyed on a version of the
 data they read, so a change to the tables gives new tiles and an unchanged tile costs a 304.
+
+The tile queries read `buildings.geom_3857`, the outline already in Web Mercator (a stored
+column PostgreSQL computes from `geom`), through its own GiST index: the candidates are the
+outlines whose box meets the tile's envelope widened by the buffer, and no outline is
+reprojected per request. `ST_AsMVTGeom` snaps to the tile's grid, drops repeated points and
+clips; its result is never filtered on (`ST_AsMVT` skips empty geometries), since a filter
+on it makes PostgreSQL compute it twice.
 """
 
 from __future__ import annotations
@@ -56,21 +63,22 @@ def _scope_filter(column: str, who: Principal) -> str:
     return "" if who.town_wide else f"AND {column} = ANY(CAST(:grid_ids AS bigint[]))"
 
 
+def _tile_candidates(column: str) -> str:
+    """Rows whose Web Mercator box meets the tile, buffer included: the GiST index answers."""
+    return f"{column} && ST_TileEnvelope(:z, :x, :y, margin => {BUFFER / EXTENT})"
+
+
 def buildings_sql(who: Principal) -> str:
     return f"""
-        WITH env AS (SELECT ST_TileEnvelope(:z, :x, :y) AS e)
         SELECT ST_AsMVT(q, 'buildings', {EXTENT}, 'geom', 'id')
         FROM (
-            SELECT b.id, b.floors, b.use,
-                   ST_AsMVTGeom(ST_Transform(b.geom, 3857), env.e, {EXTENT}, {BUFFER}, true)
+            SELECT b.id, b.floors,
+                   ST_AsMVTGeom(b.geom_3857, ST_TileEnvelope(:z, :x, :y), {EXTENT}, {BUFFER}, true)
                        AS geom
-            FROM buildings AS b, env
-            WHERE b.geom && ST_Transform(
-                ST_TileEnvelope(:z, :x, :y, margin => {BUFFER / EXTENT}), 4326
-            )
+            FROM buildings AS b
+            WHERE {_tile_candidates("b.geom_3857")}
             {_scope_filter("b.grid_id", who)}
         ) AS q
-        WHERE q.geom IS NOT NULL
     """
 
 
@@ -97,10 +105,9 @@ def _household_counts(who: Principal, buildings_from: str) -> str:
 
 
 def households_sql(who: Principal, z: int) -> str:
-    tile_box = f"ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => {BUFFER / EXTENT}), 4326)"
     buildings = f"""
-        (SELECT b.id, b.geom FROM buildings AS b
-         WHERE b.geom && {tile_box} {_scope_filter("b.grid_id", who)}) AS b
+        (SELECT b.id, b.geom_3857 FROM buildings AS b
+         WHERE {_tile_candidates("b.geom_3857")} {_scope_filter("b.grid_id", who)}) AS b
     """
     if z >= HOUSEHOLDS_PER_BUILDING_ZOOM:
         return f"""
@@ -110,38 +117,56 @@ def households_sql(who: Principal, z: int) -> str:
             FROM (
                 SELECT c.building_id, c.households, c.never_visited, c.unscreened,
                        ST_AsMVTGeom(
-                           ST_Transform(ST_PointOnSurface(b.geom), 3857),
+                           ST_PointOnSurface(b.geom_3857),
                            env.e, {EXTENT}, {BUFFER}, true
                        ) AS geom
                 FROM counts AS c JOIN buildings AS b ON b.id = c.building_id, env
                 WHERE c.unscreened > 0
             ) AS q
-            WHERE q.geom IS NOT NULL
         """
+    # Each building's centroid goes to the hexagon of ST_HexagonGrid's lattice (flat-topped,
+    # edge `s`, anchored at 0,0; column i has its centres at x = 1.5 s i and, odd columns
+    # half a row up, y = sqrt(3) s (j + i mod 2 / 2)) whose centre is nearest: one of the two
+    # columns either side of it, rounded to the row. Arithmetic per building, no join of
+    # every building with every hexagon; only hexagons holding someone are drawn.
+    odd = "0.5 * (((v.i % 2) + 2) % 2)"
     return f"""
         WITH env AS (SELECT ST_TileEnvelope(:z, :x, :y) AS e),
+        size AS (SELECT (ST_XMax(e) - ST_XMin(e)) / {HEXAGONS_PER_TILE} / sqrt(3) AS s FROM env),
         counts AS ({_household_counts(who, buildings)}),
         placed AS (
-            SELECT c.*, ST_Transform(ST_Centroid(b.geom), 3857) AS at
-            FROM counts AS c JOIN buildings AS b ON b.id = c.building_id
+            SELECT c.households, c.never_visited, c.unscreened,
+                   ST_X(pt.at) AS px, ST_Y(pt.at) AS py
+            FROM counts AS c JOIN buildings AS b ON b.id = c.building_id,
+                 LATERAL (SELECT ST_Centroid(b.geom_3857) AS at) AS pt
         ),
-        hexes AS (
-            SELECT hx.geom, hx.i, hx.j
-            FROM env, ST_HexagonGrid(
-                (ST_XMax(env.e) - ST_XMin(env.e)) / {HEXAGONS_PER_TILE} / sqrt(3), env.e
-            ) AS hx
+        binned AS (
+            SELECT p.households, p.never_visited, p.unscreened, cell.i, cell.j
+            FROM placed AS p, size AS z,
+            LATERAL (
+                SELECT v.i, v.j
+                FROM (
+                    SELECT v.i, round(p.py / (sqrt(3) * z.s) - {odd})::int AS j, {odd} AS half
+                    FROM (VALUES (floor(p.px / (1.5 * z.s))::int),
+                                 (floor(p.px / (1.5 * z.s))::int + 1)) AS v(i)
+                ) AS v
+                ORDER BY power(p.px - 1.5 * z.s * v.i, 2)
+                       + power(p.py - sqrt(3) * z.s * (v.j + v.half), 2)
+                LIMIT 1
+            ) AS cell
         )
         SELECT ST_AsMVT(q, 'households', {EXTENT}, 'geom')
         FROM (
-            SELECT sum(p.households)::int AS households,
-                   sum(p.never_visited)::int AS never_visited,
-                   sum(p.unscreened)::int AS unscreened,
-                   ST_AsMVTGeom(hexes.geom, env.e, {EXTENT}, {BUFFER}, true) AS geom
-            FROM hexes JOIN placed AS p ON ST_Intersects(hexes.geom, p.at), env
-            GROUP BY hexes.geom, hexes.i, hexes.j, env.e
-            HAVING sum(p.unscreened) > 0
+            SELECT sum(h.households)::int AS households,
+                   sum(h.never_visited)::int AS never_visited,
+                   sum(h.unscreened)::int AS unscreened,
+                   ST_AsMVTGeom(
+                       ST_SetSRID(ST_Hexagon(z.s, h.i, h.j), 3857), env.e, {EXTENT}, {BUFFER}, true
+                   ) AS geom
+            FROM binned AS h, size AS z, env
+            GROUP BY h.i, h.j, z.s, env.e
+            HAVING sum(h.unscreened) > 0
         ) AS q
-        WHERE q.geom IS NOT NULL
     """
 
 
@@ -221,6 +246,9 @@ def render_tile(
         params["grid_ids"] = sorted(who.grid_ids or ())
     if layer == "households":
         params.update(as_of=as_of, hours=SCREENING_HOURS)
+    # No parallel workers: on a building tile they cost more to start than they save, and
+    # the browser asks for several tiles at once, which keeps every CPU busy anyway.
+    conn.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
     body = conn.execute(text(sql), params).scalar_one()
     return bytes(body) if body is not None else b""
 

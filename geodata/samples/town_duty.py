@@ -18,6 +18,9 @@ from geodata.samples.town_plan import serial_ids
 SHIFT_DAYS = 7
 ISOLATION_BEDS = 120
 ISOLATION_RESERVE_ROOMS = 10
+ISOLATION_BEDS_USED = 86
+"""Beds of the isolation site taken: close contacts and returnees from high-risk areas sent
+to central quarantine rather than home (about seven in ten beds, a fixed figure)."""
 
 
 def plan_checkpoints(
@@ -166,7 +169,8 @@ def plan_patrol_zones(
 def plan_isolation_site(
     buildings: gpd.GeoDataFrame, villages: gpd.GeoDataFrame
 ) -> gpd.GeoDataFrame:
-    """One concentrated isolation site at the centroid of the largest school."""
+    """One concentrated isolation site at the centroid of the largest school, its beds
+    partly taken (ISOLATION_BEDS_USED)."""
     schools = buildings[
         buildings["amenity"].isin(["school", "college", "university"])
         | (buildings["use"] == "school")
@@ -180,6 +184,7 @@ def plan_isolation_site(
             "source_id": ["sample:isolation_site/1"],
             "name": [f"集中隔离点（{label}）"],
             "beds": [ISOLATION_BEDS],
+            "beds_used": [ISOLATION_BEDS_USED],
             "reserve_rooms": [ISOLATION_RESERVE_ROOMS],
         },
         geometry=[shapely.centroid(site.geometry)],

@@ -174,7 +174,11 @@ def write_plan(conn: Connection, plan: TownPlan) -> dict[str, int]:
         team_id=team[plan.patrol_zones["team"]],
         village_id=village[plan.patrol_zones["village"]],
     )
-    copy("isolation_sites", plan.isolation_sites, ("source_id", "name", "beds", "reserve_rooms"))
+    copy(
+        "isolation_sites",
+        plan.isolation_sites,
+        ("source_id", "name", "beds", "beds_used", "reserve_rooms"),
+    )
     copy(
         "visits",
         plan.visits,

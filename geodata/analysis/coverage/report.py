@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +11,7 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
-from geodata.analysis.coverage import closure, leaks, reach, screening, staffing
+from geodata.analysis.coverage import closure, leaks, patrol, reach, screening, staffing
 from geodata.analysis.coverage.inputs import CoverageInputs
 from geodata.analysis.coverage.metric import project_geoms, project_xy, unproject_xy
 from geodata.analysis.coverage.network import RoadNetwork, network_reached
@@ -124,12 +125,17 @@ def coverage_report(
     network: bool = False,
     level: Level = "grid",
     with_items: bool = False,
+    item_kinds: Collection[str] | None = None,
     screening_hours: float = screening.SCREENING_HOURS,
 ) -> dict[str, Any]:
     """Every coverage figure for the grids in `inputs.grid_ids` (None: all), rolled up.
 
-    The shape: ``{"as_of", "radius_m", "town", "villages", "grids"}`` and, with
-    `with_items`, ``"items"`` listing the offending objects by id, name and position.
+    The shape: ``{"as_of", "radius_m", "town", "villages", "grids", "patrol"}`` and, with
+    `with_items`, ``"items"`` listing the offending objects by id, name and position: every
+    kind of ITEM_KINDS, or only those in `item_kinds`. ``"patrol"`` holds, for ``"day"``
+    and ``"night"``, the households and road length inside a patrol zone with a team (counts,
+    kilometres and percentages), for the town and for the villages and grids as listed
+    above, and ``"zones_without_team"``: how many zones have no team.
     """
     town = _place(inputs)
     grids = inputs.grids
@@ -201,10 +207,11 @@ def coverage_report(
 
     # Leaks across village boundaries.
     vi = inputs.villages
+    road_geoms_m = project_geoms(np.asarray(inputs.roads["geometry"], dtype=object), town.epsg)
     crossings = leaks.road_crossings(
         project_geoms(np.asarray(vi["geometry"], dtype=object), town.epsg),
         vi["id"].to_numpy(np.int64),
-        project_geoms(np.asarray(inputs.roads["geometry"], dtype=object), town.epsg),
+        road_geoms_m,
         inputs.roads["id"].to_numpy(np.int64),
     )
     staffed_guard = closure.guarded(en_xy, en_ids, cp_xy[on_duty], cp_entrance[on_duty])
@@ -213,6 +220,20 @@ def coverage_report(
     cr_xy = crossings[["x", "y"]].to_numpy(float)
     cr_grid = town.grid_of(cr_xy, crossings["village_id"])
     per_grid["leaks"] = count_by_grid(cr_grid, n_grids, is_leak)
+
+    # Patrols: households and road length inside a zone with a team, per time of day.
+    pz = inputs.patrol_zones
+    patrol_counts = patrol.as_counts(
+        patrol.patrol_figures(
+            pz,
+            project_geoms(np.asarray(pz["geometry"], dtype=object), town.epsg),
+            hh_xy,
+            hh_grid,
+            town.grid_geoms_m,
+            road_geoms_m,
+            grid_tree=town.grid_tree,
+        )
+    )
 
     scope = (
         np.ones(n_grids, dtype=bool)
@@ -224,6 +245,13 @@ def coverage_report(
         "as_of": inputs.as_of.isoformat(),
         "radius_m": radius_m,
         **roll_up(ordered, grids, vi, scope, level=level),
+        "patrol": _patrol_section(
+            patrol_counts,
+            inputs,
+            scope,
+            level=level,
+            with_items=with_items,
+        ),
     }
     if not with_items:
         return result
@@ -309,8 +337,55 @@ def coverage_report(
         }
         for i in where(~full, cp_grid)
     ]
-    result["items"] = {k: items[k] for k in ITEM_KINDS}
+    result["items"] = {k: items[k] for k in ITEM_KINDS if item_kinds is None or k in item_kinds}
     return result
+
+
+def _patrol_section(
+    counts: dict[str, Ints],
+    inputs: CoverageInputs,
+    scope: Bools,
+    *,
+    level: Level,
+    with_items: bool,
+) -> dict[str, Any]:
+    """Shares of households and road length in a teamed patrol zone, day and night, rolled
+    up as the figures are; and the zones (in the villages in scope) with no team."""
+    grids, villages = inputs.grids, inputs.villages
+    rolled = roll_up(counts, grids, villages, scope, level=level)
+
+    def periods(sums: dict[str, Any]) -> dict[str, Any]:
+        return {p: patrol.period_figures(sums, p) for p in patrol.PERIODS}
+
+    unteamed = patrol.zones_without_team(inputs.patrol_zones)
+    if inputs.grid_ids is not None:
+        mine = set(grids["village_id"].to_numpy(float)[scope].tolist())
+        unteamed = unteamed[unteamed["village_id"].astype(float).isin(mine)]
+    section: dict[str, Any] = {
+        **periods(rolled["town"]),
+        "zones_without_team": len(unteamed),
+        "villages": [
+            {"code": v["code"], "name": v["name"], **periods(v)} for v in rolled["villages"]
+        ],
+        "grids": [
+            {"code": g["code"], "name": g["name"], "village": g["village"], **periods(g)}
+            for g in rolled["grids"]
+        ],
+    }
+    if with_items:
+        village_code = dict(zip(villages["id"].tolist(), villages["code"].tolist(), strict=True))
+        section["zones_without_team_items"] = [
+            {
+                "id": int(zone_id),
+                "name": _text(name),
+                "period": str(period),
+                "village": None if pd.isna(vid) else village_code.get(int(vid)),
+            }
+            for zone_id, name, period, vid in unteamed[
+                ["id", "name", "period", "village_id"]
+            ].itertuples(index=False, name=None)
+        ]
+    return section
 
 
 def _position(lon: float, lat: float) -> dict[str, float | None]:

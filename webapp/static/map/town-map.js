@@ -329,7 +329,7 @@
   function layerUrl(map, config) {
     var url = config.url;
     if (config.source === "coverage-items") {
-      url += "?level=town&list=1";
+      url += "?level=town&list=1&items=" + encodeURIComponent(config.items);
     }
     if (config.asOf) {
       url = withAsOf(url);
