@@ -18,6 +18,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Identity,
+    Index,
     Integer,
     MetaData,
     String,
@@ -383,10 +384,16 @@ class IsolationSite(Imported, Base):
 
 class Visit(Imported, Base):
     __tablename__ = "visits"
-    __table_args__ = (CheckConstraint("fever_count >= 0", name="fever_nonnegative"),)
+    __table_args__ = (
+        CheckConstraint("fever_count >= 0", name="fever_nonnegative"),
+        # a household's latest visit (screening, due today, household tiles)
+        Index("ix_visits_household_id_visited_at", "household_id", "visited_at"),
+        # the visits of a period across the town (screened in the last 24 h, as of a date)
+        Index("ix_visits_visited_at", "visited_at"),
+    )
 
     household_id: Mapped[int] = mapped_column(
-        ForeignKey("households.id", ondelete="CASCADE"), nullable=False, index=True
+        ForeignKey("households.id", ondelete="CASCADE"), nullable=False
     )
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
     visited_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
