@@ -11,10 +11,10 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, text
 
 from geodata.errors import WanggeError
-from geodata.models import Grid, Role, User, UserGrid, UserVillage
+from geodata.models import Role, User
 
 
 class Action(enum.StrEnum):
@@ -91,15 +91,19 @@ def grid_scope(conn: Connection, user: User) -> frozenset[int] | None:
     """The grids a user answers for: own grids, the grids of own villages, or the town."""
     if user.role is Role.ADMIN or user.role is Role.ANALYST:
         return None
-    grids = set(conn.execute(select(UserGrid.grid_id).where(UserGrid.user_id == user.id)).scalars())
-    villages = list(
-        conn.execute(select(UserVillage.village_id).where(UserVillage.user_id == user.id)).scalars()
-    )
-    if villages:
-        grids.update(conn.execute(select(Grid.id).where(Grid.village_id.in_(villages))).scalars())
+    row = conn.execute(
+        text(
+            "SELECT array(SELECT grid_id FROM user_grids WHERE user_id = :u) AS own, "
+            "array(SELECT g.id FROM user_villages v JOIN grids g ON g.village_id = v.village_id "
+            "WHERE v.user_id = :u) AS of_villages, "
+            "EXISTS (SELECT 1 FROM user_villages WHERE user_id = :u) AS has_villages"
+        ),
+        {"u": user.id},
+    ).one()
+    grids = frozenset(row.own) | frozenset(row.of_villages)
     if user.role is Role.GRID_WORKER:
-        return frozenset(grids)  # a grid worker with no grid sees nothing
-    return frozenset(grids) if (grids or villages) else None
+        return grids  # a grid worker with no grid sees nothing
+    return grids if (grids or row.has_villages) else None
 
 
 def principal_for(conn: Connection, user: User) -> Principal:

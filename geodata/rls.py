@@ -7,13 +7,24 @@ from sqlalchemy import Connection, text
 from geodata.access import Principal
 from geodata.cluster import TOWN_ROLE
 
+_BYPASS_KEY = "wangge.bypasses_rls"
+
 
 def bypasses_rls(conn: Connection) -> bool:
-    """Whether this connection's role is exempt from row security (owner, superuser)."""
-    row = conn.execute(
-        text("SELECT rolbypassrls OR rolsuper FROM pg_roles WHERE rolname = current_user")
-    ).scalar()
-    return bool(row)
+    """Whether this connection's login role is exempt from row security (owner, superuser).
+
+    Asked once per pooled connection: the login role of a connection never changes.
+    """
+    info = conn.connection.info
+    cached = info.get(_BYPASS_KEY)
+    if cached is None:
+        cached = bool(
+            conn.execute(
+                text("SELECT rolbypassrls OR rolsuper FROM pg_roles WHERE rolname = session_user")
+            ).scalar()
+        )
+        info[_BYPASS_KEY] = cached
+    return bool(cached)
 
 
 def apply_scope(conn: Connection, principal: Principal) -> None:

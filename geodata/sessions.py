@@ -24,6 +24,16 @@ class StoredSession:
     sid: str
     user_id: int | None
     data: dict[str, Any] = field(default_factory=dict)
+    last_seen_at: datetime | None = None
+
+
+TOUCH_INTERVAL = timedelta(minutes=1)
+"""A session's idle clock is moved at most this often (a write per request is wasted work)."""
+
+
+def needs_touch(session: StoredSession, *, now: datetime | None = None) -> bool:
+    now = now or datetime.now(UTC)
+    return session.last_seen_at is None or now - session.last_seen_at >= TOUCH_INTERVAL
 
 
 def new_sid() -> str:
@@ -44,7 +54,9 @@ def load(conn: Connection, sid: str, *, now: datetime | None = None) -> StoredSe
         return None
     if row.user_id is not None and not row.active:
         return None
-    return StoredSession(sid=sid, user_id=row.user_id, data=dict(row.data or {}))
+    return StoredSession(
+        sid=sid, user_id=row.user_id, data=dict(row.data or {}), last_seen_at=row.last_seen_at
+    )
 
 
 def save(conn: Connection, session: StoredSession) -> None:

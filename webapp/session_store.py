@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import Flask, Request, Response
@@ -17,12 +18,18 @@ COOKIE = "wangge_session"
 class ServerSession(CallbackDict[str, Any], SessionMixin):
     """A session dict that knows its id and whether it must get a new one."""
 
-    def __init__(self, initial: dict[str, Any] | None = None, sid: str | None = None) -> None:
+    def __init__(
+        self,
+        initial: dict[str, Any] | None = None,
+        sid: str | None = None,
+        last_seen_at: datetime | None = None,
+    ) -> None:
         def on_update(_self: CallbackDict[str, Any]) -> None:
             self.modified = True
 
         super().__init__(initial or {}, on_update)
         self.sid = sid
+        self.last_seen_at = last_seen_at
         self.modified = False
         self.renew = False
         self.ended = False
@@ -49,7 +56,7 @@ class DatabaseSessionInterface(SessionInterface):
                 data = dict(stored.data)
                 if stored.user_id is not None:
                     data["user_id"] = stored.user_id
-                return ServerSession(data, sid=sid)
+                return ServerSession(data, sid=sid, last_seen_at=stored.last_seen_at)
         return ServerSession()
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
@@ -69,8 +76,8 @@ class DatabaseSessionInterface(SessionInterface):
                 return
             session.sid = None
         if not session.modified and session.sid:
-            # Touch the idle clock at most once a request that used the session.
-            if session.accessed:
+            # Move the idle clock of a session in use, at most once a minute.
+            if session.accessed and sessions.needs_touch(self._stored(session)):
                 self._store(session)
             return
         if not session and not session.sid:
@@ -81,9 +88,13 @@ class DatabaseSessionInterface(SessionInterface):
         response.set_cookie(COOKIE, session.sid, **cookie)  # type: ignore[arg-type]
         response.vary.add("Cookie")
 
-    def _store(self, session: ServerSession) -> None:
+    def _stored(self, session: ServerSession) -> sessions.StoredSession:
         assert session.sid is not None
         data = {k: v for k, v in session.items() if k != "user_id"}
-        user_id = session.get("user_id")
+        return sessions.StoredSession(
+            session.sid, session.get("user_id"), data, last_seen_at=session.last_seen_at
+        )
+
+    def _store(self, session: ServerSession) -> None:
         with database.engine().begin() as conn:
-            sessions.save(conn, sessions.StoredSession(session.sid, user_id, data))
+            sessions.save(conn, self._stored(session))
