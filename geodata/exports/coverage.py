@@ -10,13 +10,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from sqlalchemy import Connection, text
 
 from geodata.access import Principal
 from geodata.analysis.coverage.report import FIGURES
 from geodata.coverage import coverage_for
 from geodata.exports.filters import Filters, end_of
+from geodata.exports.geojson import feature_text
 from geodata.exports.layers import FieldKind
 from geodata.exports.privacy import AggregateLevel, Pseudonyms, suppress
 from geodata.exports.sources import spatial_where
@@ -130,11 +130,7 @@ class CoverageSource:
     ) -> Iterator[str]:
         names = [name for name, _ in self.fields]
         for row in self.rows(conn, Shape.GEOJSON, pseudonyms, limit=limit, offset=offset):
-            properties = orjson.dumps(dict(zip(names, row[2:], strict=True))).decode()
-            yield (
-                f'{{"type":"Feature","id":{orjson.dumps(row[0]).decode()},'
-                f'"geometry":{row[1]},"properties":{properties}}}'
-            )
+            yield feature_text(row[0], row[1], names, row[2:])
 
     def feature(self, conn: Connection, pseudonyms: Pseudonyms | None, fid: str) -> str | None:
         codes = [u["code"] for u in self._report(conn)]

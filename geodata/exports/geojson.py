@@ -6,8 +6,10 @@ clockwise (ST_ForcePolygonCCW), seven decimals, UTF-8 with Chinese text as text.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import BinaryIO
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, BinaryIO
+
+import orjson
 
 CHUNK = 2000
 HEAD = b'{"type":"FeatureCollection","features":[\n'
@@ -45,3 +47,19 @@ def _flush(
     if on_rows is not None:
         on_rows(len(chunk))
     return written + len(chunk)
+
+
+def feature_text(
+    fid: object,
+    geometry: str,
+    names: Sequence[str],
+    values: Sequence[Any],
+    *,
+    default: Callable[[Any], Any] | None = None,
+) -> str:
+    """One Feature from its id, its geometry's GeoJSON text and its property values."""
+    properties = orjson.dumps(dict(zip(names, values, strict=True)), default=default).decode()
+    return (
+        f'{{"type":"Feature","id":{orjson.dumps(fid).decode()},'
+        f'"geometry":{geometry},"properties":{properties}}}'
+    )

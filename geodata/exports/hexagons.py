@@ -16,6 +16,7 @@ import shapely
 from sqlalchemy import Connection, text
 
 from geodata.exports.filters import Filters
+from geodata.exports.geojson import feature_text
 from geodata.exports.layers import FieldKind, Layer
 from geodata.exports.privacy import DEFAULT_HEX_RESOLUTION, Pseudonyms, suppress
 from geodata.exports.sources import row_where, spatial_where
@@ -107,11 +108,7 @@ class HexSource:
     ) -> Iterator[str]:
         names = [name for name, _ in self.fields]
         for row in self.rows(conn, Shape.GEOJSON, pseudonyms, limit=limit, offset=offset):
-            properties = orjson.dumps(dict(zip(names, row[2:], strict=True))).decode()
-            yield (
-                f'{{"type":"Feature","id":"{row[0]}","geometry":{row[1]},'
-                f'"properties":{properties}}}'
-            )
+            yield feature_text(row[0], row[1], names, row[2:])
 
     def feature(self, conn: Connection, pseudonyms: Pseudonyms | None, fid: str) -> str | None:
         cells = [cell for cell, _ in self._count_cells(conn)]

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
 
-import orjson
 from sqlalchemy import Connection, TextClause, text
 
 from geodata.exports.filters import Filters
+from geodata.exports.geojson import feature_text
 from geodata.exports.layers import FieldKind
 from geodata.exports.privacy import Pseudonyms
 
@@ -249,16 +249,7 @@ class SqlSource:
             return
         names = [c.name for c in self.columns]
         for values in self.rows(conn, Shape.GEOJSON, pseudonyms, limit=limit, offset=offset):
-            properties = dict(zip(names, values[2:], strict=True))
-            yield (
-                '{"type":"Feature","id":'
-                + orjson.dumps(values[0]).decode()
-                + ',"geometry":'
-                + values[1]
-                + ',"properties":'
-                + orjson.dumps(properties, default=_json_default).decode()
-                + "}"
-            )
+            yield feature_text(values[0], values[1], names, values[2:], default=_json_default)
 
     def feature(self, conn: Connection, pseudonyms: Pseudonyms | None, fid: str) -> str | None:
         real: object | None
