@@ -50,6 +50,8 @@ def test_plan_page_proposes_and_scores_offline(
         page.wait_for_url(re.compile(r"/plan"))
         page.wait_for_load_state("networkidle")
         assert page.title().startswith("卡点规划" if lang == "zh_CN" else "Checkpoint planning")
+        attribution = page.locator(".leaflet-control-attribution").inner_text()
+        assert "© OpenStreetMap contributors" in attribution
         current = _share(page, "share-current")
         assert SHARE.match(current)
         page.fill("#plan-budget", "12")

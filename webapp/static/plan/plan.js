@@ -8,6 +8,8 @@
   var el = function (id) { return document.getElementById(id); };
 
   var map = L.map("plan-map", { preferCanvas: false, zoomSnap: 0.25 });
+  // The town's outlines, roads and buildings come from OpenStreetMap (ODbL).
+  map.attributionControl.addAttribution("© OpenStreetMap contributors");
   if (config.bounds) {
     map.fitBounds(config.bounds);
   } else {
