@@ -89,6 +89,9 @@ T = Treatment
 BUILDING_POINT = "ST_PointOnSurface(b.geom)"
 
 PUBLIC_LAYERS: tuple[Layer, ...] = (
+    # The entrance counts take a village's own entrances, then those of its compounds
+    # that name no (or another) village: two indexed lookups per village, where
+    # `e.village_id = t.id OR c.village_id = t.id` scanned every entrance for each one.
     Layer(
         name="villages",
         title="Villages",
@@ -102,9 +105,14 @@ PUBLIC_LAYERS: tuple[Layer, ...] = (
                 SELECT count(*) FILTER (WHERE e.state = 'open') AS open,
                        count(*) FILTER (WHERE e.state = 'sealed') AS sealed,
                        count(*) FILTER (WHERE e.state = 'checkpoint') AS checkpoint
-                FROM entrances AS e
-                LEFT JOIN compounds AS c ON c.id = e.compound_id
-                WHERE e.village_id = t.id OR c.village_id = t.id
+                FROM (
+                    SELECT e.state FROM entrances AS e WHERE e.village_id = t.id
+                    UNION ALL
+                    SELECT e.state
+                    FROM compounds AS c
+                    JOIN entrances AS e ON e.compound_id = c.id
+                    WHERE c.village_id = t.id AND e.village_id IS DISTINCT FROM t.id
+                ) AS e
             ) AS entrance_count
             CROSS JOIN LATERAL (
                 SELECT count(*) AS n FROM checkpoints AS k WHERE k.village_id = t.id
