@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, and_, case, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import insert
@@ -21,8 +20,8 @@ from geodata.access import Action, Principal
 from geodata.errors import ConfigError, NotFoundError
 from geodata.models import Base, VisitResult
 from geodata.rls import apply_scope
+from geodata.town_time import TOWN_TIMEZONE
 
-TOWN_TZ = ZoneInfo("Asia/Shanghai")
 QUARANTINE_VISITS_PER_DAY = 2
 SCREENING_DAYS = 14
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,100}$")
@@ -34,7 +33,7 @@ B = Base.metadata.tables["buildings"]
 
 
 def _day_bounds(day: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time.min, tzinfo=TOWN_TZ)
+    start = datetime.combine(day, time.min, tzinfo=TOWN_TIMEZONE)
     return start, start + timedelta(days=1)
 
 
@@ -44,7 +43,7 @@ def due_today(
     """Households in scope that still need a visit on `day`, quarantine first; no names."""
     principal.require(Action.VIEW_HOUSEHOLDS)
     apply_scope(conn, principal)
-    day = day or datetime.now(TOWN_TZ).date()
+    day = day or datetime.now(TOWN_TIMEZONE).date()
     start, end = _day_bounds(day)
     since = start - timedelta(days=SCREENING_DAYS - 1)
     today_visits = (

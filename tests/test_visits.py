@@ -9,7 +9,8 @@ from sqlalchemy import Connection, text
 
 from geodata.access import Principal
 from geodata.models import Role
-from geodata.visits import TOWN_TZ, due_today
+from geodata.town_time import TOWN_TIMEZONE
+from geodata.visits import due_today
 
 
 def test_due_today_matches_the_rules(sample_conn: Connection) -> None:
@@ -27,8 +28,8 @@ def test_due_today_matches_the_rules(sample_conn: Connection) -> None:
         text("SELECT household_id, visited_at FROM visits WHERE grid_id = :g"), sample_conn,
         params={"g": grid_id},
     )  # fmt: skip
-    day = datetime.now(TOWN_TZ).date()
-    start = pd.Timestamp(day, tz=TOWN_TZ)
+    day = datetime.now(TOWN_TIMEZONE).date()
+    start = pd.Timestamp(day, tz=TOWN_TIMEZONE)
     end = start + timedelta(days=1)
     at = pd.to_datetime(visits["visited_at"], utc=True)
     today = visits[(at >= start) & (at < end)].groupby("household_id").size()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from geodata.analysis.coverage.moment import TOWN_TIMEZONE
+from geodata.town_time import TOWN_TIMEZONE
 
 
 @dataclass(frozen=True)

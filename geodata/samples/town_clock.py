@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-TIMEZONE = ZoneInfo("Asia/Shanghai")
+from geodata.town_time import TOWN_TIMEZONE
 
 
 def local_times(
@@ -16,4 +14,4 @@ def local_times(
 ) -> pd.DatetimeIndex:
     """Each day at its minute after midnight, on the town's clock."""
     midnight = pd.DatetimeIndex(days.astype("datetime64[ns]"))
-    return (midnight + pd.to_timedelta(minutes, unit="min")).tz_localize(TIMEZONE)
+    return (midnight + pd.to_timedelta(minutes, unit="min")).tz_localize(TOWN_TIMEZONE)

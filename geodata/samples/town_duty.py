@@ -11,9 +11,9 @@ import shapely
 
 from geodata.samples.osm_extract import WGS84
 from geodata.samples.people import chinese_names, synthetic_phones
-from geodata.samples.town_clock import TIMEZONE
 from geodata.samples.town_geometry import polygonal, to_wgs84
 from geodata.samples.town_plan import serial_ids
+from geodata.town_time import TOWN_TIMEZONE
 
 SHIFT_DAYS = 7
 ISOLATION_BEDS = 120
@@ -64,7 +64,7 @@ def plan_shifts(
     rng: np.random.Generator, checkpoints: pd.DataFrame, *, today: date
 ) -> pd.DataFrame:
     """Three 8-hour shifts a day at every checkpoint, today and the 6 days before."""
-    first = datetime.combine(today - timedelta(days=SHIFT_DAYS - 1), time(0), tzinfo=TIMEZONE)
+    first = datetime.combine(today - timedelta(days=SHIFT_DAYS - 1), time(0), tzinfo=TOWN_TIMEZONE)
     starts = pd.date_range(first, periods=3 * SHIFT_DAYS, freq="8h")
     n = len(checkpoints)
     wanted = np.repeat(checkpoints["staff_per_shift"].to_numpy(), starts.size)

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from geodata.errors import ConfigError
-
-TOWN_TIMEZONE = ZoneInfo("Asia/Shanghai")
-"""Dates and times given without an offset are wall-clock time in China."""
+from geodata.town_time import TOWN_TIMEZONE
 
 
 def parse_as_of(value: str) -> datetime:
