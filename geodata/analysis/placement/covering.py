@@ -199,6 +199,30 @@ def _result(
     )
 
 
+def _greedy_answer(
+    reduced: _Reduced,
+    weights: Floats,
+    costs: Floats,
+    greedy: Bools,
+    greedy_weight: float,
+    *,
+    exact: bool,
+    started: float,
+) -> Placement:
+    """The greedy sites as the answer: asked for, or exact already (nothing left to solve)."""
+    return _result(
+        reduced,
+        weights,
+        costs,
+        greedy,
+        status=OPTIMAL if exact else GREEDY,
+        gap=0.0,
+        bound=np.inf,
+        greedy_weight=greedy_weight,
+        started=started,
+    )
+
+
 def maximal_covering(
     reach: sp.csr_array,
     weights: Floats,
@@ -228,17 +252,8 @@ def maximal_covering(
     greedy = greedy_maximal(groups.reach, groups.weight, costs, budget, fixed_mask)
     greedy_weight = float(groups.weight[covered_by(groups.reach, greedy)].sum())
     if not exact or not groups.size:
-        status = OPTIMAL if exact else GREEDY
-        return _result(
-            reduced,
-            weights,
-            costs,
-            greedy,
-            status=status,
-            gap=0.0,
-            bound=np.inf,
-            greedy_weight=greedy_weight,
-            started=started,
+        return _greedy_answer(
+            reduced, weights, costs, greedy, greedy_weight, exact=exact, started=started
         )
     n_groups = groups.size
     # Columns: x (sites, binary), then y (groups, 0..1); rows: y_k - sum x_j <= 0, budget.
@@ -325,17 +340,8 @@ def set_covering(
         greedy = greedy_covering(groups.reach, groups.weight, costs, target, fixed_mask)
     greedy_weight = float(groups.weight[covered_by(groups.reach, greedy)].sum())
     if not exact or not groups.size:
-        status = OPTIMAL if exact else GREEDY
-        return _result(
-            reduced,
-            weights,
-            costs,
-            greedy,
-            status=status,
-            gap=0.0,
-            bound=np.inf,
-            greedy_weight=greedy_weight,
-            started=started,
+        return _greedy_answer(
+            reduced, weights, costs, greedy, greedy_weight, exact=exact, started=started
         )
     n_groups = groups.size
     solver = _solver(time_limit_s)
