@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,6 +15,7 @@ from sqlalchemy import Engine
 
 from geodata import db, migrate
 from geodata.cluster import APP_ROLE, OWNER_ROLE, LocalCluster
+from geodata.samples.synthetic import SyntheticSpec, already_loaded, load_synthetic
 from geodata.settings import Settings
 
 
@@ -61,3 +63,19 @@ def scratch_database(name: str, *, fresh: bool = False, drop: bool = True) -> It
         owner.dispose()
         if drop:
             cluster.drop_database(name)
+
+
+def open_synthetic_town(
+    cluster: LocalCluster, spec: SyntheticSpec, name: str
+) -> tuple[Engine, Engine]:
+    """The owner and app engines of a scratch database holding the synthetic town of `spec`,
+    migrated, loaded on first use and kept (reruns skip the load)."""
+    cluster.ensure_database(name)
+    owner = db.make_engine(cluster.url(role=OWNER_ROLE, database=name))
+    app = db.make_engine(cluster.url(role=APP_ROLE, database=name))
+    migrate.upgrade(owner, app_role=APP_ROLE)
+    with owner.begin() as conn:
+        if not already_loaded(conn, spec):
+            print(f"loading {spec.households} households into {name}", file=sys.stderr)
+            load_synthetic(conn, spec, progress=False)
+    return owner, app

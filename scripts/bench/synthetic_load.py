@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import sys
 import time
-from pathlib import Path
 
+import measure
 import orjson
 from sqlalchemy import text
 
@@ -57,20 +56,7 @@ def one_run(
 
 
 def machine(cluster: LocalCluster) -> dict[str, object]:
-    cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines()
-    meminfo = Path("/proc/meminfo").read_text(encoding="utf-8").splitlines()
-    model = next(
-        (line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")),
-        platform.processor(),
-    )
-    mem_kb = next(int(line.split()[1]) for line in meminfo if line.startswith("MemTotal"))
-    return {
-        "cpus": os.cpu_count(),
-        "cpu_model": model,
-        "memory_gib": round(mem_kb / 2**20, 1),
-        "postgis": cluster.postgis_version(),
-        "python": platform.python_version(),
-    }
+    return {**measure.machine(), "postgis": cluster.postgis_version()}
 
 
 def main() -> None:

@@ -19,18 +19,18 @@ import argparse
 import re
 import secrets
 import statistics
-import sys
 import time
 from typing import TYPE_CHECKING
 
+from measure import open_synthetic_town
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geodata import accounts, db, migrate
+from geodata import accounts
 from geodata.access import Principal
-from geodata.cluster import APP_ROLE, OWNER_ROLE, LocalCluster
+from geodata.cluster import APP_ROLE, LocalCluster
 from geodata.models import Role
-from geodata.samples.synthetic import SyntheticSpec, already_loaded, load_synthetic
+from geodata.samples.synthetic import SyntheticSpec
 from geodata.settings import Settings
 from webapp import create_app, tiles
 
@@ -99,15 +99,9 @@ def main() -> None:
     cluster.up()
     spec = SyntheticSpec.from_counts(households=args.households, seed=args.seed)
     name = f"wangge_bench_tiles_{spec.households}_{spec.seed}"
-    cluster.ensure_database(name)
-    owner = db.make_engine(cluster.url(role=OWNER_ROLE, database=name))
-    app_engine = db.make_engine(cluster.url(role=APP_ROLE, database=name))
+    owner, app_engine = open_synthetic_town(cluster, spec, name)
     try:
-        migrate.upgrade(owner, app_role=APP_ROLE)
         with owner.begin() as conn:
-            if not already_loaded(conn, spec):
-                print(f"loading {spec.households} households into {name}", file=sys.stderr)
-                load_synthetic(conn, spec, progress=False)
             conn.execute(text("DELETE FROM users WHERE username = :u"), {"u": BENCH_USER})
         password = secrets.token_urlsafe(24)
         with Session(owner) as s, s.begin():
