@@ -148,3 +148,17 @@ def drop_accounts(database: TestDatabase, *usernames: str) -> None:
 
     with database.owner.begin() as c:
         c.execute(text("DELETE FROM users WHERE username = ANY(:u)"), {"u": list(usernames)})
+
+
+def two_settled_grids(database: TestDatabase) -> tuple[str, str]:
+    """The codes of the first two grids that have households (for scope and IDOR probes)."""
+    from sqlalchemy import text
+
+    with database.owner.connect() as c:
+        first, second = c.execute(
+            text(
+                "SELECT g.code FROM grids g WHERE EXISTS "
+                "(SELECT 1 FROM households h WHERE h.grid_id = g.id) ORDER BY g.code LIMIT 2"
+            )
+        ).scalars()
+    return str(first), str(second)

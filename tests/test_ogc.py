@@ -36,13 +36,8 @@ class Town:
 
 @pytest.fixture(scope="module")
 def town(sample_db: conftest.TestDatabase) -> Iterator[Town]:
+    my_grid, other_grid = conftest.two_settled_grids(sample_db)
     with sample_db.owner.connect() as conn:
-        my_grid, other_grid = conn.execute(
-            text(
-                "SELECT g.code FROM grids g WHERE EXISTS "
-                "(SELECT 1 FROM households h WHERE h.grid_id = g.id) ORDER BY g.code LIMIT 2"
-            )
-        ).scalars()
         other_household = conn.execute(
             text("SELECT h.id FROM households h JOIN grids g ON g.id = h.grid_id "
                  "WHERE g.code = :g ORDER BY h.id LIMIT 1"), {"g": other_grid}

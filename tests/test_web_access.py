@@ -45,13 +45,7 @@ def _household_in(db: conftest.TestDatabase, grid: str) -> tuple[int, int, str]:
 
 @pytest.fixture(scope="module")
 def town(sample_db: conftest.TestDatabase) -> Iterator[Town]:
-    with sample_db.owner.connect() as conn:
-        my_grid, other_grid = conn.execute(
-            text(
-                "SELECT g.code FROM grids g WHERE EXISTS "
-                "(SELECT 1 FROM households h WHERE h.grid_id = g.id) ORDER BY g.code LIMIT 2"
-            )
-        ).scalars()
+    my_grid, other_grid = conftest.two_settled_grids(sample_db)
     roles = {
         "admin": conftest.make_account(sample_db, "t-admin", "admin"),
         "commander": conftest.make_account(sample_db, "t-commander", "commander"),
