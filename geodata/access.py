@@ -10,8 +10,9 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import ColumnElement, Connection, text, true
 
 from geodata.errors import WanggeError
 from geodata.models import Role, User
@@ -80,6 +81,12 @@ class Principal:
     def covers(self, grid_id: int | None) -> bool:
         """Whether an object in this grid is within scope."""
         return self.grid_ids is None or (grid_id is not None and grid_id in self.grid_ids)
+
+    def in_scope(self, grid_column: ColumnElement[Any]) -> ColumnElement[bool]:
+        """A WHERE clause keeping the rows of this principal's grids (all for the town)."""
+        if self.grid_ids is None:
+            return true()
+        return grid_column.in_(sorted(self.grid_ids))
 
 
 def local_operator(os_user: str) -> Principal:

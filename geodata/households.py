@@ -57,8 +57,7 @@ def list_households(
     )
     if grid_code is not None:
         query = query.where(H.c.grid_id == _scoped_grid(conn, principal, grid_code))
-    if principal.grid_ids is not None:
-        query = query.where(H.c.grid_id.in_(sorted(principal.grid_ids)))
+    query = query.where(principal.in_scope(H.c.grid_id))
     rows = [dict(r) for r in conn.execute(query).mappings()]
     audit.record(
         conn,

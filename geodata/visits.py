@@ -88,8 +88,7 @@ def due_today(
         .order_by(quarantine.desc(), last_visit.c.at.asc().nulls_first(), H.c.id)
         .limit(min(limit, 5000))
     )
-    if principal.grid_ids is not None:
-        query = query.where(H.c.grid_id.in_(sorted(principal.grid_ids)))
+    query = query.where(principal.in_scope(H.c.grid_id))
     rows = [dict(r) for r in conn.execute(query).mappings()]
     for r in rows:
         r["last_visit"] = r["last_visit"].isoformat() if r["last_visit"] else None
