@@ -70,6 +70,33 @@ def test_valid_geojson_reads_with_feature_index(tmp_path: Path) -> None:
     assert raw.frame.geometry.geom_type.tolist() == ["Polygon", "Polygon"]
 
 
+@pytest.mark.parametrize("odd", [None, {"type": "Point", "coordinates": [120.0, 31.0, 4.0]}])
+def test_mixed_geometry_kinds_read_as_geos_reads_each(
+    tmp_path: Path, odd: dict[str, Any] | None
+) -> None:
+    """Polygons, lines, points and multipolygons interleaved in one chunk (all plain, or with
+    one 3-D point that sends the chunk feature by feature) each come out as GEOS reads it."""
+    ring = [[120.0, 31.0], [120.01, 31.0], [120.01, 31.01], [120.0, 31.0]]
+    hole = [[120.002, 31.001], [120.004, 31.001], [120.004, 31.003], [120.002, 31.001]]
+    geometries: list[dict[str, Any]] = [
+        {"type": "LineString", "coordinates": [[120.0, 31.0], [120.5, 31.5], [121, 31]]},
+        {"type": "Polygon", "coordinates": [ring, hole]},
+        {"type": "Point", "coordinates": [120.25, 31.25]},
+        {"type": "LineString", "coordinates": [[121.0, 30.0], [121.1, 30.1]]},
+        {"type": "MultiPolygon", "coordinates": [[SQUARE[0]], [ring]]},
+        {"type": "Polygon", "coordinates": SQUARE},
+    ]
+    if odd is not None:
+        geometries.append(odd)
+    features = [_feature(g, n=i) for i, g in enumerate(geometries)]
+    path = _write(tmp_path, "mixed.geojson", json.dumps(_collection(*features)))
+    raw = read_layer(path, ReadOptions(), expect_geometry=True)
+    expected = [shapely.force_2d(shapely.from_geojson(json.dumps(g))) for g in geometries]
+    assert raw.errors == []
+    assert raw.frame["n"].tolist() == list(range(len(geometries)))
+    assert all(shapely.equals_exact(raw.frame.geometry.array, expected, tolerance=0.0))
+
+
 def test_bom_is_accepted(tmp_path: Path) -> None:
     body = json.dumps(_collection(_polygon())).encode()
     raw = read_layer(

@@ -22,6 +22,11 @@ from geodata.imports.report import Issue
 Geoms = npt.NDArray[np.object_]
 
 
+def _xy(positions: list[list[float]]) -> npt.NDArray[np.float64]:
+    flat = np.fromiter(chain.from_iterable(positions), dtype=np.float64, count=2 * len(positions))
+    return flat.reshape(-1, 2)
+
+
 class _Parts:
     """Coordinates gathered for bulk construction, with the sizes that cut them apart."""
 
@@ -31,6 +36,7 @@ class _Parts:
         self.polygon_rings: list[int] = []
         self.polygon_owner: list[int] = []
         self.multi: list[int] = []
+        self.line_positions: list[list[float]] = []
         self.line_sizes: list[int] = []
         self.line_owner: list[int] = []
         self.point_xy: list[list[float]] = []
@@ -58,19 +64,16 @@ class _Parts:
     def line(self, i: int, positions: Any) -> bool:
         if len(positions) < 2:
             return False
-        self.positions.extend(positions)
+        self.line_positions.extend(positions)
         self.line_sizes.append(len(positions))
         self.line_owner.append(i)
         return True
 
     def build(self, out: Geoms) -> None:
-        n = len(self.positions)
-        flat = np.fromiter(chain.from_iterable(self.positions), dtype=np.float64, count=2 * n)
-        coords = flat.reshape(-1, 2)
-        rings_end = int(sum(self.ring_sizes))
         if self.ring_sizes:
+            coords = _xy(self.positions)
             ring_index = np.repeat(np.arange(len(self.ring_sizes)), self.ring_sizes)
-            rings = np.asarray(shapely.linearrings(coords[:rings_end], indices=ring_index))
+            rings = np.asarray(shapely.linearrings(coords, indices=ring_index))
             polygon_index = np.repeat(np.arange(len(self.polygon_rings)), self.polygon_rings)
             polygons: Geoms = np.asarray(shapely.polygons(rings, indices=polygon_index))
             owner = np.asarray(self.polygon_owner, dtype=np.intp)
@@ -81,7 +84,7 @@ class _Parts:
                 out[owners] = shapely.multipolygons(polygons[is_multi], indices=compact)
         if self.line_sizes:
             line_index = np.repeat(np.arange(len(self.line_sizes)), self.line_sizes)
-            lines = shapely.linestrings(coords[rings_end:], indices=line_index)
+            lines = shapely.linestrings(_xy(self.line_positions), indices=line_index)
             out[np.asarray(self.line_owner, dtype=np.intp)] = lines
         if self.point_xy:
             xy = np.asarray(self.point_xy, dtype=np.float64).reshape(-1, 2)
@@ -126,6 +129,67 @@ def geometries(features: list[Any], check: GeoJsonCheck) -> tuple[Geoms, list[Is
             reason = str(e).removeprefix("ParseException: ")[:160]
             issues.append(Issue(reason=f"unreadable geometry: {reason}", feature=i, field=GEOMETRY))
     return out, issues
+
+
+def plain(features: list[Any]) -> Geoms | None:
+    """The geometries of features that are all plain, gathered in one pass: Features whose
+    geometry is a Point, a LineString of 2+ positions, or a Polygon or MultiPolygon of closed
+    rings of 4+ positions, every position two numbers. None when any feature is not so (the
+    feature-by-feature checks then decide). Call only on what orjson parsed: no NaN, no
+    Infinity."""
+    parts = _Parts()
+    positions = parts.positions
+    extend, ring_sizes = positions.extend, parts.ring_sizes
+    polygon_rings, polygon_owner = parts.polygon_rings, parts.polygon_owner
+    for i, feature in enumerate(features):
+        if type(feature) is not dict or feature.get("type") != "Feature":
+            return None
+        geometry = feature.get("geometry")
+        if type(geometry) is not dict:
+            return None
+        kind = geometry.get("type")
+        coords = geometry.get("coordinates")
+        if type(coords) is not list or not coords:
+            return None
+        if kind == "Polygon":
+            for ring in coords:
+                if type(ring) is not list or len(ring) < 4 or ring[0] != ring[-1]:
+                    return None
+                extend(ring)
+                ring_sizes.append(len(ring))
+            polygon_rings.append(len(coords))
+            polygon_owner.append(i)
+        elif kind == "MultiPolygon":
+            for rings in coords:
+                if type(rings) is not list or not rings:
+                    return None
+                for ring in rings:
+                    if type(ring) is not list or len(ring) < 4 or ring[0] != ring[-1]:
+                        return None
+            parts.polygons(i, coords, multi=True)
+        elif kind == "LineString":
+            if not parts.line(i, coords):
+                return None
+        elif kind == "Point":
+            parts.point_xy.append(coords)
+            parts.point_owner.append(i)
+        else:
+            return None
+    try:
+        every = (positions, parts.line_positions, parts.point_xy)
+        if set(chain.from_iterable(map(len, p) for p in every)) - {2}:
+            return None
+    except TypeError:
+        return None
+    numbers = chain.from_iterable(chain.from_iterable(every))
+    if not set(map(type, numbers)) <= _NUMBER_TYPES:
+        return None
+    out: Geoms = np.full(len(features), None, dtype=object)
+    parts.build(out)
+    return out
+
+
+_NUMBER_TYPES = {float, int}
 
 
 def attributes(features: list[Any]) -> pd.DataFrame:

@@ -172,10 +172,15 @@ def _geojson_frame(
     """A chunk of parsed features (the first being feature `first` of the file) as a frame;
     `finite`: the parser admitted no NaN or Infinity."""
     with geojson_text.paused_gc():
-        check = geojson_text.check_features(
-            features, expect_geometry=expect_geometry, finite=finite
-        )
-        geoms, unreadable = geojson_features.geometries(features, check)
+        plain = geojson_features.plain(features) if finite else None
+        unreadable: list[Issue] = []
+        if plain is not None:
+            geoms, check = plain, geojson_text.GeoJsonCheck(len(features))
+        else:
+            check = geojson_text.check_features(
+                features, expect_geometry=expect_geometry, finite=finite
+            )
+            geoms, unreadable = geojson_features.geometries(features, check)
         table = geojson_features.attributes(features)
     if GEOMETRY in table.columns:
         table = table.rename(columns={GEOMETRY: f"{GEOMETRY}_"})
@@ -184,7 +189,10 @@ def _geojson_frame(
         [replace(i, feature=(i.feature or 0) + first) for i in [*check.issues, *unreadable]],
         key=lambda i: i.feature or 0,
     )
-    return _Read(path, frame, crs, errors=errors, z_count=check.z_features, first=first)
+    return _Read(
+        path, frame, crs, errors=errors, z_count=check.z_features, first=first,
+        plain=plain is not None,
+    )  # fmt: skip
 
 
 def _geojson_crs(path: Path, legacy_name: str | None, given: CRS | None) -> CRS:
@@ -317,6 +325,7 @@ class _Read:
         warnings_: list[str] | None = None,
         z_count: int | None = None,
         first: int = 0,
+        plain: bool = False,
     ) -> None:
         self.path = path
         self.frame = frame
@@ -327,6 +336,8 @@ class _Read:
         self.z_count = z_count
         self.first = first
         """The file's index of the frame's first feature (a chunk of a longer file)."""
+        self.plain = plain
+        """Every geometry present, 2-D and finite: nothing for the per-row checks to find."""
 
 
 def _read_geojson(
@@ -544,24 +555,8 @@ def _finish(raw: _Read, options: ReadOptions, *, expect_geometry: bool) -> RawLa
     geoms = frame.geometry.to_numpy(dtype=object).copy()
     has_geometry = raw.crs is not None
     if has_geometry:
-        already = np.asarray(
-            [i.feature if raw.row_label == "feature" else i.line for i in raw.errors],
-            dtype=np.float64,
-        )
-        labels = frame[FEATURE_COLUMN if raw.row_label == "feature" else LINE_COLUMN].to_numpy()
-        missing = pd.isna(geoms) & ~np.isin(labels, already)
-        if expect_geometry:
-            _drop_rows(raw, geoms, np.flatnonzero(missing), "geometry is null")
-        four_d = shapely.has_z(geoms) & shapely.has_m(geoms)
-        _drop_rows(raw, geoms, np.flatnonzero(four_d), "4-D positions (x, y, z, m) are refused")
-        extra = shapely.has_z(geoms) | shapely.has_m(geoms)
-        z_count = raw.z_count if raw.z_count is not None else int(extra.sum())
-        if extra.any():
-            geoms[extra] = shapely.force_2d(geoms[extra])
-        if z_count:
-            raw.warnings.append(
-                f"{z_count} {raw.row_label}s had 3-D positions: the third value was dropped"
-            )
+        if not raw.plain:
+            geoms = _checked_positions(raw, frame, geoms, expect_geometry=expect_geometry)
         geoms = _to_wgs84(raw, geoms, options.datum)
     frame = gpd.GeoDataFrame(
         pd.DataFrame(frame.drop(columns=geometry_name)),
@@ -577,12 +572,39 @@ def _finish(raw: _Read, options: ReadOptions, *, expect_geometry: bool) -> RawLa
     )
 
 
+def _checked_positions(
+    raw: _Read, frame: gpd.GeoDataFrame, geoms: npt.NDArray[Any], *, expect_geometry: bool
+) -> npt.NDArray[Any]:
+    """Null geometries (where one is expected) and 4-D positions dropped as errors; 3-D
+    positions made 2-D, with a warning."""
+    already = np.asarray(
+        [i.feature if raw.row_label == "feature" else i.line for i in raw.errors],
+        dtype=np.float64,
+    )
+    labels = frame[FEATURE_COLUMN if raw.row_label == "feature" else LINE_COLUMN].to_numpy()
+    missing = pd.isna(geoms) & ~np.isin(labels, already)
+    if expect_geometry:
+        _drop_rows(raw, geoms, np.flatnonzero(missing), "geometry is null")
+    four_d = shapely.has_z(geoms) & shapely.has_m(geoms)
+    _drop_rows(raw, geoms, np.flatnonzero(four_d), "4-D positions (x, y, z, m) are refused")
+    extra = shapely.has_z(geoms) | shapely.has_m(geoms)
+    z_count = raw.z_count if raw.z_count is not None else int(extra.sum())
+    if extra.any():
+        geoms[extra] = shapely.force_2d(geoms[extra])
+    if z_count:
+        raw.warnings.append(
+            f"{z_count} {raw.row_label}s had 3-D positions: the third value was dropped"
+        )
+    return geoms
+
+
 def _to_wgs84(raw: _Read, geoms: npt.NDArray[Any], datum: Datum) -> npt.NDArray[Any]:
     """Reproject to EPSG:4326 (lon/lat order), then convert a Chinese datum; bad rows dropped."""
     assert raw.crs is not None
-    coords, idx = shapely.get_coordinates(geoms, return_index=True)
-    finite = np.isfinite(coords).all(axis=1)
-    _drop_rows(raw, geoms, np.unique(idx[~finite]), "a coordinate is NaN or infinite")
+    if not raw.plain:
+        coords, idx = shapely.get_coordinates(geoms, return_index=True)
+        finite = np.isfinite(coords).all(axis=1)
+        _drop_rows(raw, geoms, np.unique(idx[~finite]), "a coordinate is NaN or infinite")
     if not _same_crs(raw.crs, WGS84):
         geoms = gpd.GeoSeries(geoms, crs=raw.crs).to_crs(WGS84).to_numpy(dtype=object)
         coords, idx = shapely.get_coordinates(geoms, return_index=True)
