@@ -10,12 +10,15 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Connection, text, true
 
 from geodata.errors import WanggeError
-from geodata.models import Role, User
+from geodata.vocab import Role
+
+if TYPE_CHECKING:
+    from geodata.models import User
 
 
 class Action(enum.StrEnum):

@@ -16,7 +16,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from geodata.errors import ConfigError, NotFoundError, WanggeError
-from geodata.models import ApiToken, Grid, Role, User, UserGrid, UserVillage, Village, WebSession
+from geodata.models import ApiToken, Grid, User, UserGrid, UserVillage, Village, WebSession
+from geodata.vocab import Role
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")
 MIN_PASSWORD_LENGTH = 12

@@ -14,8 +14,9 @@ from geodata import accounts, audit, households, retention
 from geodata.access import Action, Principal
 from geodata.cli_context import Context, emit, format_option, pass_ctx, reports_errors
 from geodata.errors import WanggeError
-from geodata.models import Grid, Role
+from geodata.models import Grid
 from geodata.privacy import PersonalField
+from geodata.vocab import Role
 
 
 def _codes(value: str | None) -> list[str]:

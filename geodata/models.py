@@ -28,6 +28,21 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
+from geodata.vocab import (
+    CheckpointKind,
+    CheckpointState,
+    Closure,
+    CompoundKind,
+    EntranceState,
+    HouseholdStatus,
+    Period,
+    Role,
+    StaffRole,
+    TeamKind,
+    VillageKind,
+    VisitResult,
+)
+
 SRID = 4326
 WEB_MERCATOR = 3857
 
@@ -60,78 +75,6 @@ def _enum(cls: type[enum.Enum], name: str) -> Enum:
 def geometry(kind: str) -> Any:
     """A geometry column of one type in SRID 4326 with a GiST index."""
     return Geometry(kind, srid=SRID, spatial_index=True)
-
-
-class VillageKind(enum.StrEnum):
-    VILLAGE = "village"
-    COMMUNITY = "community"
-    URBAN_VILLAGE = "urban_village"
-
-
-class CompoundKind(enum.StrEnum):
-    RESIDENTIAL = "residential_compound"
-    BUILDING_YARD = "building_yard"
-
-
-class Closure(enum.StrEnum):
-    OPEN = "open"
-    SEALED_MANAGED = "sealed_managed"
-
-
-class EntranceState(enum.StrEnum):
-    OPEN = "open"
-    SEALED = "sealed"
-    CHECKPOINT = "checkpoint"
-
-
-class CheckpointKind(enum.StrEnum):
-    VILLAGE_GATE = "village_gate"
-    ROAD = "road"
-    COMPOUND_GATE = "compound_gate"
-    MONITORING_POINT = "monitoring_point"
-
-
-class CheckpointState(enum.StrEnum):
-    ACTIVE = "active"
-    CLOSED = "closed"
-
-
-class HouseholdStatus(enum.StrEnum):
-    NORMAL = "normal"
-    HOME_QUARANTINE = "home_quarantine"
-    VACANT = "vacant"
-
-
-class VisitResult(enum.StrEnum):
-    SEEN_ALL = "seen_all"
-    PARTIAL = "partial"
-    NOBODY_HOME = "nobody_home"
-
-
-class TeamKind(enum.StrEnum):
-    GRID = "grid"
-    CHECKPOINT = "checkpoint"
-    PATROL = "patrol"
-
-
-class StaffRole(enum.StrEnum):
-    GRID_LEADER = "grid_leader"
-    GRID_WORKER = "grid_worker"
-    CHECKPOINT_STAFF = "checkpoint_staff"
-    PATROL = "patrol"
-
-
-class Period(enum.StrEnum):
-    DAY = "day"
-    NIGHT = "night"
-
-
-class Role(enum.StrEnum):
-    ADMIN = "admin"
-    COMMANDER = "commander"
-    PLANNER = "planner"
-    ANALYST = "analyst"
-    GRID_WORKER = "grid_worker"
 
 
 class IdMixin:

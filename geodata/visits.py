@@ -18,9 +18,10 @@ from sqlalchemy.dialects.postgresql import insert
 from geodata import audit
 from geodata.access import Action, Principal
 from geodata.errors import ConfigError, NotFoundError
-from geodata.models import Base, VisitResult
+from geodata.models import Base
 from geodata.rls import apply_scope
 from geodata.town_time import TOWN_TIMEZONE
+from geodata.vocab import VisitResult
 
 QUARANTINE_VISITS_PER_DAY = 2
 SCREENING_DAYS = 14

@@ -128,7 +128,7 @@ def make_account(
     from sqlalchemy.orm import Session as OrmSession
 
     from geodata import accounts
-    from geodata.models import Role
+    from geodata.vocab import Role
 
     with OrmSession(database.owner) as s, s.begin():
         accounts.add_user(

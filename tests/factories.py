@@ -9,6 +9,7 @@ from sqlalchemy import Connection, insert
 from sqlalchemy.sql.expression import ColumnElement, func
 
 from geodata import models as m
+from geodata import vocab as v
 
 NOW = datetime(2026, 2, 1, 8, 0, tzinfo=UTC)
 
@@ -26,7 +27,7 @@ def village(conn: Connection, code: str, geom: Polygon | MultiPolygon) -> int:
                 source_id=f"test:village/{code}",
                 code=code,
                 name=f"Village {code}",
-                kind=m.VillageKind.VILLAGE,
+                kind=v.VillageKind.VILLAGE,
                 geom=ewkt(multi),
             )
             .returning(m.Village.id)
@@ -56,8 +57,8 @@ def compound(conn: Connection, name: str, geom: Polygon, village_id: int | None 
             .values(
                 source_id=f"test:compound/{name}",
                 name=name,
-                kind=m.CompoundKind.RESIDENTIAL,
-                closure=m.Closure.SEALED_MANAGED,
+                kind=v.CompoundKind.RESIDENTIAL,
+                closure=v.Closure.SEALED_MANAGED,
                 village_id=village_id,
                 geom=ewkt(geom),
             )
@@ -77,7 +78,7 @@ def building(conn: Connection, name: str, geom: Polygon, grid_id: int | None = N
 
 
 def entrance(
-    conn: Connection, name: str, point: Point, state: m.EntranceState, *, compound_id: int
+    conn: Connection, name: str, point: Point, state: v.EntranceState, *, compound_id: int
 ) -> int:
     return int(
         conn.execute(
@@ -103,7 +104,7 @@ def household(conn: Connection, name: str, building_id: int | None, grid_id: int
                 building_id=building_id,
                 grid_id=grid_id,
                 members=3,
-                status=m.HouseholdStatus.NORMAL,
+                status=v.HouseholdStatus.NORMAL,
             )
             .returning(m.Household.id)
         ).scalar_one()

@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 from geodata import accounts, households
 from geodata.access import POLICY, Action, ForbiddenError, Principal, principal_for
 from geodata.errors import NotFoundError
-from geodata.models import AuditEvent, Household, Resident, Role
+from geodata.models import AuditEvent, Household, Resident
 from geodata.privacy import PersonalField, mask_id_number, mask_phone
+from geodata.vocab import Role
 from tests import factories as f
 from tests.conftest import TestDatabase
 

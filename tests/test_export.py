@@ -32,7 +32,7 @@ from geodata.exports.privacy import (
     load_key,
 )
 from geodata.exports.run import ExportRequest, ExportResult, Format, export_to_file
-from geodata.models import Role
+from geodata.vocab import Role
 from tests.conftest import TestDatabase
 
 KEY = b"k" * 40

@@ -22,6 +22,7 @@ from shapely import box
 from sqlalchemy import Connection, insert, text
 
 from geodata import models as m
+from geodata import vocab
 from tests import conftest
 from tests.live_server import serving
 from tests.test_map_browser import assert_stayed_local, tooltip_after_hovering, visit
@@ -162,7 +163,7 @@ def insert_buildings(conn: Connection, town: SmallTown) -> tuple[int, int]:
                     building_id=building,
                     grid_id=grid_id,
                     members=2,
-                    status=m.HouseholdStatus.NORMAL,
+                    status=vocab.HouseholdStatus.NORMAL,
                 )
             )
     return ids[0], ids[1]

@@ -8,6 +8,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from geodata import audit
 from geodata import models as m
 from tests import factories as f
 
@@ -198,3 +199,10 @@ def test_web_mercator_outline_follows_the_outline(conn: Connection) -> None:
             {"id": building_id},
         ).scalar_one()
         assert gap == 0
+
+
+def test_audit_columns_named_in_the_audit_module_are_the_tables() -> None:
+    table = m.AuditEvent.__table__
+    assert set(audit.EVENTS.c.keys()) == set(table.c.keys())
+    for name, named in audit.EVENTS.c.items():
+        assert type(named.type) is type(table.c[name].type), name

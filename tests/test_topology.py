@@ -12,7 +12,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection
 
 from geodata.analysis.topology import check_all, render_report
-from geodata.models import EntranceState
+from geodata.vocab import EntranceState
 from tests import factories as f
 
 UTM51 = pyproj.Transformer.from_crs(4326, 32651, always_xy=True)

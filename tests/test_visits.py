@@ -8,9 +8,9 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from geodata.access import Principal
-from geodata.models import Role
 from geodata.town_time import TOWN_TIMEZONE
 from geodata.visits import due_today
+from geodata.vocab import Role
 
 
 def test_due_today_matches_the_rules(sample_conn: Connection) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy.sql.expression import ColumnElement, func
 
 from geodata import db
 from geodata import models as m
+from geodata import vocab as v
 from tests import conftest
 from webapp import create_app, database
 from webapp.feature_collections import LAYERS
@@ -76,7 +77,7 @@ def insert_test_town(conn: Connection) -> SmallTown:
             source_id=f"{PREFIX}village/A",
             code="WT-A",
             name="East Lake Village",
-            kind=m.VillageKind.VILLAGE,
+            kind=v.VillageKind.VILLAGE,
             population=1200,
             geom=_geom(MultiPolygon([VILLAGE_A])),
         )
@@ -89,7 +90,7 @@ def insert_test_town(conn: Connection) -> SmallTown:
             source_id=f"{PREFIX}village/B",
             code="WT-B",
             name=XSS_VILLAGE,
-            kind=m.VillageKind.COMMUNITY,
+            kind=v.VillageKind.COMMUNITY,
             geom=_geom(MultiPolygon([VILLAGE_B])),
         )
         .returning(m.Village.id),
@@ -115,7 +116,7 @@ def insert_test_town(conn: Connection) -> SmallTown:
         .values(
             source_id=f"{PREFIX}staff/leader",
             name="Staff Wang Secret",
-            role=m.StaffRole.GRID_LEADER,
+            role=v.StaffRole.GRID_LEADER,
             village_id=village_a,
             grid_id=grid_ids[0],
             phone="13800000001",
@@ -129,24 +130,24 @@ def insert_test_town(conn: Connection) -> SmallTown:
         .values(
             source_id=f"{PREFIX}compound/B",
             name="Riverside Compound",
-            kind=m.CompoundKind.RESIDENTIAL,
-            closure=m.Closure.SEALED_MANAGED,
+            kind=v.CompoundKind.RESIDENTIAL,
+            closure=v.Closure.SEALED_MANAGED,
             village_id=village_b,
             geom=_geom(COMPOUND_B),
         )
         .returning(m.Compound.id),
     )
-    entrances: dict[m.EntranceState, int] = {}
+    entrances: dict[v.EntranceState, int] = {}
     for state, name, point, owner in (
-        (m.EntranceState.OPEN, "West gate", Point(114.3005, 30.5850), {"village_id": village_a}),
+        (v.EntranceState.OPEN, "West gate", Point(114.3005, 30.5850), {"village_id": village_a}),
         (
-            m.EntranceState.CHECKPOINT,
+            v.EntranceState.CHECKPOINT,
             "East gate",
             Point(114.3095, 30.5850),
             {"village_id": village_a},
         ),
         (
-            m.EntranceState.SEALED,
+            v.EntranceState.SEALED,
             "Compound gate",
             Point(114.3160, 30.5820),
             {"compound_id": compound},
@@ -169,16 +170,16 @@ def insert_test_town(conn: Connection) -> SmallTown:
     for name, kind, checkpoint_state, point, village, entrance in (
         (
             XSS_CHECKPOINT,
-            m.CheckpointKind.VILLAGE_GATE,
-            m.CheckpointState.ACTIVE,
+            v.CheckpointKind.VILLAGE_GATE,
+            v.CheckpointState.ACTIVE,
             Point(114.3097, 30.5860),
             village_a,
-            entrances[m.EntranceState.CHECKPOINT],
+            entrances[v.EntranceState.CHECKPOINT],
         ),
         (
             "North road checkpoint",
-            m.CheckpointKind.ROAD,
-            m.CheckpointState.CLOSED,
+            v.CheckpointKind.ROAD,
+            v.CheckpointState.CLOSED,
             Point(114.3200, 30.5885),
             village_b,
             None,
@@ -213,7 +214,7 @@ def insert_test_town(conn: Connection) -> SmallTown:
             source_id=f"{PREFIX}household/1",
             grid_id=grid_ids[0],
             members=3,
-            status=m.HouseholdStatus.HOME_QUARANTINE,
+            status=v.HouseholdStatus.HOME_QUARANTINE,
         )
         .returning(m.Household.id),
     )
@@ -231,7 +232,7 @@ def insert_test_town(conn: Connection) -> SmallTown:
         village_a=village_a,
         village_b=village_b,
         grid_ids=grid_ids,
-        checkpoint_entrance=entrances[m.EntranceState.CHECKPOINT],
+        checkpoint_entrance=entrances[v.EntranceState.CHECKPOINT],
     )
 
 

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, render_template, request
 
 from geodata import visits
 from geodata.access import Action
-from geodata.models import VisitResult
+from geodata.vocab import VisitResult
 from webapp import database
 from webapp.policy import principal, requires
 from webapp.responses import json_response

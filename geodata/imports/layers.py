@@ -11,7 +11,7 @@ import enum
 from dataclasses import dataclass
 
 from geodata.imports.report import Layer
-from geodata.models import (
+from geodata.vocab import (
     CheckpointKind,
     CheckpointState,
     Closure,

@@ -9,11 +9,11 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from geodata.models import CheckpointKind, CheckpointState, Period, StaffRole, TeamKind
 from geodata.samples import people
 from geodata.samples.columnar import Table, local_ids, nullable
 from geodata.samples.synthetic_layout import Floats, Ints, Layout, lerp
 from geodata.samples.synthetic_places import geometries, multipolygons, polygons
+from geodata.vocab import CheckpointKind, CheckpointState, Period, StaffRole, TeamKind
 
 StrArray = NDArray[np.str_]
 

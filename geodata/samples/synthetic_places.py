@@ -9,10 +9,10 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from geodata.models import Closure, CompoundKind, EntranceState, VillageKind
 from geodata.samples.columnar import Table, local_ids, nullable
 from geodata.samples.sorted_groups import first_per_group
 from geodata.samples.synthetic_layout import Floats, Ints, Layout
+from geodata.vocab import Closure, CompoundKind, EntranceState, VillageKind
 
 StrArray = NDArray[np.str_]
 Geoms = NDArray[np.object_]

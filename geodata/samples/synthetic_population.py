@@ -7,11 +7,11 @@ from datetime import date
 import numpy as np
 from numpy.typing import NDArray
 
-from geodata.models import HouseholdStatus, VisitResult
 from geodata.samples import people
 from geodata.samples.columnar import Table, local_ids, nullable
 from geodata.samples.sorted_groups import first_per_group, position_in_group
 from geodata.samples.synthetic_layout import Ints
+from geodata.vocab import HouseholdStatus, VisitResult
 
 VACANT_SHARE = 0.04
 HOME_QUARANTINE_SHARE = 0.03

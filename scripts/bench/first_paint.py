@@ -33,9 +33,9 @@ from waitress.server import create_server
 
 from geodata import accounts
 from geodata.cluster import APP_ROLE, LocalCluster
-from geodata.models import Role
 from geodata.samples.synthetic import SyntheticSpec
 from geodata.settings import Settings
+from geodata.vocab import Role
 from webapp import create_app, tiles
 
 BENCH_USER = "bench-paint-commander"

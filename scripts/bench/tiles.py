@@ -29,9 +29,9 @@ from sqlalchemy.orm import Session
 from geodata import accounts
 from geodata.access import Principal
 from geodata.cluster import APP_ROLE, LocalCluster
-from geodata.models import Role
 from geodata.samples.synthetic import SyntheticSpec
 from geodata.settings import Settings
+from geodata.vocab import Role
 from webapp import create_app, tiles
 
 if TYPE_CHECKING:
