@@ -74,6 +74,14 @@ _STEP = np.zeros(256, dtype=np.int8)
 _STEP[[ord("{"), ord("[")]] = 1
 _STEP[[ord("}"), ord("]")]] = -1
 _EVENT = (_STEP != 0) | (np.arange(256) == _QUOTE) | (np.arange(256) == _COLON)
+_EVENT_BYTES = bytes(_EVENT.astype(np.uint8))
+"""For bytes.translate: 1 where a byte is an event (a bracket, a brace, a quote or a colon)."""
+
+
+def _events(block: bytes) -> npt.NDArray[np.intp]:
+    """Offsets of the events in `block`, found by a byte translation (faster than a lookup
+    through a numpy index array)."""
+    return np.flatnonzero(np.frombuffer(block.translate(_EVENT_BYTES), dtype=np.bool_))
 
 
 def scan(data: bytes) -> TextScan:
@@ -82,7 +90,7 @@ def scan(data: bytes) -> TextScan:
     A bracket or colon is inside a string when an odd number of unescaped quotes precede it.
     """
     arr = np.frombuffer(data, dtype=np.uint8)
-    events = np.flatnonzero(_EVENT[arr])
+    events = _events(data)
     kinds = arr[events]
     is_quote = kinds == _QUOTE
     quotes = events[is_quote]
@@ -477,7 +485,7 @@ def scan_layout(data: Buffer, base: int, path: Path) -> Layout:
     for offset in range(base, size, SCAN_BLOCK):
         count = min(SCAN_BLOCK, size - offset)
         arr = np.frombuffer(data, dtype=np.uint8, count=count, offset=offset)
-        events = np.flatnonzero(_EVENT[arr])
+        events = _events(data[offset : offset + count])
         kinds = arr[events]
         is_quote = kinds == _QUOTE
         quotes = events[is_quote]
@@ -492,7 +500,7 @@ def scan_layout(data: Buffer, base: int, path: Path) -> Layout:
         ]
         if escaped:
             is_quote[np.searchsorted(events, np.asarray(escaped, dtype=np.intp))] = False
-        parity = (np.cumsum(is_quote, dtype=np.int64) + in_string) & 1
+        parity = (np.cumsum(is_quote, dtype=np.uint8) + in_string) & 1  # wraps: parity kept
         if len(parity):
             in_string = int(parity[-1])
         outside = (parity == 0) & ~is_quote
