@@ -527,7 +527,13 @@ def test_bad_feature_in_the_last_chunk_refuses_the_whole_file(
     real_defer = load._defer_indexes
     monkeypatch.setattr(load, "_defer_indexes", defer)
     indexes = text("SELECT indexdef FROM pg_indexes WHERE tablename = 'buildings' ORDER BY 1")
+    keys = text(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = 'buildings'::regclass AND contype = 'f' ORDER BY 1"
+    )
     before_indexes = conn.execute(indexes).scalars().all()
+    before_keys = [tuple(k) for k in conn.execute(keys).all()]
+    assert len(before_keys) == 2  # grid and compound
     features = [
         feature(polygon(square(9.50 + i * 0.0005, 47.12)), source_id=f"b{i}", floors=2)
         for i in range(10)
@@ -544,9 +550,11 @@ def test_bad_feature_in_the_last_chunk_refuses_the_whole_file(
     assert [(e.feature, e.field) for e in report.errors] == [(9, "geometry")]
     assert conn.execute(text("SELECT count(*) FROM buildings")).scalar() == 0
     assert conn.execute(indexes).scalars().all() == before_indexes
+    assert [tuple(k) for k in conn.execute(keys).all()] == before_keys
     assert len(dropped) == 1
     plain = [i for i in before_indexes if not i.startswith("CREATE UNIQUE")]
-    assert sorted(dropped[0]) == sorted(plain)  # every plain index, and only those
+    added = [f"ALTER TABLE buildings ADD CONSTRAINT {name} {d}" for name, d in before_keys]
+    assert sorted(dropped[0]) == sorted(plain + added)  # every plain index and key, only those
 
     features[9]["geometry"] = polygon(square(9.52, 47.13))
     features[8]["properties"]["source_id"] = "b1"
@@ -558,6 +566,7 @@ def test_bad_feature_in_the_last_chunk_refuses_the_whole_file(
     report = run(conn, Layer.BUILDINGS, write_geojson(tmp_path, features, "ok"))
     assert (report.errors, report.inserted) == ([], 10)
     assert conn.execute(indexes).scalars().all() == before_indexes
+    assert [tuple(k) for k in conn.execute(keys).all()] == before_keys
 
 
 def test_repeated_key_in_the_last_chunk_refuses_the_whole_file(

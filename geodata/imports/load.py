@@ -295,10 +295,11 @@ def _direct(conn: Connection, spec: LayerSpec) -> bool:
 
 
 def _defer_indexes(conn: Connection, table: str) -> list[str]:
-    """Drop the plain indexes of an empty table (none that backs a constraint) to build them
-    once after a bulk COPY; the statements that build them again. Dropping them locks the
-    table until the import's transaction ends; a role that may not drop them keeps them."""
-    found = conn.execute(
+    """Drop the plain indexes (none that backs a constraint) and the foreign keys of an empty
+    table, to build each index once and check each key by one join after a bulk COPY instead
+    of row by row; the statements that put them back. Dropping them locks the table until the
+    import's transaction ends; a role that may not drop them keeps them."""
+    indexes = conn.execute(
         text(
             "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
             "WHERE i.indrelid = CAST(:t AS regclass) AND NOT i.indisunique "
@@ -306,15 +307,27 @@ def _defer_indexes(conn: Connection, table: str) -> list[str]:
         ),
         {"t": table},
     ).all()
-    if not found:
+    keys = conn.execute(
+        text(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = CAST(:t AS regclass) AND contype = 'f'"
+        ),
+        {"t": table},
+    ).all()
+    if not indexes and not keys:
         return []
     try:
         with conn.begin_nested():
-            for name, _ in found:
+            for name, _ in indexes:
                 conn.execute(text(f"DROP INDEX {name}"))
+            for name, _ in keys:
+                conn.execute(text(f"ALTER TABLE {table} DROP CONSTRAINT {name}"))
     except (ProgrammingError, psycopg.errors.InsufficientPrivilege):
         return []
-    return [str(definition) for _, definition in found]
+    return [
+        *(str(definition) for _, definition in indexes),
+        *(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}" for name, definition in keys),
+    ]
 
 
 def _fresh(conn: Connection, spec: LayerSpec) -> bool:
