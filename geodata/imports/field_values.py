@@ -46,6 +46,8 @@ def as_text(values: pd.Series) -> pd.Series:
 
 
 def _text(value: Any) -> Any:
+    if type(value) is str:
+        return value.strip() or None
     if value is None or value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, bool | np.bool_):
