@@ -173,12 +173,13 @@ class Building(Imported, Base):
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
     geom: Mapped[WKBElement] = mapped_column(geometry("POLYGON"), nullable=False)
     geom_3857: Mapped[WKBElement] = mapped_column(
-        Geometry("POLYGON", srid=WEB_MERCATOR, spatial_index=True),
+        Geometry("POLYGON", srid=WEB_MERCATOR, spatial_index=False),
         Computed("ST_Transform(geom, 3857)", persisted=True),
         nullable=False,
         deferred=True,
     )
-    """The outline in Web Mercator for vector tiles, computed by PostgreSQL from `geom`."""
+    """The outline in Web Mercator for vector tiles, computed by PostgreSQL from `geom`; no
+    index of its own (tiles find outlines through `geom`'s)."""
 
 
 class Road(Imported, Base):

@@ -6,10 +6,12 @@ app's engine with the caller's row-level security context, and are cut to a grid
 grids. Tiles are cached in the process and answered with an ETag keyed on a version of the
 data they read, so a change to the tables gives new tiles and an unchanged tile costs a 304.
 
-The tile queries read `buildings.geom_3857`, the outline already in Web Mercator (a stored
-column PostgreSQL computes from `geom`), through its own GiST index: the candidates are the
-outlines whose box meets the tile's envelope widened by the buffer, and no outline is
-reprojected per request. `ST_AsMVTGeom` snaps to the tile's grid, drops repeated points and
+The tile queries encode `buildings.geom_3857`, the outline already in Web Mercator (a stored
+column PostgreSQL computes from `geom`), so no outline is reprojected per request. The
+candidates are the outlines whose box meets the tile's envelope widened by the buffer, found
+through the GiST index on `geom`: a Web Mercator tile is a longitude/latitude rectangle too,
+so its envelope brought to EPSG:4326 selects the same outlines, and no second index has to
+be kept up on every write. `ST_AsMVTGeom` snaps to the tile's grid, drops repeated points and
 clips; its result is never filtered on (`ST_AsMVT` skips empty geometries), since a filter
 on it makes PostgreSQL compute it twice.
 """
@@ -63,9 +65,10 @@ def _scope_filter(column: str, who: Principal) -> str:
     return "" if who.town_wide else f"AND {column} = ANY(CAST(:grid_ids AS bigint[]))"
 
 
-def _tile_candidates(column: str) -> str:
-    """Rows whose Web Mercator box meets the tile, buffer included: the GiST index answers."""
-    return f"{column} && ST_TileEnvelope(:z, :x, :y, margin => {BUFFER / EXTENT})"
+def _tile_candidates(alias: str) -> str:
+    """Buildings whose box meets the tile, buffer included: the GiST index on geom answers."""
+    envelope = f"ST_TileEnvelope(:z, :x, :y, margin => {BUFFER / EXTENT})"
+    return f"{alias}.geom && ST_Transform({envelope}, 4326)"
 
 
 def buildings_sql(who: Principal) -> str:
@@ -76,7 +79,7 @@ def buildings_sql(who: Principal) -> str:
                    ST_AsMVTGeom(b.geom_3857, ST_TileEnvelope(:z, :x, :y), {EXTENT}, {BUFFER}, true)
                        AS geom
             FROM buildings AS b
-            WHERE {_tile_candidates("b.geom_3857")}
+            WHERE {_tile_candidates("b")}
             {_scope_filter("b.grid_id", who)}
         ) AS q
     """
@@ -107,7 +110,7 @@ def _household_counts(who: Principal, buildings_from: str) -> str:
 def households_sql(who: Principal, z: int) -> str:
     buildings = f"""
         (SELECT b.id, b.geom_3857 FROM buildings AS b
-         WHERE {_tile_candidates("b.geom_3857")} {_scope_filter("b.grid_id", who)}) AS b
+         WHERE {_tile_candidates("b")} {_scope_filter("b.grid_id", who)}) AS b
     """
     if z >= HOUSEHOLDS_PER_BUILDING_ZOOM:
         return f"""
