@@ -16,6 +16,7 @@ from tqdm import tqdm
 from geodata import audit
 from geodata.imports import osm
 from geodata.imports.copy_in import CopyStream
+from geodata.imports.geojson_text import paused_gc
 from geodata.imports.layers import (
     CASCADES,
     LAYERS,
@@ -113,9 +114,12 @@ def import_file(
             return report
         savepoint = conn.begin_nested()
         try:
-            rows, row_kind, direct = _stage(
-                conn, spec, chunks, report, options, repair=repair, bar=bar
-            )
+            # Each chunk's parsed features (a million containers) are freed by reference
+            # counting; the cyclic collector would only walk them again and again.
+            with paused_gc():
+                rows, row_kind, direct = _stage(
+                    conn, spec, chunks, report, options, repair=repair, bar=bar
+                )
             if report.errors:
                 issues = report.errors
             elif direct:
