@@ -7,17 +7,19 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, wraps
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import click
 import orjson
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
 from geodata import db
 from geodata.access import Action, Principal, local_operator, principal_for
 from geodata.errors import WanggeError
 from geodata.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -51,8 +53,13 @@ class Context:
 
     def acting(self, action: Action) -> Principal:
         """The principal of this command, refused unless it may do `action`."""
-        with Session(self.admin_engine) as session:
-            principal = self.principal(session)
+        if self.as_user is None:
+            principal = local_operator(getpass.getuser())
+        else:
+            from sqlalchemy.orm import Session
+
+            with Session(self.admin_engine) as session:
+                principal = self.principal(session)
         principal.require(action)
         return principal
 

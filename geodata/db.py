@@ -1,10 +1,9 @@
-"""Engine and session factories for the configured database (embedded cluster by default)."""
+"""Engines for the configured database (the embedded cluster by default)."""
 
 from __future__ import annotations
 
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.orm import Session, sessionmaker
 
 from geodata.cluster import OWNER_ROLE, LocalCluster
 from geodata.settings import Settings
@@ -27,7 +26,3 @@ def make_engine(url: URL | str, **kwargs: object) -> Engine:
     options: dict[str, object] = {"pool_pre_ping": True, "pool_timeout": 10}
     options.update(kwargs)
     return create_engine(url, **options)
-
-
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
