@@ -547,7 +547,9 @@ def _drop_rows(
 
 
 def _finish(raw: _Read, options: ReadOptions, *, expect_geometry: bool) -> RawLayer:
-    frame = raw.frame.reset_index(drop=True)
+    frame = raw.frame
+    if not frame.index.equals(pd.RangeIndex(len(frame))):
+        frame = frame.reset_index(drop=True)
     if raw.row_label == "feature":
         frame.insert(0, FEATURE_COLUMN, np.arange(len(frame), dtype=np.int64) + raw.first)
     raw.frame = frame
@@ -558,10 +560,11 @@ def _finish(raw: _Read, options: ReadOptions, *, expect_geometry: bool) -> RawLa
         if not raw.plain:
             geoms = _checked_positions(raw, frame, geoms, expect_geometry=expect_geometry)
         geoms = _to_wgs84(raw, geoms, options.datum)
-    frame = gpd.GeoDataFrame(
-        pd.DataFrame(frame.drop(columns=geometry_name)),
-        geometry=gpd.GeoSeries(geoms, index=frame.index, crs=WGS84, name=GEOMETRY),
-    )
+    geometry = gpd.GeoSeries(geoms, index=frame.index, crs=WGS84, name=GEOMETRY)
+    if geometry_name == GEOMETRY:
+        frame[GEOMETRY] = geometry
+    else:
+        frame = gpd.GeoDataFrame(pd.DataFrame(frame.drop(columns=geometry_name)), geometry=geometry)
     return RawLayer(
         path=raw.path,
         frame=frame,
