@@ -250,6 +250,26 @@ def test_duplicate_ids_are_refused(conn: Connection, tmp_path: Path) -> None:
     assert [(e.feature, e.field) for e in report.errors] == [(2, "source_id")]
 
 
+def test_numbers_read_as_numbers_keep_their_rules(conn: Connection, tmp_path: Path) -> None:
+    """Whole-number columns the reader already holds as integers are checked as text is."""
+    features = [
+        feature(polygon(square(9.50 + i * 0.001, 47.12)), source_id=f"b{i}", floors=f)
+        for i, f in enumerate([-3, 500, 2, 7])
+    ]
+    before = table_counts(conn)
+    report = run(conn, Layer.BUILDINGS, write_geojson(tmp_path, features))
+    assert_refused(conn, report, before)
+    assert [(e.feature, e.field, e.reason) for e in report.errors] == [
+        (0, "floors", "'-3' is below 1"),
+        (1, "floors", "'500' is above 200"),
+    ]
+    features[0]["properties"]["floors"], features[1]["properties"]["floors"] = 1, 200
+    report = run(conn, Layer.BUILDINGS, write_geojson(tmp_path, features, "ok"))
+    assert (report.errors, report.inserted) == ([], 4)
+    stored = conn.execute(text("SELECT floors FROM buildings ORDER BY source_id")).scalars()
+    assert list(stored) == [1, 200, 2, 7]
+
+
 def test_missing_source_id_field_is_refused(conn: Connection, tmp_path: Path) -> None:
     before = table_counts(conn)
     features = [feature(polygon(square(9.52, 47.12)), ref="x")]

@@ -11,7 +11,7 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
 
-from geodata.imports.field_values import NESTED, as_text, parse_field
+from geodata.imports.field_values import NESTED, as_text, parse_field, parse_integers
 from geodata.imports.geometry_checks import check_geometry
 from geodata.imports.layers import (
     EXTENT_MARGIN_M,
@@ -171,7 +171,10 @@ class Validator:
                     )
                 values = pd.Series([spec_field.default] * n, dtype=_dtype(spec_field))
             else:
-                parsed = parse_field(spec_field, as_text(frame[column]).reset_index(drop=True))
+                given = frame[column].reset_index(drop=True)
+                parsed = parse_integers(spec_field, given) or parse_field(
+                    spec_field, as_text(given)
+                )
                 rows.many(parsed.problems, spec_field.name)
                 values = parsed.values
                 missing = values.isna().to_numpy().copy()
