@@ -6,6 +6,7 @@ import io
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import shapely
 from psycopg import sql
@@ -68,23 +69,14 @@ def fetch_inputs(
     households = _copy_frame(
         conn,
         sql.SQL(
-            "SELECT h.id, h.grid_id, h.building_id, ST_X(c.p), ST_Y(c.p), v.last_s"
+            "SELECT h.id, h.grid_id, h.building_id, v.last_s"
             " FROM households h"
-            " LEFT JOIN buildings b ON b.id = h.building_id"
-            " LEFT JOIN LATERAL (SELECT ST_Centroid(b.geom) AS p) c ON TRUE"
             " LEFT JOIN (SELECT household_id, extract(epoch FROM max(visited_at)) AS last_s"
             "   FROM visits WHERE visited_at <= {at} GROUP BY household_id) v"
             "   ON v.household_id = h.id"
             " WHERE {scope}"
         ).format(at=at, scope=in_scope),
-        {
-            "id": "int64",
-            "grid_id": "Int64",
-            "building_id": "Int64",
-            "lon": "float64",
-            "lat": "float64",
-            "last_visit_s": "float64",
-        },
+        {"id": "int64", "grid_id": "Int64", "building_id": "Int64", "last_visit_s": "float64"},
     )
     building_scope = (
         sql.SQL("TRUE")
@@ -101,6 +93,13 @@ def fetch_inputs(
         ).format(building_scope),
         {"id": "int64", "grid_id": "Int64", "lon": "float64", "lat": "float64"},
     )
+    # A household stands at its building's centroid, computed once per building.
+    at_building = pd.Index(buildings["id"]).get_indexer(households["building_id"].fillna(-1))
+    known = at_building >= 0
+    for column in ("lon", "lat"):
+        values = np.full(len(households), np.nan)
+        values[known] = buildings[column].to_numpy(float)[at_building[known]]
+        households[column] = values
     villages = _frame(conn, "SELECT id, code, name, ST_AsBinary(geom) AS wkb FROM villages")
     grids = _frame(
         conn, "SELECT id, code, name, village_id, ST_AsBinary(geom) AS wkb FROM grids ORDER BY id"
@@ -121,24 +120,48 @@ def fetch_inputs(
         " WHERE ends_at > to_timestamp(:start) AND starts_at < to_timestamp(:end)",
         {"start": start, "end": start + WINDOW_HOURS * 3600.0},
     )
-    entrances = _frame(
+    entrances = _copy_frame(
         conn,
-        "SELECT id, name, compound_id, village_id, state,"
-        " extract(epoch FROM since)::float8 AS since_s,"
-        " ST_X(geom) AS lon, ST_Y(geom) AS lat FROM entrances ORDER BY id",
+        sql.SQL(
+            "SELECT id, name, compound_id, village_id, state, extract(epoch FROM since),"
+            " ST_X(geom), ST_Y(geom) FROM entrances ORDER BY id"
+        ),
+        {
+            "id": "int64",
+            "name": object,
+            "compound_id": "float64",
+            "village_id": "float64",
+            "state": object,
+            "since_s": "float64",
+            "lon": "float64",
+            "lat": "float64",
+        },
     )
-    events = _frame(
+    events = _copy_frame(
         conn,
-        "SELECT entrance_id, extract(epoch FROM at)::float8 AS at_s, from_state, to_state"
-        " FROM entrance_events ORDER BY entrance_id, at, id",
+        sql.SQL(
+            "SELECT entrance_id, extract(epoch FROM at), from_state, to_state"
+            " FROM entrance_events ORDER BY entrance_id, at, id"
+        ),
+        {"entrance_id": "int64", "at_s": "float64", "from_state": object, "to_state": object},
     )
     entrances["state"] = entrance_states_as_of(entrances, events, as_of.timestamp())
     for column in ("compound_id", "village_id"):
         entrances[column] = entrances[column].astype("float64")
-    compounds = _frame(
+    compounds = _copy_frame(
         conn,
-        "SELECT id, name, village_id, ST_X(p) AS lon, ST_Y(p) AS lat"
-        " FROM compounds CROSS JOIN LATERAL (SELECT ST_PointOnSurface(geom) AS p) s ORDER BY id",
+        sql.SQL(
+            "SELECT id, name, village_id, ST_X(p), ST_Y(p)"
+            " FROM compounds CROSS JOIN LATERAL (SELECT ST_PointOnSurface(geom) AS p) s"
+            " ORDER BY id"
+        ),
+        {
+            "id": "int64",
+            "name": object,
+            "village_id": "float64",
+            "lon": "float64",
+            "lat": "float64",
+        },
     )
     compounds["village_id"] = compounds["village_id"].astype("float64")
     roads = _frame(
