@@ -42,6 +42,17 @@ def _frame(conn: Connection, query: str, params: dict[str, Any] | None = None) -
     return frame
 
 
+def _at_buildings(households: pd.DataFrame, buildings: pd.DataFrame) -> None:
+    """Each household where its building's centroid is (NaN without a building): positions
+    computed and projected once per building, not once per household."""
+    at = pd.Index(buildings["id"]).get_indexer(households["building_id"].fillna(-1))
+    known = at >= 0
+    for column in ("lon", "lat", "x", "y"):
+        values = np.full(len(households), np.nan)
+        values[known] = buildings[column].to_numpy(float)[at[known]]
+        households[column] = values
+
+
 def _scope_filter(column: str, grid_ids: frozenset[int] | None) -> sql.Composable:
     if grid_ids is None:
         return sql.SQL("TRUE")
@@ -93,13 +104,6 @@ def fetch_inputs(
         ).format(building_scope),
         {"id": "int64", "grid_id": "Int64", "lon": "float64", "lat": "float64"},
     )
-    # A household stands at its building's centroid, computed once per building.
-    at_building = pd.Index(buildings["id"]).get_indexer(households["building_id"].fillna(-1))
-    known = at_building >= 0
-    for column in ("lon", "lat"):
-        values = np.full(len(households), np.nan)
-        values[known] = buildings[column].to_numpy(float)[at_building[known]]
-        households[column] = values
     villages = _frame(conn, "SELECT id, code, name, ST_AsBinary(geom) AS wkb FROM villages")
     grids = _frame(
         conn, "SELECT id, code, name, village_id, ST_AsBinary(geom) AS wkb FROM grids ORDER BY id"
@@ -177,9 +181,10 @@ def fetch_inputs(
             if column in frame.columns:
                 frame[column] = frame[column].astype("float64")
     epsg = town_epsg(villages if len(villages) else grids)
-    for frame in (households, buildings, checkpoints, entrances, compounds):
+    for frame in (buildings, checkpoints, entrances, compounds):
         xy = project_xy(frame["lon"].to_numpy(float), frame["lat"].to_numpy(float), epsg)
         frame["x"], frame["y"] = xy[:, 0], xy[:, 1]
+    _at_buildings(households, buildings)
     return CoverageInputs(
         as_of=as_of,
         villages=villages,
