@@ -10,7 +10,6 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -327,16 +326,10 @@ def check_document(doc: Any, path: Path, *, expect_geometry: bool) -> GeoJsonChe
     return result
 
 
-def check_features(
-    features: list[Any], *, expect_geometry: bool, finite: bool = False
-) -> GeoJsonCheck:
+def check_features(features: list[Any], *, expect_geometry: bool) -> GeoJsonCheck:
     """Every feature of a list checked; each failing one reported once with its position.
-
-    `finite`: the parser admits no NaN or Infinity (orjson), so they are not looked for.
-    A list of plain 2-D features is checked in bulk; any other goes feature by feature.
-    """
-    if _plain_features(features, finite=finite):
-        return GeoJsonCheck(feature_count=len(features))
+    (A chunk of plain 2-D features parsed by orjson does not come here: `geojson_features.
+    plain` takes it in one pass.)"""
     result = GeoJsonCheck(feature_count=len(features))
     for i, feature in enumerate(features):
         if not isinstance(feature, dict) or feature.get("type") != "Feature":
@@ -355,59 +348,6 @@ def check_features(
                 Issue(reason="a value is NaN or infinite", feature=i, field=bad_key)
             )
     return result
-
-
-_NUMBER_TYPES = {float, int}
-
-
-def _plain_features(features: list[Any], *, finite: bool) -> bool:
-    """True when every item is a Feature whose geometry is a 2-D Point, LineString, Polygon
-    or MultiPolygon of numbers (finite ones), and no property is NaN or infinite: nothing
-    for the feature-by-feature checks to report. Positions are checked all at once."""
-    positions: list[Any] = []
-    add, extend = positions.append, positions.extend
-    for feature in features:
-        if type(feature) is not dict or feature.get("type") != "Feature":
-            return False
-        geometry = feature.get("geometry")
-        if type(geometry) is not dict:
-            return False
-        kind = geometry.get("type")
-        coords = geometry.get("coordinates")
-        if type(coords) is not list:
-            return False
-        if kind == "Polygon":
-            for ring in coords:
-                if type(ring) is not list:
-                    return False
-                extend(ring)
-        elif kind == "MultiPolygon":
-            for polygon in coords:
-                if type(polygon) is not list:
-                    return False
-                for ring in polygon:
-                    if type(ring) is not list:
-                        return False
-                    extend(ring)
-        elif kind == "LineString":
-            extend(coords)
-        elif kind == "Point":
-            add(coords)
-        else:
-            return False
-        if not finite and _bad_number(feature.get("properties")) is not None:
-            return False
-    try:
-        if set(map(len, positions)) - {2}:
-            return False
-    except TypeError:
-        return False
-    if not set(map(type, chain.from_iterable(positions))) <= _NUMBER_TYPES:
-        return False
-    if finite:
-        return True
-    flat = np.fromiter(chain.from_iterable(positions), dtype=np.float64, count=2 * len(positions))
-    return bool(np.isfinite(flat).all())
 
 
 def check_text(

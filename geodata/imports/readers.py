@@ -177,9 +177,7 @@ def _geojson_frame(
         if plain is not None:
             geoms, check = plain, geojson_text.GeoJsonCheck(len(features))
         else:
-            check = geojson_text.check_features(
-                features, expect_geometry=expect_geometry, finite=finite
-            )
+            check = geojson_text.check_features(features, expect_geometry=expect_geometry)
             geoms, unreadable = geojson_features.geometries(features, check)
         table = geojson_features.attributes(features)
     if GEOMETRY in table.columns:
