@@ -203,6 +203,8 @@ class Household(Imported, Base):
     status: Mapped[HouseholdStatus] = mapped_column(
         _enum(HouseholdStatus, "household_status"), nullable=False
     )
+    last_visited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """The latest of its visits, kept by statement triggers on `visits` (migration 0007)."""
 
 
 class Resident(Imported, Base):

@@ -9,8 +9,9 @@ from sqlalchemy import Connection, text
 
 from geodata.access import Principal
 from geodata.town_time import TOWN_TIMEZONE
-from geodata.visits import due_today
-from geodata.vocab import Role
+from geodata.visits import due_today, record_visit
+from geodata.vocab import Role, VisitResult
+from tests import conftest
 
 
 def test_due_today_matches_the_rules(sample_conn: Connection) -> None:
@@ -49,3 +50,76 @@ def test_due_today_matches_the_rules(sample_conn: Connection) -> None:
     assert {r["grid"] for r in rows} <= {code}
     reasons = [r["reason"] for r in rows]
     assert reasons == sorted(reasons, key=lambda r: r != "quarantine")  # quarantine first
+
+
+STALE = text(
+    "SELECT count(*) FROM households h WHERE h.last_visited_at IS DISTINCT FROM "
+    "(SELECT max(v.visited_at) FROM visits v WHERE v.household_id = h.id)"
+)
+"""Households whose kept latest visit differs from their visits."""
+
+
+def test_households_keep_their_latest_visit(sample_conn: Connection) -> None:
+    conn = sample_conn
+    assert conn.execute(STALE).scalar_one() == 0  # loaded by COPY
+    a, b = conn.execute(
+        text(
+            "SELECT household_id FROM visits GROUP BY household_id HAVING count(*) >= 2 "
+            "ORDER BY household_id LIMIT 2"
+        )
+    ).scalars()
+    later = datetime.now(TOWN_TIMEZONE) + timedelta(days=1)
+    conn.execute(
+        text(
+            "INSERT INTO visits (source_id, household_id, grid_id, visited_at, result, "
+            "fever_count) SELECT 'kept-' || h.id, h.id, h.grid_id, :at, 'seen_all', 0 "
+            "FROM households h WHERE h.id IN (:a, :b)"
+        ),
+        {"at": later, "a": a, "b": b},
+    )
+    latest = text("SELECT last_visited_at FROM households WHERE id = :h")
+    assert conn.execute(latest, {"h": a}).scalar_one() == later
+    assert conn.execute(STALE).scalar_one() == 0
+    conn.execute(
+        text(
+            "UPDATE visits SET visited_at = visited_at - interval '400 days' WHERE source_id = :s"
+        ),
+        {"s": f"kept-{a}"},
+    )
+    assert conn.execute(latest, {"h": a}).scalar_one() < later
+    assert conn.execute(STALE).scalar_one() == 0
+    conn.execute(text("DELETE FROM visits WHERE household_id = :b"), {"b": b})
+    assert conn.execute(latest, {"h": b}).scalar_one() is None
+    conn.execute(
+        text("DELETE FROM visits WHERE id = (SELECT max(id) FROM visits WHERE household_id = :a)"),
+        {"a": a},
+    )
+    assert conn.execute(STALE).scalar_one() == 0
+    conn.execute(text("TRUNCATE visits"))
+    assert (
+        conn.execute(
+            text("SELECT count(*) FROM households WHERE last_visited_at IS NOT NULL")
+        ).scalar_one()
+        == 0
+    )
+
+
+def test_a_grid_workers_visit_updates_its_household(sample_db: conftest.TestDatabase) -> None:
+    """The worker's role may write the visit (row-level security); the trigger keeps the
+    household's latest visit whatever the role."""
+    with sample_db.app.connect() as conn, conn.begin() as outer:
+        with sample_db.owner.connect() as owner:
+            household, grid = owner.execute(
+                text("SELECT id, grid_id FROM households WHERE grid_id IS NOT NULL LIMIT 1")
+            ).one()
+        worker = Principal(name="w", role=Role.GRID_WORKER, grid_ids=frozenset({int(grid)}))
+        at = datetime.now(TOWN_TIMEZONE).replace(microsecond=0)
+        record_visit(
+            conn, worker, int(household), result=VisitResult.SEEN_ALL, fever_count=0,
+            idempotency_key="kept-latest-1", at=at,
+        )  # fmt: skip
+        kept = conn.execute(
+            text("SELECT last_visited_at FROM households WHERE id = :h"), {"h": household}
+        ).scalar_one()
+        assert kept == at
+        outer.rollback()

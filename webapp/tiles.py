@@ -30,7 +30,7 @@ from flask import Blueprint, Response, abort, request
 from sqlalchemy import Connection, text
 
 from geodata.access import Action, Principal
-from geodata.analysis.coverage.moment import parse_as_of
+from geodata.analysis.coverage.moment import last_visit_as_of, parse_as_of
 from geodata.errors import ConfigError
 from geodata.rls import apply_scope
 from webapp import database
@@ -97,11 +97,7 @@ def _household_counts(who: Principal, buildings_from: str) -> str:
                ) AS unscreened
         FROM {buildings_from}
         JOIN households AS h ON h.building_id = b.id
-        LEFT JOIN LATERAL (
-            SELECT max(v.visited_at) AS at
-            FROM visits AS v
-            WHERE v.household_id = h.id AND v.visited_at <= :as_of
-        ) AS lv ON true
+        CROSS JOIN LATERAL (SELECT {last_visit_as_of("h", ":as_of")} AS at) AS lv
         WHERE true {_scope_filter("h.grid_id", who)}
         GROUP BY h.building_id
     """

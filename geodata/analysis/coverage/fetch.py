@@ -14,6 +14,7 @@ from sqlalchemy import Connection, text
 
 from geodata.analysis.coverage.inputs import CoverageInputs, town_epsg
 from geodata.analysis.coverage.metric import project_xy
+from geodata.analysis.coverage.moment import last_visit_as_of
 from geodata.analysis.coverage.staffing import WINDOW_HOURS, window_start_s
 from geodata.bulk import raw
 
@@ -80,15 +81,11 @@ def fetch_inputs(
     households = _copy_frame(
         conn,
         sql.SQL(
-            "SELECT h.id, h.grid_id, h.building_id, v.last_s"
-            " FROM households h"
-            " LEFT JOIN (SELECT household_id, extract(epoch FROM max(visited_at)) AS last_s"
-            "   FROM visits WHERE visited_at <= {at} GROUP BY household_id) v"
-            "   ON v.household_id = h.id"
-            " WHERE {scope}"
-        ).format(at=at, scope=in_scope),
+            "SELECT h.id, h.grid_id, h.building_id, extract(epoch FROM {last})"
+            " FROM households h WHERE {scope}"
+        ).format(last=sql.SQL(last_visit_as_of("h", "{at}")).format(at=at), scope=in_scope),
         {"id": "int64", "grid_id": "Int64", "building_id": "Int64", "last_visit_s": "float64"},
-    )
+    ).sort_values("id", ignore_index=True)  # in id order, whatever order the table is in
     building_scope = (
         sql.SQL("TRUE")
         if grid_ids is None

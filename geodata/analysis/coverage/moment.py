@@ -20,3 +20,15 @@ def parse_as_of(value: str) -> datetime:
     except ValueError:
         raise ConfigError(f"not an ISO date or date-time: {value!r}") from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=TOWN_TIMEZONE)
+
+
+def last_visit_as_of(household: str, moment: str) -> str:
+    """SQL for the latest visit of household row `household` at or before the SQL value
+    `moment`: the household's own `last_visited_at` (kept by triggers on visits) when that is
+    not after the moment, else read from `visits` (a question about the past)."""
+    return (
+        f"CASE WHEN {household}.last_visited_at IS NULL"
+        f" OR {household}.last_visited_at <= {moment} THEN {household}.last_visited_at"
+        f" ELSE (SELECT max(v.visited_at) FROM visits AS v"
+        f" WHERE v.household_id = {household}.id AND v.visited_at <= {moment}) END"
+    )
