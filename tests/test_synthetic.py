@@ -149,6 +149,11 @@ def test_load_writes_what_it_reports(conn: Connection) -> None:
         assert count(conn, f"SELECT count(*) FROM {table}") == n, table
     assert count(conn, "SELECT count(*) FROM grids WHERE leader_id IS NULL") == 0
     assert count(conn, "SELECT sum(population) FROM villages") == counts["residents"]
+    stale = """
+        SELECT count(*) FROM households h WHERE h.last_visited_at IS DISTINCT FROM
+          (SELECT max(v.visited_at) FROM visits v WHERE v.household_id = h.id)"""
+    assert count(conn, stale) == 0
+    assert count(conn, "SELECT count(*) FROM households WHERE last_visited_at IS NULL") > 0
 
 
 def test_same_seed_same_rows(conn: Connection) -> None:

@@ -170,6 +170,7 @@ def generate_town(spec: SyntheticSpec) -> dict[str, Table]:
         staff_per_grid=STAFF_PER_GRID,
         reference=spec.reference_date,
     )
+    household = _with_latest_visit(household, visit)
     tables = [
         *places.tables,
         entrance_events(places.entrance_since, places.entrance_states),
@@ -191,6 +192,17 @@ def generate_town(spec: SyntheticSpec) -> dict[str, Table]:
     tables[0] = replace(villages, columns={**villages.columns, "population": population_of})
     by_name = {t.name: t for t in tables}
     return {name: by_name[name] for name in LOAD_ORDER}
+
+
+def _with_latest_visit(household: Table, visit: Table) -> Table:
+    """Households carrying their latest visit, as the triggers on visits keep it: loaded so,
+    the visits that follow change no household row."""
+    at = visit.columns["visited_at"].astype("datetime64[s]")
+    order = np.argsort(at, kind="stable")
+    latest = np.full(len(household), np.datetime64("NaT"), dtype="datetime64[s]")
+    latest[visit.columns["household_id"][order] - 1] = at[order]  # the latest written last
+    column = np.ma.masked_array(latest, mask=np.isnat(latest))
+    return replace(household, columns={**household.columns, "last_visited_at": column})
 
 
 def already_loaded(conn: Connection, spec: SyntheticSpec) -> bool:
