@@ -287,6 +287,23 @@ class Checkpoint(Imported, Base):
     geom: Mapped[WKBElement] = mapped_column(geometry("POINT"), nullable=False)
 
 
+class CheckpointEvent(IdMixin, Base):
+    """Every state a checkpoint took, from when it was made: written by triggers on
+    checkpoints (migration 0008), so that any past day can be replayed."""
+
+    __tablename__ = "checkpoint_events"
+    __table_args__ = (Index("ix_checkpoint_events_checkpoint_id_at", "checkpoint_id", "at"),)
+
+    checkpoint_id: Mapped[int] = mapped_column(
+        ForeignKey("checkpoints.id", ondelete="CASCADE"), nullable=False
+    )
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    from_state: Mapped[CheckpointState | None] = mapped_column(_enum(CheckpointState, "from_state"))
+    to_state: Mapped[CheckpointState] = mapped_column(
+        _enum(CheckpointState, "to_state"), nullable=False
+    )
+
+
 class CheckpointShift(IdMixin, Base):
     __tablename__ = "checkpoint_shifts"
     __table_args__ = (

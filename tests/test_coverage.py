@@ -495,6 +495,41 @@ def test_as_of_replays_entrance_events(sample_conn: Connection) -> None:
     assert compound not in {c["id"] for c in original["items"]["compounds_no_open_entrance"]}
 
 
+def test_as_of_replays_checkpoint_states(sample_conn: Connection) -> None:
+    """A checkpoint closed now is active an hour ago; one made an hour ago is absent before."""
+    closing, model = sample_conn.execute(
+        text("SELECT min(id), max(id) FROM checkpoints WHERE state = 'active'")
+    ).one()
+    made = datetime.now(UTC) - timedelta(hours=1)
+    before, after = made - timedelta(minutes=1), datetime.now(UTC) + timedelta(minutes=1)
+    original = coverage_report(fetch_inputs(sample_conn, as_of=before), with_items=True)
+    added = sample_conn.execute(
+        text(
+            "INSERT INTO checkpoints (source_id, name, kind, state, staff_per_shift, radius_m,"
+            " village_id, geom, created_at) SELECT 'test:made', 'made', kind, 'active',"
+            " staff_per_shift, radius_m, village_id, geom, :made FROM checkpoints WHERE id = :m"
+            " RETURNING id"
+        ),
+        {"made": made, "m": model},
+    ).scalar_one()
+    sample_conn.execute(
+        text("UPDATE checkpoints SET state = 'closed' WHERE id = :c"), {"c": closing}
+    )
+
+    def states(moment: datetime) -> dict[int, bool]:
+        cps = fetch_inputs(sample_conn, as_of=moment).checkpoints
+        return dict(zip(cps["id"].tolist(), cps["active"].tolist(), strict=True))
+
+    then, now = states(before), states(after)
+    assert then[closing] is True
+    assert now[closing] is False
+    assert added not in then
+    assert now[added] is True
+    assert set(now) == set(then) | {added}
+    replayed = coverage_report(fetch_inputs(sample_conn, as_of=before), with_items=True)
+    assert replayed == original
+
+
 def test_as_of_counts_only_earlier_visits(sample_conn: Connection, moment: datetime) -> None:
     earlier = coverage_report(fetch_inputs(sample_conn, as_of=moment - timedelta(days=7)))
     later = coverage_report(fetch_inputs(sample_conn, as_of=moment))

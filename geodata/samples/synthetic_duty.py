@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import UTC, date
 
 import numpy as np
 import shapely
@@ -11,6 +11,7 @@ from numpy.typing import NDArray
 
 from geodata.samples import people
 from geodata.samples.columnar import Table, local_ids, nullable
+from geodata.samples.history import history_start
 from geodata.samples.synthetic_layout import Floats, Ints, Layout, lerp
 from geodata.samples.synthetic_places import geometries, multipolygons, polygons
 from geodata.vocab import CheckpointKind, CheckpointState, Period, StaffRole, TeamKind
@@ -253,6 +254,10 @@ def build_duty(
 ) -> Duty:
     teams, checkpoint_team = _teams(layout, village_names, grid_names)
     checkpoints, per_shift = _checkpoints(rng, layout, village_names)
+    made = np.datetime64(history_start(reference).astimezone(UTC).replace(tzinfo=None), "s")
+    checkpoints = replace(
+        checkpoints, columns={**checkpoints.columns, "created_at": np.full(len(checkpoints), made)}
+    )
     staff = _staff(
         rng, layout, checkpoint_team=checkpoint_team, checkpoint_staff=per_shift * SHIFTS
     )

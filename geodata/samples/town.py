@@ -63,6 +63,7 @@ import geopandas as gpd
 import numpy as np
 from sqlalchemy import Connection, text
 
+from geodata.samples.history import history_start
 from geodata.samples.osm_extract import WGS84, OsmExtract, read_extract
 from geodata.samples.people import synthetic_residents
 from geodata.samples.town_duty import (
@@ -119,6 +120,7 @@ def build_plan(extract: OsmExtract, *, seed: int, today: date) -> TownPlan:
     )
     entrances = plan_entrances(streams[3], villages, compounds, roads, today=today)
     checkpoints = plan_checkpoints(streams[3], villages, entrances, roads)
+    checkpoints["created_at"] = history_start(today)
     teams = plan_teams(villages)
     staff = plan_staff(streams[4], villages, grids, teams, checkpoints)
     grids["leader"] = staff.index[staff["role"] == "grid_leader"].to_numpy()

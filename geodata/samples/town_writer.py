@@ -157,7 +157,7 @@ def write_plan(conn: Connection, plan: TownPlan) -> dict[str, int]:
     copy(
         "checkpoints",
         plan.checkpoints,
-        ("source_id", "name", "kind", "state", "staff_per_shift", "radius_m"),
+        ("source_id", "name", "kind", "state", "staff_per_shift", "radius_m", "created_at"),
         village_id=village[plan.checkpoints["village"]],
         entrance_id=entrance[plan.checkpoints["entrance"]],
     )

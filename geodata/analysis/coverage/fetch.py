@@ -68,8 +68,9 @@ def fetch_inputs(
 ) -> CoverageInputs:
     """The town as of `as_of` (default: now): households and buildings of `grid_ids` only.
 
-    Visits count up to `as_of`; entrance states are replayed from their events; shifts are
-    those overlapping the 24 hours from the whole hour at or before `as_of`.
+    Visits count up to `as_of`; entrance and checkpoint states are replayed from their events
+    (a checkpoint made later is left out); shifts are those overlapping the 24 hours from the
+    whole hour at or before `as_of`.
     """
     from geodata.analysis.coverage.closure import entrance_states_as_of
 
@@ -105,11 +106,16 @@ def fetch_inputs(
     grids = _frame(
         conn, "SELECT id, code, name, village_id, ST_AsBinary(geom) AS wkb FROM grids ORDER BY id"
     )
+    # The checkpoints made by then, each in the state its events give it then.
     checkpoints = _frame(
         conn,
-        "SELECT id, name, state = 'active' AS active, radius_m, staff_per_shift,"
-        " village_id, entrance_id, ST_X(geom) AS lon, ST_Y(geom) AS lat"
-        " FROM checkpoints ORDER BY id",
+        "SELECT c.id, c.name, s.state = 'active' AS active, c.radius_m, c.staff_per_shift,"
+        " c.village_id, c.entrance_id, ST_X(c.geom) AS lon, ST_Y(c.geom) AS lat"
+        " FROM checkpoints c CROSS JOIN LATERAL (SELECT e.to_state AS state"
+        "   FROM checkpoint_events e WHERE e.checkpoint_id = c.id AND e.at <= :at"
+        "   ORDER BY e.at DESC, e.id DESC LIMIT 1) s"
+        " ORDER BY c.id",
+        {"at": as_of},
     )
     for column in ("village_id", "entrance_id"):
         checkpoints[column] = checkpoints[column].astype("float64")
