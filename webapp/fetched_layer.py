@@ -72,21 +72,3 @@ class CommanderControls(MacroElement):
         super().__init__()  # type: ignore[no-untyped-call]
         self._name = "CommanderControls"
         self.config = dict(config)
-
-
-class CoveragePrefetch(MacroElement):
-    """Asks for the coverage report as the page's first request (the commander controls take
-    the answer), so that it does not wait behind the layers and tiles for a connection."""
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-            wanggeTownMap.prefetchCoverage({{ this.url|tojson }});
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, url: str) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-        self._name = "CoveragePrefetch"
-        self.url = url

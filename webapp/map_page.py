@@ -19,12 +19,7 @@ from markupsafe import Markup
 
 from webapp.bbox import BBox
 from webapp.feature_collections import LAYERS
-from webapp.fetched_layer import (
-    CommanderControls,
-    CoveragePrefetch,
-    FetchedGeoJson,
-    VectorTiles,
-)
+from webapp.fetched_layer import CommanderControls, FetchedGeoJson, VectorTiles
 from webapp.i18n import N_
 from webapp.offline_assets import remote_asset_urls, use_local_assets
 
@@ -514,8 +509,6 @@ def build_map(
     use_local_assets(folium_map, static_url)
     if extent is not None:
         folium_map.fit_bounds(extent.as_leaflet_bounds(), max_zoom=MAX_ZOOM - 2)
-    if coverage_url is not None:
-        CoveragePrefetch(coverage_url).add_to(folium_map)
     for layer in TOWN_LAYERS:
         source = LAYERS[layer.source]
         config = layer_config(layer, layer_url(source.name), translate)

@@ -18,9 +18,7 @@
   var SVG = "http://www.w3.org/2000/svg";
 
   var registry = {}; // layer name -> {config, layer, reload}
-  var state = {
-    asOf: null, colourBy: "screening", coverage: null, map: null, page: null, prefetched: null,
-  };
+  var state = { asOf: null, colourBy: "screening", coverage: null, map: null, page: null };
 
   function ensurePane(map, name, zIndex) {
     if (!map.getPane(name)) {
@@ -281,25 +279,12 @@
     });
   }
 
-  function coverageRequest(url) {
-    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
-  }
-
-  // The page asks for the report before any layer or tile, so that it is not queued behind
-  // them for one of the browser's few connections; loadCoverage takes that answer.
-  function prefetchCoverage(coverageUrl) {
-    var url = coverageUrl + "?level=grid";
-    state.prefetched = { url: url, response: coverageRequest(url) };
-  }
-
   function loadCoverage() {
     if (!state.page || !state.page.coverageUrl) {
       return;
     }
     var url = withAsOf(state.page.coverageUrl + "?level=grid");
-    var early = state.prefetched;
-    state.prefetched = null;
-    (early && early.url === url ? early.response : coverageRequest(url))
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) {
         if (!response.ok) {
           throw new Error("HTTP " + response.status);
@@ -743,7 +728,6 @@
   }
 
   window.wanggeTownMap = {
-    prefetchCoverage: prefetchCoverage,
     fetchedLayer: fetchedLayer,
     vectorTiles: vectorTiles,
     commanderControls: commanderControls,
