@@ -86,9 +86,10 @@ def buildings_sql(who: Principal) -> str:
 
 
 def _household_counts(who: Principal, buildings_from: str) -> str:
-    """Households of the buildings in `buildings_from` (alias b), counted per building."""
+    """Households of the buildings in `buildings_from` (alias b: id, the point px, py that
+    stands for the building), counted per building."""
     return f"""
-        SELECT h.building_id,
+        SELECT b.id AS building_id, b.px, b.py,
                count(*) AS households,
                count(*) FILTER (WHERE lv.at IS NULL) AS never_visited,
                count(*) FILTER (
@@ -99,16 +100,21 @@ def _household_counts(who: Principal, buildings_from: str) -> str:
         JOIN households AS h ON h.building_id = b.id
         CROSS JOIN LATERAL (SELECT {last_visit_as_of("h", ":as_of")} AS at) AS lv
         WHERE true {_scope_filter("h.grid_id", who)}
-        GROUP BY h.building_id
+        GROUP BY b.id, b.px, b.py
     """
 
 
 def households_sql(who: Principal, z: int) -> str:
+    # A building stands as a point on its outline per building, as its centroid for hexagons:
+    # computed once, in the same pass that finds the tile's buildings.
+    per_building = z >= HOUSEHOLDS_PER_BUILDING_ZOOM
+    point = "ST_PointOnSurface" if per_building else "ST_Centroid"
     buildings = f"""
-        (SELECT b.id, b.geom_3857 FROM buildings AS b
+        (SELECT b.id, ST_X(p.at) AS px, ST_Y(p.at) AS py
+         FROM buildings AS b, LATERAL (SELECT {point}(b.geom_3857) AS at) AS p
          WHERE {_tile_candidates("b")} {_scope_filter("b.grid_id", who)}) AS b
     """
-    if z >= HOUSEHOLDS_PER_BUILDING_ZOOM:
+    if per_building:
         return f"""
             WITH env AS (SELECT ST_TileEnvelope(:z, :x, :y) AS e),
             counts AS ({_household_counts(who, buildings)})
@@ -116,10 +122,10 @@ def households_sql(who: Principal, z: int) -> str:
             FROM (
                 SELECT c.building_id, c.households, c.never_visited, c.unscreened,
                        ST_AsMVTGeom(
-                           ST_PointOnSurface(b.geom_3857),
+                           ST_SetSRID(ST_MakePoint(c.px, c.py), 3857),
                            env.e, {EXTENT}, {BUFFER}, true
                        ) AS geom
-                FROM counts AS c JOIN buildings AS b ON b.id = c.building_id, env
+                FROM counts AS c, env
                 WHERE c.unscreened > 0
             ) AS q
         """
@@ -134,10 +140,7 @@ def households_sql(who: Principal, z: int) -> str:
         size AS (SELECT (ST_XMax(e) - ST_XMin(e)) / {HEXAGONS_PER_TILE} / sqrt(3) AS s FROM env),
         counts AS ({_household_counts(who, buildings)}),
         placed AS (
-            SELECT c.households, c.never_visited, c.unscreened,
-                   ST_X(pt.at) AS px, ST_Y(pt.at) AS py
-            FROM counts AS c JOIN buildings AS b ON b.id = c.building_id,
-                 LATERAL (SELECT ST_Centroid(b.geom_3857) AS at) AS pt
+            SELECT c.households, c.never_visited, c.unscreened, c.px, c.py FROM counts AS c
         ),
         binned AS (
             SELECT p.households, p.never_visited, p.unscreened, cell.i, cell.j
