@@ -7,6 +7,10 @@ triggers fire once per statement, with the statement's rows as transition tables
 bulk load of visits costs one grouped update. Questions about a past moment still read
 `visits` for the households visited after it.
 
+Filling the column updates every household once: on a town already loaded the table then
+holds as many dead rows as live ones until `VACUUM FULL households` (which cannot run inside
+a migration's transaction) rewrites it.
+
 Revision ID: 0007
 Revises: 0006
 Create Date: 2026-11-27 17:00:00
