@@ -21,13 +21,11 @@ import time
 from pathlib import Path
 
 import orjson
-from measure import machine, open_synthetic_town
+from measure import machine, map_town
 
 from geodata.analysis.coverage.fetch import fetch_inputs
 from geodata.analysis.coverage.report import coverage_report
-from geodata.cluster import OWNER_ROLE, LocalCluster
-from geodata.samples.synthetic import SyntheticSpec
-from geodata.settings import Settings
+from geodata.cluster import OWNER_ROLE
 
 WANGGE = Path(sys.executable).with_name("wangge")
 
@@ -39,11 +37,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
 
-    cluster = LocalCluster(Settings.from_env().home)
-    cluster.up()
-    spec = SyntheticSpec.from_counts(households=args.households, seed=args.seed)
-    name = f"wangge_bench_tiles_{spec.households}_{spec.seed}"
-    owner, app = open_synthetic_town(cluster, spec, name)
+    cluster, name, owner, app = map_town(args.households, args.seed)
     url = cluster.url(role=OWNER_ROLE, database=name).render_as_string(hide_password=False)
     env = {**os.environ, "WANGGE_DATABASE_URL": url, "WANGGE_ADMIN_DATABASE_URL": url}
     runs: list[dict[str, float]] = []

@@ -25,15 +25,14 @@ import threading
 import time
 from typing import Any
 
-from measure import open_synthetic_town
+from measure import map_town
 from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 from waitress.server import create_server
 
 from geodata import accounts
-from geodata.cluster import APP_ROLE, LocalCluster
-from geodata.samples.synthetic import SyntheticSpec
+from geodata.cluster import APP_ROLE
 from geodata.settings import Settings
 from geodata.vocab import Role
 from webapp import create_app, tiles
@@ -184,11 +183,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    cluster = LocalCluster(Settings.from_env().home)
-    cluster.up()
-    spec = SyntheticSpec.from_counts(households=args.households, seed=args.seed)
-    name = f"wangge_bench_tiles_{spec.households}_{spec.seed}"
-    owner, app_engine = open_synthetic_town(cluster, spec, name)
+    cluster, name, owner, app_engine = map_town(args.households, args.seed)
     password = secrets.token_urlsafe(24)
     runs: list[dict[str, float]] = []
     try:
@@ -242,7 +237,7 @@ def main() -> None:
         return f"{statistics.median(found):.0f} ms" if found else "none"
 
     print(
-        f"map page on {spec.households} households, headless Chromium, median of {len(runs)} "
+        f"map page on {args.households} households, headless Chromium, median of {len(runs)} "
         f"cold loads: first vector drawn {median('vector')} (per run: "
         + ", ".join(f"{r['vector']:.0f}" for r in runs)
         + f"); first GeoJSON outline {median('geojson')}; first vector-tile feature "

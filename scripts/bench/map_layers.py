@@ -10,12 +10,9 @@ from __future__ import annotations
 import argparse
 import statistics
 
-from measure import machine, open_synthetic_town, timed
+from measure import machine, map_town, timed
 from sqlalchemy import text
 
-from geodata.cluster import LocalCluster
-from geodata.samples.synthetic import SyntheticSpec
-from geodata.settings import Settings
 from webapp.feature_collections import LAYERS, feature_collection
 
 
@@ -26,12 +23,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
 
-    cluster = LocalCluster(Settings.from_env().home)
-    cluster.up()
-    spec = SyntheticSpec.from_counts(households=args.households, seed=args.seed)
-    owner, app = open_synthetic_town(
-        cluster, spec, f"wangge_bench_tiles_{spec.households}_{spec.seed}"
-    )
+    _, _, owner, app = map_town(args.households, args.seed)
     try:
         print(machine())
         for name, source in LAYERS.items():

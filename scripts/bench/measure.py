@@ -65,6 +65,18 @@ def scratch_database(name: str, *, fresh: bool = False, drop: bool = True) -> It
             cluster.drop_database(name)
 
 
+def map_town(households: int, seed: int) -> tuple[LocalCluster, str, Engine, Engine]:
+    """The synthetic town the map benchmarks share, `wangge_bench_tiles_<households>_<seed>`
+    (loaded on first use and kept): the cluster, the database's name, the owner and app
+    engines."""
+    cluster = LocalCluster(Settings.from_env().home)
+    cluster.up()
+    spec = SyntheticSpec.from_counts(households=households, seed=seed)
+    name = f"wangge_bench_tiles_{spec.households}_{spec.seed}"
+    owner, app = open_synthetic_town(cluster, spec, name)
+    return cluster, name, owner, app
+
+
 def open_synthetic_town(
     cluster: LocalCluster, spec: SyntheticSpec, name: str
 ) -> tuple[Engine, Engine]:

@@ -22,14 +22,13 @@ import statistics
 import time
 from typing import TYPE_CHECKING
 
-from measure import open_synthetic_town
+from measure import map_town
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geodata import accounts
 from geodata.access import Principal
-from geodata.cluster import APP_ROLE, LocalCluster
-from geodata.samples.synthetic import SyntheticSpec
+from geodata.cluster import APP_ROLE
 from geodata.settings import Settings
 from geodata.vocab import Role
 from webapp import create_app, tiles
@@ -95,11 +94,7 @@ def main() -> None:
     parser.add_argument("--drop", action="store_true")
     args = parser.parse_args()
 
-    cluster = LocalCluster(Settings.from_env().home)
-    cluster.up()
-    spec = SyntheticSpec.from_counts(households=args.households, seed=args.seed)
-    name = f"wangge_bench_tiles_{spec.households}_{spec.seed}"
-    owner, app_engine = open_synthetic_town(cluster, spec, name)
+    cluster, name, owner, app_engine = map_town(args.households, args.seed)
     try:
         with owner.begin() as conn:
             conn.execute(text("DELETE FROM users WHERE username = :u"), {"u": BENCH_USER})
