@@ -32,6 +32,7 @@ from geodata.exports.privacy import (
     load_key,
 )
 from geodata.exports.run import ExportRequest, ExportResult, Format, export_to_file
+from geodata.town_time import TOWN_TIMEZONE
 from geodata.vocab import Role
 from tests.conftest import TestDatabase
 
@@ -447,6 +448,38 @@ def test_entrances_as_of_replay_their_events(sample_conn: Connection, tmp_path: 
     assert datetime.fromisoformat(after[eid]["since"]) == changed
     now = as_of(datetime.now(UTC).date())
     assert len(now) == conn.execute(text("SELECT count(*) FROM entrances")).scalar_one()
+
+
+def test_checkpoints_as_of_replay_their_events(sample_conn: Connection, tmp_path: Path) -> None:
+    """A checkpoint closed now was active yesterday; one made today was not there."""
+    conn = sample_conn
+    closing, model = conn.execute(
+        text("SELECT min(id), max(id) FROM checkpoints WHERE state = 'active'")
+    ).one()
+    today = datetime.now(TOWN_TIMEZONE)
+    added = conn.execute(
+        text(
+            "INSERT INTO checkpoints (source_id, name, kind, state, staff_per_shift, radius_m,"
+            " village_id, geom, created_at) SELECT 'test:made', 'made', kind, 'active',"
+            " staff_per_shift, radius_m, village_id, geom, :made FROM checkpoints WHERE id = :m"
+            " RETURNING id"
+        ),
+        {"made": today, "m": model},
+    ).scalar_one()
+    conn.execute(text("UPDATE checkpoints SET state = 'closed' WHERE id = :c"), {"c": closing})
+
+    def as_of(day: date) -> dict[int, dict[str, Any]]:
+        path = tmp_path / f"checkpoints-{day}.geojson"
+        request = ExportRequest("checkpoints", filters=Filters(as_of=day))
+        export_to_file(conn, ADMIN, request, path, pseudonym_key=lambda: KEY)
+        return {f["id"]: f["properties"] for f in geojson_features(path)}
+
+    yesterday, now = as_of(today.date() - timedelta(days=1)), as_of(today.date())
+    assert yesterday[closing]["state"] == "active"
+    assert now[closing]["state"] == "closed"
+    assert added not in yesterday
+    assert now[added]["state"] == "active"
+    assert set(now) == set(yesterday) | {added}
 
 
 def test_every_export_is_audited_without_values(town: TestDatabase, tmp_path: Path) -> None:

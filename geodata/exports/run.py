@@ -107,6 +107,10 @@ def build_source(
         from geodata.exports.entrances import entrances_as_of
 
         return entrances_as_of(conn, request.filters)
+    if layer.name == "checkpoints" and request.filters.as_of is not None:
+        from geodata.exports.checkpoints import checkpoints_as_of
+
+        return checkpoints_as_of(request.filters)
     if privacy is None:
         return row_source(layer, RowView.FULL, request.filters)
     if privacy is PrivacyLevel.AGGREGATE:

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, text
 
 from geodata.analysis.coverage.inputs import CoverageInputs, town_epsg
 from geodata.analysis.coverage.metric import project_xy
-from geodata.analysis.coverage.moment import last_visit_as_of
+from geodata.analysis.coverage.moment import checkpoint_state_as_of, last_visit_as_of
 from geodata.analysis.coverage.staffing import WINDOW_HOURS, window_start_s
 from geodata.bulk import raw
 
@@ -111,9 +111,7 @@ def fetch_inputs(
         conn,
         "SELECT c.id, c.name, s.state = 'active' AS active, c.radius_m, c.staff_per_shift,"
         " c.village_id, c.entrance_id, ST_X(c.geom) AS lon, ST_Y(c.geom) AS lat"
-        " FROM checkpoints c CROSS JOIN LATERAL (SELECT e.to_state AS state"
-        "   FROM checkpoint_events e WHERE e.checkpoint_id = c.id AND e.at <= :at"
-        "   ORDER BY e.at DESC, e.id DESC LIMIT 1) s"
+        f" FROM checkpoints c CROSS JOIN LATERAL ({checkpoint_state_as_of('c', ':at')}) s"
         " ORDER BY c.id",
         {"at": as_of},
     )

@@ -32,3 +32,13 @@ def last_visit_as_of(household: str, moment: str) -> str:
         f" ELSE (SELECT max(v.visited_at) FROM visits AS v"
         f" WHERE v.household_id = {household}.id AND v.visited_at <= {moment}) END"
     )
+
+
+def checkpoint_state_as_of(checkpoint: str, moment: str) -> str:
+    """SQL for a LATERAL subquery giving checkpoint row `checkpoint`'s state (`state`) at the
+    SQL value `moment`, from its events: no row when it was made after that moment."""
+    return (
+        f"SELECT e.to_state AS state FROM checkpoint_events AS e"
+        f" WHERE e.checkpoint_id = {checkpoint}.id AND e.at <= {moment}"
+        f" ORDER BY e.at DESC, e.id DESC LIMIT 1"
+    )
