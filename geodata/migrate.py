@@ -21,12 +21,30 @@ def alembic_config(connection: Connection) -> Config:
     return cfg
 
 
+REWRITTEN_AFTER = {7: ("households",)}
+"""Tables a revision updates row by row (0007 fills `households.last_visited_at`): when it is
+applied to a town that has rows, the table is rewritten after the migration's transaction
+(`VACUUM FULL`, which cannot run inside one), or it keeps a dead row for every live one."""
+
+
 def upgrade(owner: Engine, *, app_role: str | None) -> None:
     """Migrate to head, and let the app role (when it is another role) use the tables."""
     with owner.begin() as conn:
+        before = current_revision(conn)
         command.upgrade(alembic_config(conn), "head")
         if app_role and app_role != conn.execute(text("SELECT current_user")).scalar_one():
             grant_app_role(conn, app_role)
+    rewrite = [
+        table
+        for revision, tables in sorted(REWRITTEN_AFTER.items())
+        if before is not None and int(before) < revision
+        for table in tables
+    ]
+    if rewrite:
+        with owner.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            for table in rewrite:
+                if conn.execute(text(f"SELECT EXISTS (SELECT 1 FROM {table})")).scalar():
+                    conn.execute(text(f"VACUUM FULL ANALYZE {table}"))
 
 
 def grant_app_role(conn: Connection, app_role: str) -> None:

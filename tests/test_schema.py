@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+from alembic import command
 from sqlalchemy import Connection, insert, inspect, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from geodata import audit
+from geodata import audit, db, migrate
 from geodata import models as m
+from geodata.cluster import APP_ROLE, OWNER_ROLE, LocalCluster
 from tests import factories as f
 
 BOWTIE = "POLYGON((120.60 31.30, 120.61 31.31, 120.61 31.30, 120.60 31.31, 120.60 31.30))"
@@ -206,3 +210,53 @@ def test_audit_columns_named_in_the_audit_module_are_the_tables() -> None:
     assert set(audit.EVENTS.c.keys()) == set(table.c.keys())
     for name, named in audit.EVENTS.c.items():
         assert type(named.type) is type(table.c[name].type), name
+
+
+def test_a_town_migrated_past_0007_gets_its_households_rewritten(cluster: LocalCluster) -> None:
+    """0007 fills a column of every household; `migrate.upgrade` then rewrites the table (a
+    new file, no dead rows), and the column holds each household's latest visit."""
+    name = f"wangge_upgrade_{os.getpid()}"
+    cluster.drop_database(name)
+    cluster.ensure_database(name)
+    owner = db.make_engine(cluster.url(role=OWNER_ROLE, database=name))
+    try:
+        with owner.begin() as conn:
+            command.upgrade(migrate.alembic_config(conn), "0006")
+            conn.execute(
+                text(
+                    "INSERT INTO households (source_id, members, status) "
+                    "SELECT 'h' || g, 1, 'normal' FROM generate_series(1, 300) AS g"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO visits (source_id, household_id, visited_at, result) "
+                    "SELECT 'v' || h.id || '-' || d, h.id, now() - make_interval(days => d), "
+                    "'seen_all' FROM households AS h, generate_series(1, 2) AS d "
+                    "WHERE h.id % 3 = 0"
+                )
+            )
+            file_before = conn.execute(text("SELECT pg_relation_filenode('households')")).scalar()
+        migrate.upgrade(owner, app_role=APP_ROLE)
+        with owner.connect() as conn:
+            assert conn.execute(text("SELECT pg_relation_filenode('households')")).scalar() != (
+                file_before
+            )
+            assert (
+                conn.execute(
+                    text(
+                        "SELECT count(*) FROM households h WHERE h.last_visited_at IS DISTINCT FROM "
+                        "(SELECT max(v.visited_at) FROM visits v WHERE v.household_id = h.id)"
+                    )
+                ).scalar()
+                == 0
+            )
+            assert (
+                conn.execute(
+                    text("SELECT count(*) FROM households WHERE last_visited_at IS NOT NULL")
+                ).scalar()
+                == 100
+            )
+    finally:
+        owner.dispose()
+        cluster.drop_database(name)

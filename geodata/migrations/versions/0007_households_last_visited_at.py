@@ -8,8 +8,8 @@ bulk load of visits costs one grouped update. Questions about a past moment stil
 `visits` for the households visited after it.
 
 Filling the column updates every household once: on a town already loaded the table then
-holds as many dead rows as live ones until `VACUUM FULL households` (which cannot run inside
-a migration's transaction) rewrites it.
+holds as many dead rows as live ones, so `geodata.migrate.upgrade` rewrites it after the
+migration's transaction (`VACUUM FULL` cannot run inside one; see REWRITTEN_AFTER there).
 
 Revision ID: 0007
 Revises: 0006
