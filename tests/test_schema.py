@@ -245,8 +245,8 @@ def test_a_town_migrated_past_0007_gets_its_households_rewritten(cluster: LocalC
             assert (
                 conn.execute(
                     text(
-                        "SELECT count(*) FROM households h WHERE h.last_visited_at IS DISTINCT FROM "
-                        "(SELECT max(v.visited_at) FROM visits v WHERE v.household_id = h.id)"
+                        "SELECT count(*) FROM households h WHERE h.last_visited_at IS DISTINCT"
+                        " FROM (SELECT max(v.visited_at) FROM visits v WHERE v.household_id = h.id)"
                     )
                 ).scalar()
                 == 0
