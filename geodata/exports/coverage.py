@@ -16,18 +16,18 @@ from geodata.access import Principal
 from geodata.analysis.coverage.report import FIGURES
 from geodata.coverage import coverage_for
 from geodata.exports.filters import Filters, end_of
-from geodata.exports.geojson import feature_text
 from geodata.exports.layers import FieldKind
 from geodata.exports.privacy import AggregateLevel, Pseudonyms, suppress
 from geodata.exports.sources import spatial_where
 from geodata.exports.sql_source import Shape, geometry_columns
+from geodata.exports.units import UnitSource
 
 HOUSEHOLD_FIGURES = frozenset({"households", "reached", "screened_24h", "never_visited"})
 """Figures that count households: suppressed under the threshold."""
 
 
 @dataclass
-class CoverageSource:
+class CoverageSource(UnitSource):
     principal: Principal
     level: AggregateLevel
     filters: Filters
@@ -120,20 +120,5 @@ class CoverageSource:
         for unit in units:
             yield (unit["code"], *shapes[unit["code"]], *self._values(unit))
 
-    def features(
-        self,
-        conn: Connection,
-        pseudonyms: Pseudonyms | None,
-        *,
-        limit: int | None = None,
-        offset: int | None = None,
-    ) -> Iterator[str]:
-        names = [name for name, _ in self.fields]
-        for row in self.rows(conn, Shape.GEOJSON, pseudonyms, limit=limit, offset=offset):
-            yield feature_text(row[0], row[1], names, row[2:])
-
-    def feature(self, conn: Connection, pseudonyms: Pseudonyms | None, fid: str) -> str | None:
-        codes = [u["code"] for u in self._report(conn)]
-        if fid not in codes:
-            return None
-        return next(self.features(conn, pseudonyms, limit=1, offset=codes.index(fid)), None)
+    def unit_keys(self, conn: Connection) -> list[str]:
+        return [str(u["code"]) for u in self._report(conn)]

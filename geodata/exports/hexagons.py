@@ -16,17 +16,17 @@ import shapely
 from sqlalchemy import Connection, text
 
 from geodata.exports.filters import Filters
-from geodata.exports.geojson import feature_text
 from geodata.exports.layers import FieldKind, Layer
 from geodata.exports.privacy import DEFAULT_HEX_RESOLUTION, Pseudonyms, suppress
 from geodata.exports.sources import row_where, spatial_where
 from geodata.exports.sql_source import GEOJSON_DECIMALS, Shape, stream
+from geodata.exports.units import UnitSource
 
 DEFAULT_RESOLUTION = DEFAULT_HEX_RESOLUTION
 
 
 @dataclass
-class HexSource:
+class HexSource(UnitSource):
     """Counts per H3 cell of resolution `resolution`."""
 
     layer: Layer
@@ -98,24 +98,8 @@ class HexSource:
         for cell, counts in self._count_cells(conn)[start:stop]:
             yield (cell, *_geometry(cell, shape), cell, self.resolution, *counts)
 
-    def features(
-        self,
-        conn: Connection,
-        pseudonyms: Pseudonyms | None,
-        *,
-        limit: int | None = None,
-        offset: int | None = None,
-    ) -> Iterator[str]:
-        names = [name for name, _ in self.fields]
-        for row in self.rows(conn, Shape.GEOJSON, pseudonyms, limit=limit, offset=offset):
-            yield feature_text(row[0], row[1], names, row[2:])
-
-    def feature(self, conn: Connection, pseudonyms: Pseudonyms | None, fid: str) -> str | None:
-        cells = [cell for cell, _ in self._count_cells(conn)]
-        if fid not in cells:
-            return None
-        index = cells.index(fid)
-        return next(self.features(conn, pseudonyms, limit=1, offset=index), None)
+    def unit_keys(self, conn: Connection) -> list[str]:
+        return [cell for cell, _ in self._count_cells(conn)]
 
 
 def _polygon(cell: str) -> shapely.Polygon:
