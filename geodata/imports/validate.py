@@ -236,12 +236,7 @@ class Validator:
             rows.issue(pos, f"source id longer than {SOURCE_ID_MAX} characters", id_name)
         where = "line" if rows.kind == "line" else "feature"
         seen = self.seen_ids
-        values = ids.tolist()
-        fresh = dict(zip(values, rows.labels, strict=True))
-        if len(fresh) == len(values) and None not in fresh and seen.keys().isdisjoint(fresh):
-            seen.update(fresh)  # every id new: nothing to report
-            return ids
-        for pos, (value, label) in enumerate(zip(values, rows.labels, strict=True)):
+        for pos, (value, label) in enumerate(zip(ids.tolist(), rows.labels, strict=True)):
             if value is None:
                 continue
             first = seen.setdefault(value, label)
