@@ -2,8 +2,9 @@
 
 The app refuses request bodies over 1 MiB (MAX_CONTENT_LENGTH); this endpoint alone accepts
 up to `WANGGE_IMPORT_MAX_BYTES` (default 64 MiB). The declared Content-Length is checked
-before anything reads the body, and the limit is raised for this request only, before the
-policy layer parses the form for its CSRF check.
+before anything reads the body, and the limit is raised for this request only. The policy
+layer checks the caller (session or bearer token), the role and a session's CSRF token (in
+the X-CSRFToken header) from the headers alone, so a refused upload is never read.
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ def _options(limit: int) -> ReadOptions:
 
 
 @bp.post("/api/v1/import/<layer>")
-@requires(Action.IMPORT_DATA)
+@requires(Action.IMPORT_DATA, upload=True)
 def upload(layer: str) -> Response:
     """Multipart `file` and the options of `wangge import`; 200 imported, 422 refused."""
     try:

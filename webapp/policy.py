@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
-from flask_wtf.csrf import CSRFProtect
+from flask_wtf.csrf import CSRFError, CSRFProtect, same_origin, validate_csrf
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as WerkzeugResponse
+from wtforms import ValidationError
 
 from geodata import accounts
 from geodata.access import Action, Principal, principal_for
@@ -32,13 +33,20 @@ class ViewPolicy:
     action: Action | None
     """None: any signed-in user; with `public`, anyone."""
     public: bool = False
+    upload: bool = False
+    """The body is an upload: it is not read until the caller is allowed (the CSRF token of a
+    session then comes in the X-CSRFToken header, never in the form)."""
 
 
-def requires(action: Action | None = None) -> Callable[[F], F]:
-    """The view needs a signed-in principal allowed to do `action` (None: any signed-in one)."""
+def requires(action: Action | None = None, *, upload: bool = False) -> Callable[[F], F]:
+    """The view needs a signed-in principal allowed to do `action` (None: any signed-in one).
+
+    With `upload`, who the caller is, their role and the CSRF token are all checked from the
+    headers, so a refused upload is answered without reading its body.
+    """
 
     def mark(view: F) -> F:
-        setattr(view, POLICY_ATTR, ViewPolicy(action))
+        setattr(view, POLICY_ATTR, ViewPolicy(action, upload=upload))
         return view
 
     return mark
@@ -93,6 +101,20 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
+def _protect_from_headers() -> None:
+    """Flask-WTF's CSRF check with the token taken from the headers only (the body unread)."""
+    headers: list[str] = current_app.config["WTF_CSRF_HEADERS"]
+    token = next((request.headers[h] for h in headers if request.headers.get(h)), None)
+    try:
+        validate_csrf(token)
+    except ValidationError as exc:
+        raise CSRFError(exc.args[0]) from None
+    strict = request.is_secure and current_app.config["WTF_CSRF_SSL_STRICT"]
+    if strict and not same_origin(request.referrer or "", f"https://{request.host}/"):
+        raise CSRFError("The referrer does not match the host.")
+    g.csrf_valid = True
+
+
 def _enforce() -> WerkzeugResponse | None:
     endpoint = request.endpoint
     if endpoint is None:
@@ -102,16 +124,20 @@ def _enforce() -> WerkzeugResponse | None:
         abort(403)  # deny by default
     g.via_token = False
     g.principal = _identify()
+    # Who and what before CSRF: the CSRF check may read the form, and a refused caller's
+    # body is never read.
+    if not policy.public:
+        if g.principal is None:
+            if _wants_json():
+                abort(401)
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        if policy.action is not None and not g.principal.can(policy.action):
+            abort(403)
     if request.method not in ("GET", "HEAD", "OPTIONS") and not g.via_token:
-        csrf.protect()
-    if policy.public:
-        return None
-    if g.principal is None:
-        if _wants_json():
-            abort(401)
-        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-    if policy.action is not None and not g.principal.can(policy.action):
-        abort(403)
+        if policy.upload:
+            _protect_from_headers()
+        else:
+            csrf.protect()
     return None
 
 
