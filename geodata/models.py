@@ -458,4 +458,30 @@ class AuditEvent(IdMixin, Base):
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
 
+class PublishedTable(Base):
+    """A table of figures about people as first published for a closed day: frozen, so a
+    later change to that day's records never shows as a difference of two publications."""
+
+    __tablename__ = "published_tables"
+
+    source: Mapped[str] = mapped_column(String(128), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(80), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    figures: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False)
+    units: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    frozen_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+
+
+class DisclosureSecret(Base):
+    """The one secret the perturbation of published counts is keyed with."""
+
+    __tablename__ = "disclosure_secret"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    secret: Mapped[str] = mapped_column(String(64), nullable=False)
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+
 TABLES: tuple[str, ...] = tuple(Base.metadata.tables)

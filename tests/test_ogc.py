@@ -8,7 +8,7 @@ import re
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
+from geodata.town_time import TOWN_TIMEZONE
 from tests import conftest
 from tests.live_server import serving
 from webapp import create_app
@@ -255,7 +256,9 @@ def test_temporal_extents(town: Town) -> None:
                  "WHERE g.code = :g"), {"g": town.my_grid}
         ).scalar_one()  # fmt: skip
     assert interval("analyst", "visits") == [first, last]
-    assert interval("analyst", "residents") == [f"{back_first}T00:00:00Z", f"{back_last}T23:59:59Z"]
+    assert interval("admin", "residents") == [f"{back_first}T00:00:00Z", f"{back_last}T23:59:59Z"]
+    # returns are published to analysts only as counts: no time to choose residents by
+    assert interval("analyst", "residents") is None
     assert interval("analyst", "coverage-by-grid") == [f"{first[:10]}T00:00:00Z", None]
     assert interval("analyst", "buildings") is None
     assert interval("analyst", "visits-by-grid") is None
@@ -313,11 +316,12 @@ def test_no_personal_values_in_aggregate_or_pseudonymous_answers(
                              ("planner", "-by-hex"), ("grid_worker", ""))
     ]  # fmt: skip
     urls += [("analyst", "/ogc/collections/coverage-by-grid/items")]
+    yesterday = (datetime.now(TOWN_TIMEZONE).date() - timedelta(days=1)).isoformat()
     urls += [
         (role, f"/exports/{layer}.{fmt}{query}")
         for layer in ("households", "residents", "visits")
         for fmt in ("geojson", "csv")
-        for role, query in (("planner", ""), ("planner", "?level=hex"),
+        for role, query in (("planner", ""), ("planner", f"?level=hex&as_of={yesterday}"),
                             ("analyst", "?privacy=pseudonymous"))
     ]  # fmt: skip
     for role, url in urls:

@@ -5,18 +5,20 @@ households; aggregates for those who may export them; coverage for those who see
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Connection, text
 
 from geodata.access import Action, Principal
+from geodata.disclosure.rules import controlled, town_today
+from geodata.exports.aggregates import AggregateSource
 from geodata.exports.coverage import CoverageSource
 from geodata.exports.filters import Filters
 from geodata.exports.hexagons import HexSource
 from geodata.exports.layers import LAYERS, PERSONAL_LAYERS, PUBLIC_LAYERS, FieldKind, Layer
 from geodata.exports.privacy import AggregateLevel, PrivacyLevel, RowView
-from geodata.exports.sources import aggregate_source, row_source
+from geodata.exports.sources import row_source
 from geodata.exports.sql_source import FeatureSource
 
 
@@ -50,6 +52,8 @@ class Collection:
             return FieldKind.DATE  # coverage: the day screened
         if self.level is not None:
             return None
+        if self.view is RowView.PSEUDONYMOUS and self.layer.time_is_counted:
+            return None
         return self.layer.time_kind
 
     def time_range(
@@ -79,11 +83,14 @@ class Collection:
     def source(self, filters: Filters, principal: Principal) -> FeatureSource:
         if self.layer is None:
             assert self.level is not None
-            return CoverageSource(principal, self.level, filters)
+            return CoverageSource(principal=principal, level=self.level, filters=filters)
         if self.level is AggregateLevel.HEX:
+            if controlled(principal):
+                # today is published per grid or village only: hexagons of the last closed day
+                filters = replace(filters, as_of=town_today() - timedelta(days=1))
             return HexSource(self.layer, filters)
         if self.level is not None:
-            return aggregate_source(self.layer, self.level, filters)
+            return AggregateSource(layer=self.layer, level=self.level, filters=filters)
         return row_source(self.layer, self.view or RowView.FULL, filters)
 
 
@@ -125,8 +132,13 @@ def collections_for(principal: Principal) -> dict[str, Collection]:
                     Collection(
                         f"{layer.name}-by-{level.value}",
                         f"{layer.title} per {level.value}",
-                        f"Counts of {layer.title.lower()} per {level.value}; "
-                        "counts under 5 are not published",
+                        f"Counts of {layer.title.lower()} per {level.value}, randomly "
+                        "rounded to multiples of 5; counts under 5 are not published"
+                        + (
+                            "; of the last closed day"
+                            if level is AggregateLevel.HEX and controlled(principal)
+                            else ""
+                        ),
                         "Polygon" if level is AggregateLevel.HEX else "MultiPolygon",
                         layer,
                         level=level,
@@ -139,7 +151,8 @@ def collections_for(principal: Principal) -> dict[str, Collection]:
                     f"coverage-by-{level.value}",
                     f"Coverage per {level.value}",
                     "The coverage report (datetime=YYYY-MM-DD: as of the end of that day; "
-                    "default now); counts of households under 5 are not published",
+                    "default now); counts of households randomly rounded to multiples of 5, "
+                    "those under 5 not published",
                     "MultiPolygon",
                     None,
                     level=level,

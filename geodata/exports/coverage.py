@@ -1,39 +1,38 @@
 """The coverage results per grid or village, with their polygons.
 
 The figures are those of `geodata.coverage` (the report the commanders see); counts of
-households are published only from SUPPRESS_BELOW up, like every other aggregate.
+households are published through `geodata.disclosure`, like every other aggregate; the
+other figures (compounds, leaks, checkpoints) count no people and are exact.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from geodata.access import Principal
 from geodata.analysis.coverage.report import FIGURES
+from geodata.analysis.coverage.rollup import Level
 from geodata.coverage import coverage_for
-from geodata.exports.filters import Filters, end_of
+from geodata.disclosure.rules import town_today
+from geodata.disclosure.snapshots import publish, scope_key
+from geodata.disclosure.tables import CountTable, Published, Unit
+from geodata.exports.filters import end_of
 from geodata.exports.layers import FieldKind
-from geodata.exports.privacy import AggregateLevel, Pseudonyms, suppress
-from geodata.exports.sources import spatial_where
-from geodata.exports.sql_source import Shape, geometry_columns
-from geodata.exports.units import UnitSource
+from geodata.exports.privacy import AggregateLevel
+from geodata.exports.published import Publication, PublishedUnitSource, village_grids
 
-HOUSEHOLD_FIGURES = frozenset({"households", "reached", "screened_24h", "never_visited"})
-"""Figures that count households: suppressed under the threshold."""
+HOUSEHOLD_FIGURES = ("households", "reached", "screened_24h", "never_visited")
+"""Figures that count households: published through `geodata.disclosure` (the first is the
+unit's households, which the others are about)."""
 
 
-@dataclass
-class CoverageSource(UnitSource):
+@dataclass(kw_only=True)
+class CoverageSource(PublishedUnitSource):
     principal: Principal
-    level: AggregateLevel
-    filters: Filters
-    geometry_type: str = "MultiPolygon"
-    _units: list[dict[str, Any]] | None = field(default=None, repr=False)
-    _as_of: str = ""
 
     @property
     def name(self) -> str:
@@ -54,71 +53,67 @@ class CoverageSource(UnitSource):
         head += (("as_of", FieldKind.TEXT),)
         return head + tuple((f, FieldKind.INT) for f in FIGURES)
 
-    def _report(self, conn: Connection) -> list[dict[str, Any]]:
-        if self._units is not None:
-            return self._units
-        as_of = end_of(self.filters.as_of) if self.filters.as_of else None
-        report = coverage_for(
-            conn,
-            self.principal,
-            as_of=as_of,
-            level="grid" if self.level is AggregateLevel.GRID else "village",
-        )
-        self._as_of = str(report["as_of"])
+    def publish(self, conn: Connection) -> Publication:
+        day = self.filters.as_of
+        if day is not None and day >= town_today():
+            day = None
+        level: Level = "grid" if self.level is AggregateLevel.GRID else "village"
+        report = coverage_for(conn, self.principal, as_of=end_of(day) if day else None, level=level)
         units = report["grids" if self.level is AggregateLevel.GRID else "villages"]
-        table = "grids" if self.level is AggregateLevel.GRID else "villages"
-        where, params = spatial_where("u.geom", "u.geom", self.filters)
-        kept = set(
-            conn.execute(
-                text(
-                    f"SELECT u.code FROM {table} AS u WHERE u.code = ANY(:codes) "
-                    + "".join(f" AND {w}" for w in where)
-                ),
-                {"codes": [u["code"] for u in units], **params},
-            ).scalars()
+        published_day, table = publish_report_units(
+            conn,
+            units,
+            level=level,
+            name=self.name,
+            grid_ids=self.principal.grid_ids,
+            day=day,
         )
-        self._units = sorted((u for u in units if u["code"] in kept), key=lambda u: u["code"])
-        return self._units
-
-    def count(self, conn: Connection) -> int:
-        return len(self._report(conn))
-
-    def _values(self, unit: dict[str, Any]) -> list[Any]:
-        head = [unit["code"], unit.get("name")]
-        if self.level is AggregateLevel.GRID:
-            head.append(unit.get("village"))
-        head.append(self._as_of)
-        households = suppress(unit.get("households"))
-        figures = []
-        for f in FIGURES:
-            value = unit.get(f)
-            if f in HOUSEHOLD_FIGURES:
-                value = suppress(value) if households is not None else None
-            figures.append(value)
-        return head + figures
-
-    def rows(
-        self,
-        conn: Connection,
-        shape: Shape,
-        pseudonyms: Pseudonyms | None,
-        *,
-        limit: int | None = None,
-        offset: int | None = None,
-    ) -> Iterator[tuple[Any, ...]]:
-        start = offset or 0
-        units = self._report(conn)[start : None if limit is None else start + limit]
-        table = "grids" if self.level is AggregateLevel.GRID else "villages"
-        geometry = ", ".join(geometry_columns("u.geom", shape))
-        shapes = {
-            row[0]: tuple(row[1:])
-            for row in conn.execute(
-                text(f"SELECT u.code, {geometry} FROM {table} AS u WHERE u.code = ANY(:codes)"),
-                {"codes": [u["code"] for u in units]},
-            )
-        }
+        heads: dict[str, list[Any]] = {}
+        values: dict[str, list[int | None]] = {}
         for unit in units:
-            yield (unit["code"], *shapes[unit["code"]], *self._values(unit))
+            code = str(unit["code"])
+            head = [code, unit.get("name")]
+            if self.level is AggregateLevel.GRID:
+                head.append(unit.get("village"))
+            heads[code] = [*head, str(report["as_of"])]
+            shown = dict(zip(HOUSEHOLD_FIGURES, table[code], strict=True))
+            values[code] = [shown[f] if f in shown else unit.get(f) for f in FIGURES]
+        return Publication(day=published_day, values=values, heads=heads)
 
-    def unit_keys(self, conn: Connection) -> list[str]:
-        return [str(u["code"]) for u in self._report(conn)]
+
+def publish_report_units(
+    conn: Connection,
+    units: list[dict[str, Any]],
+    *,
+    level: str,
+    name: str,
+    grid_ids: frozenset[int] | None,
+    day: date | None,
+) -> tuple[date, Published]:
+    """The household figures of a coverage report's grids, villages or town, published."""
+
+    def count() -> CountTable:
+        members: dict[str, tuple[str, ...]]
+        if level == "grid":
+            members = {str(u["code"]): (str(u["code"]),) for u in units}
+        else:
+            members = village_grids(conn, grid_ids)
+            if level == "town":
+                every = tuple(sorted(g for grids in members.values() for g in grids))
+                members = {str(u["code"]): every for u in units}
+        return CountTable(
+            level=level,
+            figures=HOUSEHOLD_FIGURES,
+            units=tuple(
+                Unit(
+                    key=str(u["code"]),
+                    counts=tuple(int(u.get(f) or 0) for f in HOUSEHOLD_FIGURES),
+                    group=str(u.get("village") or "") if level == "grid" else "",
+                    grids=members.get(str(u["code"]), ()),
+                )
+                for u in units
+            ),
+        )
+
+    scope = scope_key(grid_ids)
+    return publish(conn, name=name, figures=HOUSEHOLD_FIGURES, scope=scope, day=day, count=count)

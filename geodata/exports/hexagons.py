@@ -1,4 +1,4 @@
-"""Counts of a personal layer per H3 hexagon, small counts suppressed.
+"""Counts of a personal layer per H3 hexagon, published through `geodata.disclosure`.
 
 Each row's point is streamed from the database and given its cell here (the `h3` package);
 only the per-cell sums are kept in memory.
@@ -11,14 +11,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import h3  # type: ignore[import-untyped]
+import numpy as np
 import orjson
 import shapely
 from sqlalchemy import Connection, text
 
+from geodata.disclosure.snapshots import publish, scope_key
+from geodata.disclosure.tables import CountTable, Unit
 from geodata.exports.filters import Filters
 from geodata.exports.layers import FieldKind, Layer
-from geodata.exports.privacy import DEFAULT_HEX_RESOLUTION, Pseudonyms, suppress
-from geodata.exports.sources import row_where, spatial_where
+from geodata.exports.privacy import DEFAULT_HEX_RESOLUTION, Pseudonyms
+from geodata.exports.sources import row_where
 from geodata.exports.sql_source import GEOJSON_DECIMALS, Shape, stream
 from geodata.exports.units import UnitSource
 
@@ -27,13 +30,16 @@ DEFAULT_RESOLUTION = DEFAULT_HEX_RESOLUTION
 
 @dataclass
 class HexSource(UnitSource):
-    """Counts per H3 cell of resolution `resolution`."""
+    """Counts per H3 cell of resolution `resolution`, published through
+    `geodata.disclosure`: counted over the whole scope, then the whole cells that meet the
+    bbox or village are chosen (never the rows inside a cell)."""
 
     layer: Layer
     filters: Filters
     resolution: int = DEFAULT_RESOLUTION
     geometry_type: str = "Polygon"
     _cells: list[tuple[str, list[int | None]]] | None = field(default=None, repr=False)
+    _day: str = ""
 
     @property
     def name(self) -> str:
@@ -46,14 +52,16 @@ class HexSource(UnitSource):
     @property
     def fields(self) -> tuple[tuple[str, FieldKind], ...]:
         measures = tuple((m.name, FieldKind.INT) for m in self.layer.measures)
-        return (("h3", FieldKind.TEXT), ("resolution", FieldKind.INT), *measures)
+        return (
+            ("h3", FieldKind.TEXT),
+            ("resolution", FieldKind.INT),
+            ("as_of", FieldKind.TEXT),
+            *measures,
+        )
 
-    def _count_cells(self, conn: Connection) -> list[tuple[str, list[int | None]]]:
-        if self._cells is not None:
-            return self._cells
-        where, params = spatial_where(self.layer.geom_sql, self.layer.filter_geom_sql, self.filters)
-        time_where, row_params = row_where(self.layer, self.filters)
-        conditions = [f"{self.layer.geom_sql} IS NOT NULL", *where, *time_where]
+    def _true_counts(self, conn: Connection) -> CountTable:
+        time_where, params = row_where(self.layer, self.filters)
+        conditions = [f"{self.layer.geom_sql} IS NOT NULL", *time_where]
         point = f"ST_PointOnSurface({self.layer.geom_sql})"
         measures = ", ".join(m.row_sql for m in self.layer.measures)
         sql = text(
@@ -61,8 +69,7 @@ class HexSource(UnitSource):
             f"WHERE {' AND '.join(conditions)}"
         )
         sums: dict[str, list[int]] = {}
-        result = stream(conn, sql, {**params, **row_params})
-        for part in result:
+        for part in stream(conn, sql, params):
             for lat, lon, *values in part:
                 cell = h3.latlng_to_cell(lat, lon, self.resolution)
                 total = sums.get(cell)
@@ -71,15 +78,32 @@ class HexSource(UnitSource):
                 else:
                     for i, v in enumerate(values):
                         total[i] += int(v or 0)
-        cells: list[tuple[str, list[int | None]]] = []
-        for cell in sorted(sums):
-            counts = sums[cell]
-            published: list[int | None] = [None] * len(counts)
-            if suppress(counts[0]) is not None:
-                published = [suppress(c) for c in counts]
-            cells.append((cell, published))
-        self._cells = cells
-        return cells
+        return CountTable(
+            level=f"h3r{self.resolution}",
+            figures=tuple(m.name for m in self.layer.measures),
+            units=tuple(Unit(key=c, counts=tuple(sums[c])) for c in sorted(sums)),
+        )
+
+    def _count_cells(self, conn: Connection) -> list[tuple[str, list[int | None]]]:
+        if self._cells is not None:
+            return self._cells
+        day, table = publish(
+            conn,
+            name=f"{self.name}{self.resolution}",
+            figures=tuple(m.name for m in self.layer.measures),
+            scope=scope_key(self.filters.grid_ids),
+            day=self.filters.as_of,
+            count=lambda: self._true_counts(conn),
+        )
+        self._day = day.isoformat()
+        chosen = sorted(table)
+        area = _filter_area(conn, self.filters)
+        if area is not None:
+            cells = np.array(chosen, dtype=object)
+            outlines = shapely.polygons([_ring(c) for c in chosen]) if chosen else np.array([])
+            chosen = cells[shapely.intersects(outlines, area)].tolist() if chosen else []
+        self._cells = [(cell, table[cell]) for cell in chosen]
+        return self._cells
 
     def count(self, conn: Connection) -> int:
         return len(self._count_cells(conn))
@@ -96,16 +120,33 @@ class HexSource(UnitSource):
         start = offset or 0
         stop = None if limit is None else start + limit
         for cell, counts in self._count_cells(conn)[start:stop]:
-            yield (cell, *_geometry(cell, shape), cell, self.resolution, *counts)
+            yield (cell, *_geometry(cell, shape), cell, self.resolution, self._day, *counts)
 
     def unit_keys(self, conn: Connection) -> list[str]:
         return [cell for cell, _ in self._count_cells(conn)]
 
 
+def _filter_area(conn: Connection, filters: Filters) -> shapely.Geometry | None:
+    """The bbox and village asked for, as one area (None: the whole scope)."""
+    area: shapely.Geometry | None = None
+    if filters.bbox is not None:
+        area = shapely.box(*filters.bbox)
+    if filters.village is not None:
+        wkb = conn.execute(
+            text("SELECT ST_AsBinary(geom) FROM villages WHERE code = :c"), {"c": filters.village}
+        ).scalar()
+        village = shapely.from_wkb(bytes(wkb)) if wkb is not None else shapely.Polygon()
+        area = village if area is None else shapely.intersection(area, village)
+    return area
+
+
+def _ring(cell: str) -> list[tuple[float, float]]:
+    return [(lng, lat) for lat, lng in h3.cell_to_boundary(cell)]
+
+
 def _polygon(cell: str) -> shapely.Polygon:
     """The cell's outline in lon/lat, exterior counterclockwise (RFC 7946)."""
-    ring = [(lng, lat) for lat, lng in h3.cell_to_boundary(cell)]
-    return shapely.geometry.polygon.orient(shapely.Polygon(ring), sign=1.0)
+    return shapely.geometry.polygon.orient(shapely.Polygon(_ring(cell)), sign=1.0)
 
 
 def _geometry(cell: str, shape: Shape) -> tuple[Any, ...]:

@@ -27,6 +27,9 @@ class Treatment(enum.StrEnum):
     """Names, ID numbers, phones and source ids: never in a pseudonymous export."""
     PSEUDONYM = "pseudonym"
     """A reference to a person or household: replaced by a keyed pseudonym."""
+    COUNTED = "counted"
+    """Health, travel and address details (unit, room, status, fever, returns...): never
+    per row in a pseudonymous export, only as counts per grid or hexagon."""
 
 
 @dataclass(frozen=True)
@@ -82,11 +85,18 @@ class Layer:
     def filter_geom_sql(self) -> str:
         return self.bbox_sql or self.geom_sql
 
+    @property
+    def time_is_counted(self) -> bool:
+        """Whether the row's time is itself a detail published only as counts."""
+        return any(f.sql == self.time_sql and f.treatment is Treatment.COUNTED for f in self.fields)
+
 
 F = Field
 K = FieldKind
 T = Treatment
 BUILDING_POINT = "ST_PointOnSurface(b.geom)"
+GRID_POINT = "ST_PointOnSurface(g.geom)"
+"""Where a pseudonymous row of a personal layer stands: a point of its grid, not its home."""
 
 PUBLIC_LAYERS: tuple[Layer, ...] = (
     # The entrance counts take a village's own entrances, then those of its compounds
@@ -256,10 +266,10 @@ PERSONAL_LAYERS: tuple[Layer, ...] = (
         fields=(
             F("source_id", "t.source_id", K.TEXT, T.DROP),
             F("grid", "g.code", K.TEXT),
-            F("unit", "t.unit", K.TEXT),
-            F("room", "t.room", K.TEXT),
+            F("unit", "t.unit", K.TEXT, T.COUNTED),
+            F("room", "t.room", K.TEXT, T.COUNTED),
             F("members", "t.members", K.INT),
-            F("status", "t.status", K.TEXT),
+            F("status", "t.status", K.TEXT, T.COUNTED),
         ),
         personal=True,
         id_kind="household",
@@ -290,12 +300,12 @@ PERSONAL_LAYERS: tuple[Layer, ...] = (
             F("name", "t.name", K.TEXT, T.DROP),
             F("id_number", "t.id_number", K.TEXT, T.DROP),
             F("phone", "t.phone", K.TEXT, T.DROP),
-            F("returnee", "t.returnee", K.BOOL),
-            F("origin", "t.origin", K.TEXT),
-            F("returned_on", "t.returned_on", K.DATE),
-            F("close_contact", "t.close_contact", K.BOOL),
-            F("fever", "t.fever", K.BOOL),
-            F("quarantine_until", "t.quarantine_until", K.DATE),
+            F("returnee", "t.returnee", K.BOOL, T.COUNTED),
+            F("origin", "t.origin", K.TEXT, T.COUNTED),
+            F("returned_on", "t.returned_on", K.DATE, T.COUNTED),
+            F("close_contact", "t.close_contact", K.BOOL, T.COUNTED),
+            F("fever", "t.fever", K.BOOL, T.COUNTED),
+            F("quarantine_until", "t.quarantine_until", K.DATE, T.COUNTED),
         ),
         personal=True,
         id_kind="resident",
@@ -329,7 +339,7 @@ PERSONAL_LAYERS: tuple[Layer, ...] = (
             F("grid", "g.code", K.TEXT),
             F("visited_at", "t.visited_at", K.DATETIME),
             F("result", "t.result", K.TEXT),
-            F("fever_count", "t.fever_count", K.INT),
+            F("fever_count", "t.fever_count", K.INT, T.COUNTED),
         ),
         personal=True,
         id_kind="visit",

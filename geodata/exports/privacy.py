@@ -19,8 +19,6 @@ from pathlib import Path
 from geodata.access import Action, Principal
 from geodata.errors import WanggeError
 
-SUPPRESS_BELOW = 5
-"""A count under this is not published (k-anonymity of the aggregates)."""
 KEY_ENV = "WANGGE_EXPORT_KEY"
 KEY_FILE = "export.key"
 DEFAULT_HEX_RESOLUTION = 9
@@ -51,13 +49,6 @@ REQUIRED_ACTION: dict[PrivacyLevel, Action] = {
 def require_level(principal: Principal, level: PrivacyLevel) -> None:
     """Refuse (ForbiddenError) a principal whose role may not export at this level."""
     principal.require(REQUIRED_ACTION[level])
-
-
-def suppress(count: int | None) -> int | None:
-    """A count as published: None when it is under SUPPRESS_BELOW."""
-    if count is None or count < SUPPRESS_BELOW:
-        return None
-    return int(count)
 
 
 class PseudonymKeyError(WanggeError):

@@ -12,6 +12,13 @@ from sqlalchemy import Connection, text
 
 from geodata import audit
 from geodata.access import Action, Principal
+from geodata.disclosure.rules import (
+    DisclosureError,
+    check_hex_resolution,
+    controlled,
+    is_closed,
+    town_today,
+)
 from geodata.errors import NotFoundError, WanggeError
 from geodata.exports.filters import Filters
 from geodata.exports.layers import COVERAGE, LAYERS
@@ -94,14 +101,14 @@ def build_source(
 ) -> FeatureSource:
     """The source of features for a request already allowed."""
     # Imported here: a command that exports buildings loads neither H3 nor the coverage model.
-    from geodata.exports.sources import aggregate_source, row_source
+    from geodata.exports.sources import row_source
 
     if request.layer == COVERAGE:
         if request.level is AggregateLevel.HEX:
             raise ExportError("coverage is published per grid or per village, not per hexagon")
         from geodata.exports.coverage import CoverageSource
 
-        return CoverageSource(principal, request.level, request.filters)
+        return CoverageSource(principal=principal, level=request.level, filters=request.filters)
     layer = LAYERS[request.layer]
     if layer.name == "entrances" and request.filters.as_of is not None:
         from geodata.exports.entrances import entrances_as_of
@@ -115,12 +122,18 @@ def build_source(
         return row_source(layer, RowView.FULL, request.filters)
     if privacy is PrivacyLevel.AGGREGATE:
         if request.level is AggregateLevel.HEX:
-            if not 0 <= request.hex_resolution <= 15:
-                raise ExportError("H3 resolution is 0 to 15")
+            check_hex_resolution(principal, request.hex_resolution)
+            if controlled(principal) and not is_closed(request.filters.as_of or town_today()):
+                raise DisclosureError(
+                    "hexagons are published for closed days only: give as_of a day before "
+                    "today (today is published per grid or village)"
+                )
             from geodata.exports.hexagons import HexSource
 
             return HexSource(layer, request.filters, request.hex_resolution)
-        return aggregate_source(layer, request.level, request.filters)
+        from geodata.exports.aggregates import AggregateSource
+
+        return AggregateSource(layer=layer, level=request.level, filters=request.filters)
     return row_source(layer, RowView(privacy.value), request.filters)
 
 

@@ -1,12 +1,13 @@
-"""Requests become sources: row layers, aggregates per grid or village, and coverage."""
+"""Row layers as sources, and the filters every source shares."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from geodata.disclosure.rules import DisclosureError
 from geodata.exports.filters import Filters
-from geodata.exports.layers import FieldKind, Layer, Treatment
-from geodata.exports.privacy import SUPPRESS_BELOW, AggregateLevel, RowView
+from geodata.exports.layers import GRID_POINT, FieldKind, Layer, Treatment
+from geodata.exports.privacy import RowView
 from geodata.exports.sql_source import Column, SqlSource, end_of_day_params
 
 ENVELOPE = "ST_MakeEnvelope(:bbox_w, :bbox_s, :bbox_e, :bbox_n, 4326)"
@@ -52,93 +53,38 @@ def row_where(layer: Layer, filters: Filters) -> tuple[list[str], dict[str, Any]
 
 def row_source(layer: Layer, view: RowView, filters: Filters) -> SqlSource:
     """One feature per row of the layer, shown as `view` allows (public layers: as they are)."""
+    pseudonymous = layer.personal and view is RowView.PSEUDONYMOUS
     columns: list[Column] = []
     for f in layer.fields:
-        if not layer.personal or view is RowView.FULL or f.treatment is Treatment.KEEP:
+        shown = f.treatment is Treatment.KEEP or (
+            f.treatment is Treatment.COUNTED and not pseudonymous
+        )
+        if not layer.personal or view is RowView.FULL or shown:
             columns.append(Column(f.name, f.kind, f.sql))
         elif f.treatment is Treatment.PSEUDONYM:
-            kind = f.pseudonym_of if view is RowView.PSEUDONYMOUS else None
+            kind = f.pseudonym_of if pseudonymous else None
             columns.append(Column(f.name, f.kind, f.sql, pseudonym_of=kind))
-    where, params = spatial_where(layer.geom_sql, layer.filter_geom_sql, filters)
+    geom = layer.geom_sql
+    filter_geom = layer.filter_geom_sql
+    if pseudonymous:
+        # A row that carries its own address is not pseudonymous: it stands at its grid,
+        # and a bbox or village takes whole grids.
+        geom, filter_geom = GRID_POINT, "g.geom"
+        if layer.time_is_counted and (filters.as_of or filters.start or filters.end):
+            raise DisclosureError(
+                f"{layer.name} by pseudonym cannot be chosen by {layer.time_sql}: that time "
+                "is published only as counts per grid or hexagon"
+            )
+    where, params = spatial_where(geom, filter_geom, filters)
     time_where, time_params = row_where(layer, filters)
-    pseudonymous = layer.personal and view is RowView.PSEUDONYMOUS
     return SqlSource(
         name=layer.name,
         geometry_type=layer.geometry_type,
         from_sql=layer.from_sql,
         id_sql=layer.id_sql,
-        geom_sql=layer.geom_sql,
+        geom_sql=geom,
         columns=tuple(columns),
         id_pseudonym_of=layer.id_kind if pseudonymous else None,
         where=where + time_where,
         params={**params, **time_params},
-    )
-
-
-def _suppressed(expr: str, primary: str) -> str:
-    """A count as published: NULL when it, or the unit's main count, is under the threshold."""
-    return (
-        f"CASE WHEN coalesce({primary}, 0) < {SUPPRESS_BELOW} "
-        f"OR coalesce({expr}, 0) < {SUPPRESS_BELOW} THEN NULL ELSE {expr} END"
-    )
-
-
-def aggregate_source(layer: Layer, level: AggregateLevel, filters: Filters) -> SqlSource:
-    """Counts of a personal layer per grid or per village, small counts suppressed."""
-    if level is AggregateLevel.HEX:
-        raise ValueError("hexagons are counted by geodata.exports.hexagons")
-    assert layer.personal
-    assert layer.measures
-    assert layer.grid_sql
-    inner_where, params = row_where(layer, filters)
-    sums = ", ".join(f"sum({m.row_sql})::bigint AS {m.name}" for m in layer.measures)
-    inner_where_sql = f"WHERE {' AND '.join(inner_where)}" if inner_where else ""
-    primary = f"a.{layer.measures[0].name}"
-    columns = [
-        Column(m.name, FieldKind.INT, _suppressed(f"a.{m.name}", primary)) for m in layer.measures
-    ]
-    if level is AggregateLevel.GRID:
-        from_sql = f"""
-            grids AS u JOIN villages AS uv ON uv.id = u.village_id
-            LEFT JOIN (
-                SELECT {layer.grid_sql} AS unit_id, {sums}
-                FROM {layer.from_sql} {inner_where_sql}
-                GROUP BY 1
-            ) AS a ON a.unit_id = u.id
-        """
-        head = [
-            Column("grid", FieldKind.TEXT, "u.code"),
-            Column("grid_name", FieldKind.TEXT, "u.name"),
-            Column("village_code", FieldKind.TEXT, "uv.code"),
-        ]
-        unit_scope = "u.id = ANY(:scope_grids)"
-    else:
-        from_sql = f"""
-            villages AS u
-            LEFT JOIN (
-                SELECT ag.village_id AS unit_id, {sums}
-                FROM {layer.from_sql} JOIN grids AS ag ON ag.id = {layer.grid_sql}
-                {inner_where_sql}
-                GROUP BY 1
-            ) AS a ON a.unit_id = u.id
-        """
-        head = [
-            Column("village_code", FieldKind.TEXT, "u.code"),
-            Column("village", FieldKind.TEXT, "u.name"),
-        ]
-        unit_scope = (
-            "u.id IN (SELECT sg.village_id FROM grids AS sg WHERE sg.id = ANY(:scope_grids))"
-        )
-    where, spatial_params = spatial_where("u.geom", "u.geom", filters)
-    if filters.grid_ids is not None:
-        where.append(unit_scope)
-    return SqlSource(
-        name=f"{layer.name}_by_{level.value}",
-        geometry_type="MultiPolygon",
-        from_sql=from_sql,
-        id_sql="u.id",
-        geom_sql="u.geom",
-        columns=tuple(head + columns),
-        where=where,
-        params={**params, **spatial_params},
     )
