@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection
@@ -13,6 +13,13 @@ from geodata.access import Action, Principal
 from geodata.analysis.coverage import Level, coverage_report
 from geodata.analysis.coverage.fetch import fetch_inputs
 from geodata.analysis.coverage.report import ITEM_KINDS
+from geodata.disclosure.report import (
+    allowed_items,
+    fixed_as_of,
+    fixed_radius_m,
+    publish_report,
+)
+from geodata.disclosure.rules import controlled
 from geodata.errors import ConfigError
 from geodata.rls import apply_scope
 
@@ -31,8 +38,12 @@ def coverage_for(
     """The coverage report over the principal's grids (the town for town-wide principals).
 
     Town and village figures then sum only the grids in scope; items outside it are left
-    out. `item_kinds` (with `with_items`) lists only those kinds of item (None: every kind;
-    an unknown kind is a ConfigError). Listing the items is recorded in the audit log
+    out. A principal who may not see households gets no household items and the household
+    figures as `geodata.disclosure` publishes them, as of a closed day or now, with the
+    radius rounded to a step of RADIUS_STEPS_M.
+
+    `item_kinds` (with `with_items`) lists only those kinds of item (None: every kind; an
+    unknown kind is a ConfigError). Listing the items is recorded in the audit log
     (counts, never values).
     """
     principal.require(Action.VIEW_COVERAGE)
@@ -40,6 +51,13 @@ def coverage_for(
         unknown = sorted(set(item_kinds) - set(ITEM_KINDS))
         if unknown:
             raise ConfigError(f"unknown item kinds: {', '.join(unknown)}")
+    day: date | None = None
+    if controlled(principal):
+        # Household figures only through the disclosure rules, and no household rows.
+        day, as_of = fixed_as_of(as_of)
+        radius_m = fixed_radius_m(radius_m)
+        if with_items:
+            item_kinds = allowed_items(item_kinds, ITEM_KINDS)
     apply_scope(conn, principal)
     inputs = fetch_inputs(conn, as_of=as_of, grid_ids=principal.grid_ids)
     report = coverage_report(
@@ -50,6 +68,9 @@ def coverage_for(
         with_items=with_items,
         item_kinds=item_kinds,
     )
+    if controlled(principal):
+        variant = f"r{radius_m or 'own'}:{'network' if network else 'line'}"
+        publish_report(conn, report, grid_ids=principal.grid_ids, day=day, variant=variant)
     if with_items:
         audit.record(
             conn,

@@ -71,12 +71,15 @@ def _request(layer: str, fmt: str) -> ExportRequest:
     if layer not in EXPORTABLE or fmt not in {f.value for f in Format}:
         abort(404)
     raw_bbox = request.args.get("bbox")
+    raw_resolution = request.args.get("hex_resolution", str(DEFAULT_HEX_RESOLUTION)).strip()
+    if not (raw_resolution.isascii() and raw_resolution.isdigit() and len(raw_resolution) <= 2):
+        abort(400, description="hex_resolution: an H3 resolution, a whole number from 0 to 15")
+    resolution = int(raw_resolution)
     try:
         box = None if raw_bbox is None else parse_bbox(raw_bbox)
-        resolution = int(request.args.get("hex_resolution", DEFAULT_HEX_RESOLUTION))
         as_of = parse_as_of(request.args.get("as_of"))
-    except (BBoxError, ValueError, ExportError) as exc:
-        abort(400, description=str(exc) or "hex_resolution: a whole number")
+    except (BBoxError, ExportError) as exc:
+        abort(400, description=str(exc))
     privacy = _choice("privacy", PrivacyLevel)
     level = _choice("level", AggregateLevel) or AggregateLevel.GRID.value
     return ExportRequest(

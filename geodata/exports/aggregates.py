@@ -7,11 +7,12 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from geodata.disclosure.report import village_grids
 from geodata.disclosure.snapshots import publish, scope_key
 from geodata.disclosure.tables import CountTable, Unit
 from geodata.exports.layers import FieldKind, Layer
 from geodata.exports.privacy import AggregateLevel
-from geodata.exports.published import Publication, PublishedUnitSource, village_grids
+from geodata.exports.published import Publication, PublishedUnitSource
 from geodata.exports.sources import row_where
 
 

@@ -8,7 +8,6 @@ other figures (compounds, leaks, checkpoints) count no people and are exact.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection
@@ -17,17 +16,12 @@ from geodata.access import Principal
 from geodata.analysis.coverage.report import FIGURES
 from geodata.analysis.coverage.rollup import Level
 from geodata.coverage import coverage_for
+from geodata.disclosure.report import HOUSEHOLD_FIGURES, publish_report_units
 from geodata.disclosure.rules import town_today
-from geodata.disclosure.snapshots import publish, scope_key
-from geodata.disclosure.tables import CountTable, Published, Unit
 from geodata.exports.filters import end_of
 from geodata.exports.layers import FieldKind
 from geodata.exports.privacy import AggregateLevel
-from geodata.exports.published import Publication, PublishedUnitSource, village_grids
-
-HOUSEHOLD_FIGURES = ("households", "reached", "screened_24h", "never_visited")
-"""Figures that count households: published through `geodata.disclosure` (the first is the
-unit's households, which the others are about)."""
+from geodata.exports.published import Publication, PublishedUnitSource
 
 
 @dataclass(kw_only=True)
@@ -79,41 +73,3 @@ class CoverageSource(PublishedUnitSource):
             shown = dict(zip(HOUSEHOLD_FIGURES, table[code], strict=True))
             values[code] = [shown[f] if f in shown else unit.get(f) for f in FIGURES]
         return Publication(day=published_day, values=values, heads=heads)
-
-
-def publish_report_units(
-    conn: Connection,
-    units: list[dict[str, Any]],
-    *,
-    level: str,
-    name: str,
-    grid_ids: frozenset[int] | None,
-    day: date | None,
-) -> tuple[date, Published]:
-    """The household figures of a coverage report's grids, villages or town, published."""
-
-    def count() -> CountTable:
-        members: dict[str, tuple[str, ...]]
-        if level == "grid":
-            members = {str(u["code"]): (str(u["code"]),) for u in units}
-        else:
-            members = village_grids(conn, grid_ids)
-            if level == "town":
-                every = tuple(sorted(g for grids in members.values() for g in grids))
-                members = {str(u["code"]): every for u in units}
-        return CountTable(
-            level=level,
-            figures=HOUSEHOLD_FIGURES,
-            units=tuple(
-                Unit(
-                    key=str(u["code"]),
-                    counts=tuple(int(u.get(f) or 0) for f in HOUSEHOLD_FIGURES),
-                    group=str(u.get("village") or "") if level == "grid" else "",
-                    grids=members.get(str(u["code"]), ()),
-                )
-                for u in units
-            ),
-        )
-
-    scope = scope_key(grid_ids)
-    return publish(conn, name=name, figures=HOUSEHOLD_FIGURES, scope=scope, day=day, count=count)

@@ -21,19 +21,6 @@ from geodata.exports.units import UnitSource
 UNIT_TABLES = {AggregateLevel.GRID: "grids", AggregateLevel.VILLAGE: "villages"}
 
 
-def village_grids(conn: Connection, grid_ids: frozenset[int] | None) -> dict[str, tuple[str, ...]]:
-    """The codes of the grids in scope of each village (what a village's figures sum)."""
-    rows = conn.execute(
-        text(
-            "SELECT v.code, array_agg(g.code ORDER BY g.code) FROM grids AS g "
-            "JOIN villages AS v ON v.id = g.village_id "
-            "WHERE CAST(:scope AS bigint[]) IS NULL OR g.id = ANY(:scope) GROUP BY v.code"
-        ),
-        {"scope": None if grid_ids is None else sorted(grid_ids)},
-    )
-    return {str(code): tuple(str(g) for g in grids) for code, grids in rows}
-
-
 @dataclass
 class Publication:
     """A published table with each unit's descriptive columns, in the order of the units."""
