@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date, timedelta
 
 import pytest
@@ -120,7 +121,7 @@ def test_a_closed_day_is_frozen_on_first_use(conn: Connection) -> None:
             figures=("residents",),
             scope="town",
             day=None,
-            count=lambda n=n: count(n),
+            count=functools.partial(count, n),
         )[1]["g1"][0]
         for n in (30, 80)
     ]
