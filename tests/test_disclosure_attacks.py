@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import h3  # type: ignore[import-untyped]
 import pytest
 from flask import Flask
 from sqlalchemy import text
@@ -18,6 +19,7 @@ from sqlalchemy import text
 from geodata.disclosure.rules import FINEST_HEX_RESOLUTION, SUPPRESS_BELOW
 from geodata.town_time import TOWN_TIMEZONE
 from tests import conftest
+from tests.test_map_commander import decode_tile, tile_of
 from webapp import create_app
 
 Table = dict[str, dict[str, int | None]]
@@ -202,3 +204,43 @@ def test_no_household_rows_in_coverage_for_roles_without_households(town: Town) 
     commander = coverage(town, "commander", "items=never_visited")
     assert commander["items"]["never_visited"]
     assert any(g["households"] % 5 for g in commander["grids"])
+
+
+def test_household_tiles_give_such_roles_published_hexagons_only(town: Town) -> None:
+    with town.db.owner.connect() as conn:
+        points = conn.execute(
+            text("SELECT ST_Y(ST_Centroid(b.geom)), ST_X(ST_Centroid(b.geom)) "
+                 "FROM households h JOIN buildings b ON b.id = h.building_id")
+        ).all()  # fmt: skip
+    true: dict[str, int] = {}
+    for lat, lon in points:  # an independent count per cell
+        cell = h3.latlng_to_cell(lat, lon, FINEST_HEX_RESOLUTION)
+        true[cell] = true.get(cell, 0) + 1
+    densest = max(true, key=lambda c: true[c])
+    lat, lon = h3.cell_to_latlng(densest)
+    seen: dict[str, dict[str, object]] = {}
+    for z in (12, 15, 17):
+        for role in ("planner", "analyst"):
+            zxy = tile_of(lon, lat, z)
+            response = get(town, role, "/tiles/households/{}/{}/{}.pbf".format(*zxy))
+            assert response.status_code == 200
+            features = decode_tile(response.get_data())["households"]
+            assert features
+            for feature in features:
+                assert "building_id" not in feature
+                cell = str(feature["h3"])
+                assert h3.get_resolution(cell) == FINEST_HEX_RESOLUTION
+                count = feature.get("households")
+                if true.get(cell, 0) < SUPPRESS_BELOW:
+                    assert count is None
+                if count is not None:
+                    assert isinstance(count, int)
+                    assert count % 5 == 0
+                    assert abs(count - true[cell]) < 5
+                # the same cell gives the same figures at every zoom: nothing to subtract
+                assert seen.setdefault(cell, feature) == feature
+    assert densest in seen
+    commander = get(
+        town, "commander", "/tiles/households/{}/{}/{}.pbf".format(*tile_of(lon, lat, 16))
+    )
+    assert "building_id" in decode_tile(commander.get_data())["households"][0]

@@ -1,7 +1,9 @@
 """Vector tiles of the dense layers, composed by PostGIS: `/tiles/{layer}/{z}/{x}/{y}.pbf`.
 
 `buildings` carries outlines (id, floors); `households` carries counts of households per
-building (per hexagon below zoom 15), never a name or a household. Both go through the
+building (per hexagon below zoom 15), never a name or a household. To a role without
+household access, `households` gives the published counts per H3 cell of resolution 9 of a
+closed day at every zoom (`geodata.maps.household_cells`), never per building. Both go through the
 app's engine with the caller's row-level security context, and are cut to a grid worker's
 grids. Tiles are cached in the process and answered with an ETag keyed on a version of the
 data they read, so a change to the tables gives new tiles and an unchanged tile costs a 304.
@@ -19,20 +21,24 @@ on it makes PostgreSQL compute it twice.
 from __future__ import annotations
 
 import hashlib
+import math
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from flask import Blueprint, Response, abort, request
 from sqlalchemy import Connection, text
 
 from geodata.access import Action, Principal
 from geodata.analysis.coverage.moment import last_visit_as_of, parse_as_of
+from geodata.disclosure.rules import controlled, town_today
 from geodata.errors import ConfigError
+from geodata.maps.household_cells import cells_meeting, household_cells
 from geodata.rls import apply_scope
+from geodata.town_time import TOWN_TIMEZONE
 from webapp import database
 from webapp.policy import principal, requires
 
@@ -255,6 +261,57 @@ def render_tile(
     return bytes(body) if body is not None else b""
 
 
+PUBLISHED_CELLS_SQL = f"""
+    SELECT ST_AsMVT(q, 'households', {EXTENT}, 'geom')
+    FROM (
+        SELECT u.h3, u.households, u.never_visited, u.unscreened,
+               ST_AsMVTGeom(
+                   ST_Transform(ST_GeomFromWKB(u.wkb, 4326), 3857),
+                   ST_TileEnvelope(:z, :x, :y), {EXTENT}, {BUFFER}, true
+               ) AS geom
+        FROM unnest(
+            CAST(:cells AS text[]), CAST(:wkbs AS bytea[]), CAST(:households AS int[]),
+            CAST(:never_visited AS int[]), CAST(:unscreened AS int[])
+        ) AS u(h3, wkb, households, never_visited, unscreened)
+    ) AS q
+"""
+
+
+def render_published_cells(conn: Connection, who: Principal, tile: TileKey, day: date) -> bytes:
+    """Households per H3 cell of a closed day, as published to a role without household
+    access (the same cells and figures at every zoom, so zooms cannot be subtracted)."""
+    if tile.z < HOUSEHOLDS_MIN_ZOOM:
+        return b""
+    n = 2**tile.z
+    west, east = tile.x / n * 360 - 180, (tile.x + 1) / n * 360 - 180
+    north = math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * tile.y / n))))
+    south = math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * (tile.y + 1) / n))))
+    cells = cells_meeting(household_cells(conn, who, day), west, south, east, north)
+    if not cells:
+        return b""
+    params: dict[str, object] = {"z": tile.z, "x": tile.x, "y": tile.y}
+    params["cells"] = [c for c, _, _ in cells]
+    params["wkbs"] = [w for _, w, _ in cells]
+    for i, name in enumerate(("households", "never_visited", "unscreened")):
+        params[name] = [v[i] for _, _, v in cells]
+    body = conn.execute(text(PUBLISHED_CELLS_SQL), params).scalar_one()
+    return bytes(body) if body is not None else b""
+
+
+def _published_day() -> date:
+    """The closed day a role without household access sees: `?as_of=` if it is one, else
+    the last closed day (today is published per grid or village only)."""
+    yesterday = town_today() - timedelta(days=1)
+    raw = request.args.get("as_of", "").strip()
+    if not raw:
+        return yesterday
+    try:
+        asked = parse_as_of(raw).astimezone(TOWN_TIMEZONE).date()
+    except ConfigError:
+        abort(400, "as_of: an ISO date or date-time")
+    return min(asked, yesterday)
+
+
 def _as_of() -> datetime:
     """`?as_of=` (an ISO date: the end of that day), else now to the minute."""
     raw = request.args.get("as_of", "").strip()
@@ -279,9 +336,11 @@ def tile(layer: str, z: int, x: int, y: int) -> Response:
     who = principal()
     if not who.can(LAYER_ACTION[layer]):
         abort(403)
-    as_of = _as_of() if layer == "households" else None
+    published = layer == "households" and controlled(who)
+    day = _published_day() if published else None
+    as_of = _as_of() if layer == "households" and not published else None
     key = TileKey(z, x, y)
-    scope = _scope_key(who)
+    scope = _scope_key(who) + (f":published:{day}" if day else "")
     with database.engine().connect() as conn, conn.begin():
         apply_scope(conn, who)
         version = cache.version(
@@ -294,7 +353,11 @@ def tile(layer: str, z: int, x: int, y: int) -> Response:
         else:
             body = cache.tile(
                 cache_key,
-                lambda: render_tile(conn, who, layer, key, as_of=as_of or datetime.now(UTC)),
+                lambda: (
+                    render_published_cells(conn, who, key, day)
+                    if day is not None
+                    else render_tile(conn, who, layer, key, as_of=as_of or datetime.now(UTC))
+                ),
             )
     response = Response(body, mimetype=MVT_MEDIA_TYPE)
     response.set_etag(etag)
