@@ -17,6 +17,7 @@ from flask import Flask
 from sqlalchemy import text
 
 from geodata.disclosure.rules import FINEST_HEX_RESOLUTION, SUPPRESS_BELOW
+from geodata.exports.layers import LAYERS
 from geodata.town_time import TOWN_TIMEZONE
 from tests import conftest
 from tests.test_map_commander import decode_tile, tile_of
@@ -244,3 +245,27 @@ def test_household_tiles_give_such_roles_published_hexagons_only(town: Town) -> 
         town, "commander", "/tiles/households/{}/{}/{}.pbf".format(*tile_of(lon, lat, 16))
     )
     assert "building_id" in decode_tile(commander.get_data())["households"][0]
+
+
+def test_pseudonymous_rows_stand_at_their_grid_without_details(town: Town) -> None:
+    with town.db.owner.connect() as conn:
+        grids = conn.execute(text("SELECT count(*) FROM grids")).scalar_one()
+        details = {
+            "households": {"unit", "room", "status"},
+            "residents": {"returnee", "origin", "returned_on", "close_contact", "fever",
+                          "quarantine_until", "name", "id_number", "phone"},
+            "visits": {"fever_count"},
+        }  # fmt: skip
+    for layer, hidden in details.items():
+        response = get(town, "analyst", f"/exports/{layer}.geojson?privacy=pseudonymous")
+        assert response.status_code == 200
+        features = response.get_json()["features"]
+        assert features
+        assert not hidden & {k for f in features for k in f["properties"]}, layer
+        points = {tuple(f["geometry"]["coordinates"]) for f in features}
+        assert len(points) <= grids, layer  # one point a grid, not one a building
+        admin_view = LAYERS[layer].field_names
+        assert hidden - {"name", "id_number", "phone"} <= set(admin_view)
+    refused = get(town, "analyst", f"/exports/residents.csv?privacy=pseudonymous&as_of={day(2)}")
+    assert refused.status_code == 400
+    assert "returned_on" in refused.get_data(as_text=True)
