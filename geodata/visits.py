@@ -104,6 +104,10 @@ def due_today(
     return rows
 
 
+MAX_FEVER_COUNT = 1000
+"""More people with fever than any household holds: a larger count is a mistake."""
+
+
 def record_visit(
     conn: Connection,
     principal: Principal,
@@ -118,8 +122,8 @@ def record_visit(
     principal.require(Action.EDIT_HOUSEHOLDS)
     if not IDEMPOTENCY_KEY.match(idempotency_key):
         raise ConfigError("idempotency_key: 8-100 characters of letters, digits, . _ : -")
-    if fever_count < 0:
-        raise ConfigError("fever_count: a count, 0 or more")
+    if not 0 <= fever_count <= MAX_FEVER_COUNT:
+        raise ConfigError(f"fever_count: a count from 0 to {MAX_FEVER_COUNT}")
     apply_scope(conn, principal)
     grid_id = conn.execute(select(H.c.grid_id).where(H.c.id == household_id)).scalar()
     if grid_id is None or not principal.covers(grid_id):

@@ -96,6 +96,22 @@ def sample_db(cluster: LocalCluster) -> Iterator[TestDatabase]:
     cluster.drop_database(database.name)
 
 
+@pytest.fixture(scope="session")
+def small_town_db(cluster: LocalCluster) -> Iterator[TestDatabase]:
+    """A database of its own with a synthetic town of 60 households: a full town whose every
+    request is quick (for tests that send thousands of them)."""
+    from geodata.samples.synthetic import SyntheticSpec, load_synthetic
+
+    database = _make_database(cluster, f"wangge_small_{os.getpid()}")
+    spec = SyntheticSpec.from_counts(households=60, villages=2, grids=3, checkpoints=3, seed=11)
+    with database.owner.begin() as connection:
+        load_synthetic(connection, spec, progress=False)
+    yield database
+    database.owner.dispose()
+    database.app.dispose()
+    cluster.drop_database(database.name)
+
+
 @pytest.fixture
 def sample_conn(sample_db: TestDatabase) -> Iterator[Connection]:
     with sample_db.owner.connect() as connection:

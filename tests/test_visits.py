@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pandas as pd
+import pytest
 from sqlalchemy import Connection, text
 
 from geodata.access import Principal
+from geodata.errors import ConfigError
 from geodata.town_time import TOWN_TIMEZONE
-from geodata.visits import due_today, record_visit
+from geodata.visits import MAX_FEVER_COUNT, due_today, record_visit
 from geodata.vocab import Role, VisitResult
 from tests import conftest
 
@@ -123,3 +125,13 @@ def test_a_grid_workers_visit_updates_its_household(sample_db: conftest.TestData
         ).scalar_one()
         assert kept == at
         outer.rollback()
+
+
+@pytest.mark.parametrize("fever", [-1, MAX_FEVER_COUNT + 1, 2**40])
+def test_a_fever_count_out_of_range_is_refused_by_name(sample_conn: Connection, fever: int) -> None:
+    worker = Principal(name="w", role=Role.GRID_WORKER, grid_ids=frozenset({1}))
+    with pytest.raises(ConfigError, match=r"^fever_count: a count from 0 to 1000$"):
+        record_visit(
+            sample_conn, worker, 1, result=VisitResult.SEEN_ALL, fever_count=fever,
+            idempotency_key="fever-range-1",
+        )  # fmt: skip

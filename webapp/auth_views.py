@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from geodata import accounts, audit
-from webapp import database
+from webapp import database, params
 from webapp.limits import LOGIN_PER_ACCOUNT, LOGIN_PER_IP, account_key, limiter
 from webapp.policy import public, requires
 from webapp.session_store import ServerSession
@@ -20,13 +18,8 @@ FAILED = "Wrong username or password, or the account is not active."
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site: never an open redirect."""
-    if not target:
-        return url_for("map.index")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("map.index")
-    return target
+    """Only a path on this site: never an open redirect, never a split header."""
+    return params.local_path(target) or url_for("map.index")
 
 
 @bp.get("/login")

@@ -16,6 +16,7 @@ from webapp import (
     headers,
     household_views,
     i18n,
+    params,
     policy,
     visit_views,
 )
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     headers.init_app(app)
     errors.init_app(app)
     policy.init_app(app)
+    params.init_app(app)
     limiter.init_app(app)
     app.register_blueprint(health)
     app.register_blueprint(town_map)

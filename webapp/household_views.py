@@ -7,7 +7,7 @@ from flask import Blueprint, Response, abort, render_template, request
 from geodata import households
 from geodata.access import Action
 from geodata.privacy import PersonalField
-from webapp import database
+from webapp import database, params
 from webapp.policy import principal, requires
 from webapp.responses import json_response
 
@@ -20,12 +20,9 @@ def _grid_filter() -> str | None:
 
 
 def _page() -> tuple[int, int]:
-    try:
-        limit = min(max(int(request.args.get("limit", 100)), 1), 1000)
-        offset = max(int(request.args.get("offset", 0)), 0)
-    except ValueError:
-        abort(400, "limit and offset are whole numbers")
-    return limit, offset
+    """`limit` (at least 1, default 100; more than 1000 gives 1000) and `offset` (default 0)."""
+    limit = params.whole("limit", default=100, low=1)
+    return min(limit, 1000), params.whole("offset", default=0)
 
 
 @bp.get("/households")

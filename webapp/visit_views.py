@@ -39,7 +39,9 @@ def record(household_id: int) -> Response:
     key = request.headers.get("Idempotency-Key") or body.get("idempotency_key")
     try:
         result = VisitResult(str(body.get("result")))
-        fever = int(body.get("fever_count", 0))
+        fever = body.get("fever_count", 0)
+        if isinstance(fever, bool) or not isinstance(fever, int):
+            raise TypeError
     except (ValueError, TypeError):
         abort(400, "result: seen_all, partial or nobody_home; fever_count: a whole number")
     if not isinstance(key, str):

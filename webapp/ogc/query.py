@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 
 from flask import abort, request
 
+from webapp import params
 from webapp.bbox import BBoxError, parse_bbox
 from webapp.ogc.documents import DEFAULT_LIMIT, MAX_LIMIT
 
@@ -25,14 +26,9 @@ class Page:
 
 
 def page() -> Page:
-    try:
-        limit = int(request.args.get("limit", DEFAULT_LIMIT))
-        offset = int(request.args.get("offset", 0))
-    except ValueError:
-        abort(400, description="limit and offset are whole numbers")
-    if limit < 1 or offset < 0:
-        abort(400, description="limit is at least 1 and offset at least 0")
-    return Page(min(limit, MAX_LIMIT), offset)
+    """`limit` (at least 1; more than MAX_LIMIT gives MAX_LIMIT) and `offset` (default 0)."""
+    limit = params.whole("limit", default=DEFAULT_LIMIT, low=1, high=params.BIGINT_MAX)
+    return Page(min(limit, MAX_LIMIT), params.whole("offset", default=0))
 
 
 def bbox() -> tuple[float, float, float, float] | None:
