@@ -8,6 +8,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from flask import (
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from geodata.access import Action, ForbiddenError
+from geodata.disclosure.rules import town_today
 from geodata.errors import NotFoundError
 from geodata.exports.filters import Filters
 from geodata.exports.privacy import DEFAULT_HEX_RESOLUTION, AggregateLevel, PrivacyLevel
@@ -103,7 +105,9 @@ PRIVACY_ACTIONS = (
     (PrivacyLevel.PSEUDONYMOUS, Action.EXPORT_PSEUDONYMOUS),
     (PrivacyLevel.FULL, Action.EXPORT_PERSONAL),
 )
-FORM_FIELDS = ("layer", "format", "privacy", "level")
+FORM_FIELDS = ("layer", "format", "privacy", "level", "as_of")
+FORM_DAYS = 14
+"""How many closed days the form offers besides today."""
 
 
 @bp.get("/exports")
@@ -129,6 +133,11 @@ def index() -> str:
                 "label": "Aggregate per",
                 "options": [(a.value, a.value) for a in AggregateLevel],
             },
+            {
+                "name": "as_of",
+                "label": "As of (hexagons: a closed day)",
+                "options": [("", "today")] + [(d, d) for d in _closed_days()],
+            },
         ],
     }
     return render_template(
@@ -136,11 +145,17 @@ def index() -> str:
         title="Exports",
         description="Personal layers (households, residents, visits) and coverage are "
         "published as counts per grid, village or H3 hexagon unless you choose a personal "
-        "level your role allows; counts under 5 are left out. Every export is audited.",
+        "level your role allows; counts under 5 are left out and the others randomly rounded "
+        "to multiples of 5 (docs/PRIVACY.md). Every export is audited.",
         links=[],
         form=form,
         body="",
     )
+
+
+def _closed_days() -> list[str]:
+    today = town_today()
+    return [(today - timedelta(days=n)).isoformat() for n in range(1, FORM_DAYS + 1)]
 
 
 @bp.get("/exports/file")
@@ -154,7 +169,9 @@ def chosen() -> WerkzeugResponse:
     if layer not in EXPORTABLE or fmt not in {f.value for f in Format}:
         abort(400, description="layer and format: one of those listed at /exports")
     values: dict[str, Any] = {"layer": layer, "fmt": fmt}
-    values.update((k, request.args[k]) for k in ("privacy", "level") if request.args.get(k))
+    values.update(
+        (k, request.args[k]) for k in ("privacy", "level", "as_of") if request.args.get(k)
+    )
     return redirect(url_for("exports.download", **values), code=303)
 
 

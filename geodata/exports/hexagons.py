@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import h3  # type: ignore[import-untyped]
-import numpy as np
 import orjson
 import shapely
 from sqlalchemy import Connection, text
@@ -98,15 +97,12 @@ class HexSource(UnitSource):
         self._day = day.isoformat()
         chosen = sorted(table)
         area = _filter_area(conn, self.filters)
-        if area is not None:
-            cells = np.array(chosen, dtype=object)
-            outlines = shapely.polygons([_ring(c) for c in chosen]) if chosen else np.array([])
-            chosen = cells[shapely.intersects(outlines, area)].tolist() if chosen else []
+        if area is not None and chosen:
+            outlines = shapely.polygons([_ring(c) for c in chosen])
+            meets = shapely.intersects(outlines, area)
+            chosen = [c for c, keep in zip(chosen, meets.tolist(), strict=True) if keep]
         self._cells = [(cell, table[cell]) for cell in chosen]
         return self._cells
-
-    def count(self, conn: Connection) -> int:
-        return len(self._count_cells(conn))
 
     def rows(
         self,

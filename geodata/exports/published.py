@@ -68,9 +68,6 @@ class PublishedUnitSource(UnitSource):
         self._chosen = codes
         return codes
 
-    def count(self, conn: Connection) -> int:
-        return len(self.unit_keys(conn))
-
     def rows(
         self,
         conn: Connection,

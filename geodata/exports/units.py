@@ -25,6 +25,9 @@ class UnitSource(ABC):
     def unit_keys(self, conn: Connection) -> list[str]:
         """The key of every unit, in the order of `rows`."""
 
+    def count(self, conn: Connection) -> int:
+        return len(self.unit_keys(conn))
+
     @abstractmethod
     def rows(
         self,
