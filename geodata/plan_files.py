@@ -8,10 +8,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geodata.identifiers import identifier_problem
 from geodata.imports import files
 from geodata.imports.files import FileFormat, refuse
 from geodata.imports.readers import FEATURE_COLUMN, read_layer
-from geodata.imports.report import ReadOptions
+from geodata.imports.report import FileRefused, Issue, ReadOptions
 
 
 def _points(path: Path) -> pd.DataFrame:
@@ -59,11 +60,21 @@ def read_demand(path: Path) -> pd.DataFrame:
 
 
 def read_candidates(path: Path) -> pd.DataFrame:
-    """Candidate sites: `id` is the `source_id` property, else the position in the file."""
+    """Candidate sites: `id` is the `source_id` property, else the position in the file.
+
+    An id that cannot be a source id (`geodata.identifiers`) refuses the file, every such
+    feature named."""
     frame = _points(path)
     if not len(frame):
         raise refuse(path, "no candidate sites")
     frame["id"] = _ids(frame)
+    bad = [
+        Issue(reason=f"the source id {problem}", feature=int(position), field="source_id")
+        for position, site_id in zip(frame["position"].tolist(), frame["id"], strict=True)
+        if (problem := identifier_problem(site_id)) is not None
+    ]
+    if bad:
+        raise FileRefused(path, bad)  # a candidate's id becomes a checkpoint's when applied
     kind = frame["kind"] if "kind" in frame.columns else pd.Series(index=frame.index, dtype=object)
     frame["kind"] = kind.where(kind.notna(), "site").astype(str)
     return frame

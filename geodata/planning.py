@@ -19,6 +19,7 @@ from geodata.analysis.placement.plan import PlanRequest, score_sites, solve_plan
 from geodata.analysis.placement.seals import on_main_road, seal_plan
 from geodata.analysis.placement.town import Weighting, fetch_plan_inputs
 from geodata.errors import ConfigError, NotFoundError
+from geodata.identifiers import check_identifier
 from geodata.plan_files import read_candidates, read_demand
 from geodata.rls import apply_scope
 
@@ -74,10 +75,14 @@ def apply_checkpoint_plan(
 ) -> list[int]:
     """Write the chosen sites as active checkpoints (existing ones are left as they are).
 
-    A site at an entrance links to it and the entrance becomes a checkpoint entrance.
-    Returns the new checkpoints' ids; the change is audited.
+    A site at an entrance links to it and the entrance becomes a checkpoint entrance. A new
+    site's id must pass `geodata.identifiers` (ConfigError naming the site otherwise, and
+    nothing written). Returns the new checkpoints' ids; the change is audited.
     """
     principal.require(Action.PLAN)
+    for number, site in enumerate(selected, start=1):
+        if str(site.get("kind", "site")) != "checkpoint" and "id" in site:
+            check_identifier(f"site {number}: id", str(site["id"]))  # before anything is written
     now = datetime.now(UTC)
     created: list[int] = []
     entrances_changed: list[int] = []

@@ -252,6 +252,86 @@ def test_duplicate_ids_are_refused(conn: Connection, tmp_path: Path) -> None:
     assert [(e.feature, e.field) for e in report.errors] == [(2, "source_id")]
 
 
+MARKUP_ID = "<b>x</b><img src=/x onerror=alert(1)>"
+META_ID = '<meta http-equiv="refresh" content="0;url=/">'
+
+
+def _villages(*rows: tuple[str, str, str]) -> list[dict[str, Any]]:
+    """(source_id, code, name) per village, side by side."""
+    return [
+        feature(polygon(square(9.50 + i * 0.001, 47.12)), source_id=sid, code=code, name=name)
+        for i, (sid, code, name) in enumerate(rows)
+    ]
+
+
+def test_ids_and_codes_that_are_not_plain_text_are_refused(
+    conn: Connection, tmp_path: Path
+) -> None:
+    """Every bad id and code named by feature, field and reason; nothing written."""
+    features = _villages(
+        ("v-ok", "V-OK", "<b>names may hold markup</b>"),
+        (MARKUP_ID, "V1", "one"),
+        ("v-2", META_ID[:32], "two"),
+        ("v-3", "V\x003", "three"),
+        ("v\r\n4", "V4", "four"),
+        ("v-5", "O'Neil", "five"),
+        ("v-6", "V\u202e6", "six"),
+    )
+    before = table_counts(conn)
+    report = run(conn, Layer.VILLAGES, write_geojson(tmp_path, features))
+    assert_refused(conn, report, before)
+    found = [(e.feature, e.field, e.reason) for e in report.errors]
+    rule = "an id or code is printable characters without < > \" ' or control characters"
+    control = f"holds a control or other unprintable character: {rule}"
+    assert found == [
+        (1, "source_id", f"the source id holds < >: {rule}"),
+        (2, "code", f'the code holds < ": {rule}'),
+        (3, "code", f"the code {control}"),
+        (4, "source_id", f"the source id {control}"),
+        (5, "code", f"the code holds ': {rule}"),
+        (6, "code", f"the code {control}"),
+    ]
+
+
+def test_markup_in_names_is_imported_as_text(conn: Connection, tmp_path: Path) -> None:
+    features = _villages(("v-named", "V-N", NAME_WITH_MARKUP))
+    report = run(conn, Layer.VILLAGES, write_geojson(tmp_path, features))
+    assert report.errors == []
+    assert report.inserted == 1
+    stored = conn.execute(text("SELECT name FROM villages WHERE source_id = 'v-named'"))
+    assert stored.scalar_one() == NAME_WITH_MARKUP
+
+
+def test_a_nul_in_a_name_is_refused_by_name(conn: Connection, tmp_path: Path) -> None:
+    """Names may hold any text PostgreSQL can store: NUL it cannot (a crash before)."""
+    before = table_counts(conn)
+    report = run(
+        conn, Layer.VILLAGES, write_geojson(tmp_path, _villages(("v-nul", "VN", "a\x00b")))
+    )
+    assert_refused(conn, report, before)
+    assert [(e.feature, e.field, e.reason) for e in report.errors] == [
+        (0, "name", "holds a NUL character, which no stored text may")
+    ]
+
+
+NAME_WITH_MARKUP = '<img src=/x onerror=alert(1)><meta http-equiv="refresh" content="0">'
+
+
+def test_cli_refuses_a_markup_id_with_exit_code_1(
+    test_db: conftest.TestDatabase, tmp_path: Path
+) -> None:
+    path = write_geojson(tmp_path, _villages((META_ID, "V-CLI", "cli")))
+    with test_db.owner.connect() as c:
+        before = table_counts(c)
+    code, out = _cli(test_db, "import", "villages", str(path), "--format", "json")
+    assert code == 1
+    (error,) = orjson.loads(out)["errors"]
+    assert (error["feature"], error["field"]) == (0, "source_id")
+    assert error["reason"].startswith('the source id holds < > ":')
+    with test_db.owner.connect() as c:
+        assert table_counts(c) == before
+
+
 def test_numbers_read_as_numbers_keep_their_rules(conn: Connection, tmp_path: Path) -> None:
     """Whole-number columns the reader already holds as integers are checked as text is."""
     features = [

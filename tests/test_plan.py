@@ -26,6 +26,8 @@ from geodata.analysis.placement import (
 from geodata.analysis.placement.plan import PlanRequest, reach_matrix, solve_plan
 from geodata.analysis.placement.town import fetch_plan_inputs
 from geodata.cli import main
+from geodata.imports.report import FileRefused
+from geodata.plan_files import read_candidates
 from geodata.planning import apply_seal_plan, seal_plan_for
 from tests import conftest
 
@@ -254,6 +256,28 @@ def test_cli_on_files(test_db: conftest.TestDatabase, tmp_path: Path) -> None:
         str(candidates),
     )
     assert code != 0
+
+
+def test_candidates_with_ids_that_are_not_plain_text_are_refused(tmp_path: Path) -> None:
+    """A candidate's id becomes a checkpoint's source id when applied: refused on reading,
+    every such feature named."""
+    path = _points(
+        tmp_path / "sites.geojson",
+        [
+            {"lon": 116.0, "lat": 40.0, "source_id": "fine"},
+            {"lon": 116.0, "lat": 40.001, "source_id": "<b>x</b><img src=/x onerror=alert(1)>"},
+            {"lon": 116.0, "lat": 40.002},
+            {"lon": 116.0, "lat": 40.003, "source_id": "tab\there"},
+        ],
+    )
+    with pytest.raises(FileRefused) as refused:
+        read_candidates(path)
+    assert [(i.feature, i.field) for i in refused.value.issues] == [
+        (1, "source_id"),
+        (3, "source_id"),
+    ]
+    assert refused.value.issues[0].reason.startswith("the source id holds < >:")
+    assert "control" in refused.value.issues[1].reason
 
 
 # -- the seal plan -------------------------------------------------------------------------

@@ -370,3 +370,37 @@ def test_bad_seal_applies_are_400(town: PlanTown, body: object, message: str) ->
     response = _post(town, "/api/v1/plan/seals/apply", body)
     assert response.status_code == 400
     assert message in response.get_json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("site_id", "reason"),
+    [
+        ("<b>x</b><img src=/x onerror=alert(1)>", "holds < >"),
+        ('<meta http-equiv="refresh" content="0;url=https://evil.example/">', 'holds < > "'),
+        ("O'Brien gate", "holds '"),
+        ("line\nbreak", "control"),
+        ("nul\x00byte", "control"),
+        ("zero\u200bwidth", "unprintable"),
+    ],
+)
+def test_apply_refuses_an_id_that_is_not_text(town: PlanTown, site_id: str, reason: str) -> None:
+    """Nothing written: the good site before the bad one is not applied either."""
+    with town.db.owner.connect() as conn:
+        lon, lat = conn.execute(
+            text(
+                "SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Centroid(geom) c FROM villages LIMIT 1) v"
+            )
+        ).one()
+    count = "SELECT count(*) FROM checkpoints"
+    before = _rows(town, count)[0][0]
+    selected = [
+        {"id": "api-fine-site", "kind": "site", "lon": lon, "lat": lat},
+        {"id": site_id, "kind": "site", "lon": lon, "lat": lat},
+    ]
+    response = _post(town, "/api/v1/plan/checkpoints/apply", {"selected": selected})
+    assert response.status_code == 400
+    message = response.get_json()["message"]
+    assert message.startswith("site 2: id holds "), message
+    assert reason in message
+    assert site_id not in message
+    assert _rows(town, count)[0][0] == before

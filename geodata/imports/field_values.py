@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from geodata.identifiers import identifier_problem
 from geodata.imports.layers import FieldSpec, FieldType
 
 INT_MAX = 2_147_483_647
@@ -90,6 +91,17 @@ def parse_field(spec: FieldSpec, text: pd.Series) -> Parsed:
         if spec.max_length is not None:
             long = present & (clean.str.len().fillna(0).to_numpy() > spec.max_length)
             _add(problems, long, f"longer than {spec.max_length} characters")
+        if spec.identifier:
+            for pos in np.flatnonzero(present).tolist():
+                problem = identifier_problem(str(clean.iat[pos]))
+                if problem is not None:
+                    problems.setdefault(pos, f"the {spec.name} {problem}")
+                    values = values.copy() if values is clean else values
+                    values.iat[pos] = None  # never sent on to a query (NUL breaks them)
+        nul = present & clean.str.contains("\x00", regex=False).fillna(False).to_numpy(bool)
+        if nul.any():
+            _add(problems, nul, "holds a NUL character, which no stored text may")
+            values = values.where(~nul, None)
     elif spec.type in (FieldType.INT, FieldType.FLOAT):
         values = _numbers(spec, clean, present, problems)
     elif spec.type is FieldType.BOOL:

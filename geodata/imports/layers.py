@@ -94,6 +94,8 @@ class FieldSpec:
     """Never echoed in a reason: the report names the row and field only."""
     unique: bool = False
     """Unique in the table as well as the file (codes)."""
+    identifier: bool = False
+    """A code: printable text without < > " ' or control characters (geodata.identifiers)."""
     keep_when_missing: bool = False
     """Absent or empty: a new row gets the time of the import, an existing row keeps its value."""
 
@@ -115,6 +117,8 @@ class FieldSpec:
             rules.append(f"at most {self.max_length} characters")
         if self.link is not None:
             rules.append(f"a source id of {self.link}")
+        if self.identifier:
+            rules.append("no < > \" ' or control characters")
         if self.unique:
             rules.append("unique")
         if self.default is not None:
@@ -215,7 +219,13 @@ def _village_inside(*, required: bool = False) -> SpatialLink:
 
 
 _CODE = FieldSpec(
-    name="code", type=FieldType.TEXT, required=True, max_length=32, unique=True, help="short code"
+    name="code",
+    type=FieldType.TEXT,
+    required=True,
+    max_length=32,
+    unique=True,
+    identifier=True,
+    help="short code",
 )
 _VILLAGE_LINK = _link(
     "village_source_id", "villages", "village_id", "the village (else: the one containing it)"
@@ -498,7 +508,8 @@ def layer_help(spec: LayerSpec) -> str:
         "Fields:",
         "",
         "  source_id (text, required; unique in the file; at most 128 characters; "
-        "or the field named by --id-field): the key re-imports update by",
+        "no < > \" ' or control characters; or the field named by --id-field): "
+        "the key re-imports update by",
     ]
     lines += [f"  {f.describe()}" for f in spec.fields]
     if spec.notes:

@@ -11,6 +11,7 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
 
+from geodata.identifiers import identifier_problem
 from geodata.imports.field_values import NESTED, as_text, parse_field, parse_integers
 from geodata.imports.geometry_checks import check_geometry
 from geodata.imports.layers import (
@@ -238,6 +239,11 @@ class Validator:
         seen = self.seen_ids
         for pos, (value, label) in enumerate(zip(ids.tolist(), rows.labels, strict=True)):
             if value is None:
+                continue
+            problem = identifier_problem(value)
+            if problem is not None:
+                rows.issue(pos, f"the source id {problem}", id_name)
+                ids.iat[pos] = None  # never sent on to a query (NUL breaks them)
                 continue
             first = seen.setdefault(value, label)
             if first != label:

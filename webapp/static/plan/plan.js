@@ -32,6 +32,13 @@
     p.classList.toggle("plan-error", Boolean(isError));
   }
 
+  // Leaflet renders a string given to a tooltip as HTML: ids and names go in as text nodes.
+  function label(value) {
+    var span = document.createElement("span");
+    span.textContent = String(value);
+    return span;
+  }
+
   function percent(value) {
     return Number(value).toFixed(1) + " %";
   }
@@ -80,7 +87,7 @@
     currentLayer.clearLayers();
     answer.sites.forEach(function (site) {
       var marker = L.marker([site.lat, site.lon], { icon: post("current"), keyboard: false });
-      marker.bindTooltip(String(site.id), { direction: "top" });
+      marker.bindTooltip(label(site.id), { direction: "top" });
       marker.addTo(currentLayer);
     });
     el("share-current").textContent = shareText(answer);
@@ -119,7 +126,7 @@
     site.marker = L.marker(latlng, {
       icon: post("proposal"), draggable: true, keyboard: false, zIndexOffset: 1000
     });
-    site.marker.bindTooltip(String(site.id), { direction: "top" });
+    site.marker.bindTooltip(label(site.id), { direction: "top" });
     site.marker.on("drag", function (event) { site.circle.setLatLng(event.target.getLatLng()); });
     site.marker.on("dragend", function (event) {
       var at = event.target.getLatLng();
@@ -127,7 +134,7 @@
       site.lon = at.lng;
       site.kind = "site";
       site.id = text.moved + " " + at.lat.toFixed(5) + "," + at.lng.toFixed(5);
-      site.marker.setTooltipContent(site.id);
+      site.marker.setTooltipContent(label(site.id));
       rescore();
     });
     site.marker.on("click", function () { remove(site); });
