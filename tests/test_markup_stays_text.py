@@ -93,8 +93,7 @@ def test_the_values_planted_break_the_rule() -> None:
 def assert_nothing_became_markup(page: Page, record: PageVisit, path: str) -> None:
     found = page.locator(MARKUP_ELEMENTS)
     assert found.count() == 0, [
-        found.nth(i).evaluate("e => e.outerHTML")
-        for i in range(found.count())
+        found.nth(i).evaluate("e => e.outerHTML") for i in range(found.count())
     ]
     assert page.url == record.base + path  # a <meta http-equiv=refresh> would have moved it
     fetched = {url.removeprefix(record.base).split("?")[0] for url in record.requests}
