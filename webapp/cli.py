@@ -7,6 +7,9 @@ import click
 from geodata.cli import main
 from geodata.cli_context import Context, pass_ctx, reports_errors
 
+BODY_OVERHEAD_BYTES = 64 * 1024
+"""Room for a multipart upload's headers and form fields beside the file itself."""
+
 
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -23,7 +26,10 @@ def serve(ctx: Context, host: str, port: int | None, threads: int) -> None:
     app = create_app(ctx.settings)
     port = port or ctx.settings.port
     click.echo(f"wangge serving on http://{host}:{port}/")
-    waitress.serve(app, host=host, port=port, threads=threads)
+    # waitress takes in a whole body before the app sees the request: no body larger than the
+    # largest upload the app accepts is taken in at all.
+    body_limit = int(app.config["WANGGE_IMPORT_MAX_BYTES"]) + BODY_OVERHEAD_BYTES
+    waitress.serve(app, host=host, port=port, threads=threads, max_request_body_size=body_limit)
 
 
 __all__ = ["main"]
