@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
-from geodata import db, migrate
-from geodata.cluster import APP_ROLE, OWNER_ROLE, LocalCluster
+from geodata import db
+from geodata.db import migrate
+from geodata.db.cluster import APP_ROLE, OWNER_ROLE, LocalCluster
 from geodata.settings import Settings
 
 
@@ -143,7 +144,7 @@ def make_account(
     """A committed account with a password and a bearer token (remove with drop_accounts)."""
     from sqlalchemy.orm import Session as OrmSession
 
-    from geodata import accounts
+    from geodata.auth import accounts
     from geodata.vocab import Role
 
     with OrmSession(database.owner) as s, s.begin():

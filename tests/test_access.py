@@ -9,11 +9,12 @@ import pytest
 from sqlalchemy import Connection, insert, select, text
 from sqlalchemy.orm import Session
 
-from geodata import accounts, households
-from geodata.access import POLICY, Action, ForbiddenError, Principal, principal_for
+from geodata.auth import accounts
+from geodata.auth.access import POLICY, Action, ForbiddenError, Principal, principal_for
+from geodata.auth.masking import PersonalField, mask_id_number, mask_phone
 from geodata.errors import NotFoundError
 from geodata.models import AuditEvent, Household, Resident
-from geodata.privacy import PersonalField, mask_id_number, mask_phone
+from geodata.records import households
 from geodata.vocab import Role
 from tests import factories as f
 from tests.conftest import TestDatabase

@@ -14,7 +14,7 @@ from werkzeug.routing import Rule
 
 from tests import conftest
 from webapp import create_app
-from webapp.params import BIGINT_MAX, local_path
+from webapp.infra.params import BIGINT_MAX, local_path
 
 HOSTILE = (
     "99999999999999999999",
@@ -96,7 +96,9 @@ def walk(small_town_db: conftest.TestDatabase) -> Iterator[Walk]:
         "tiles.tile": {"layer": "households", "z": "15", "x": str(x), "y": str(y)},
         "static": {"filename": "plan/plan.js"},
     }
-    app = create_app(small_town_db.settings, engine=small_town_db.app)
+    app = create_app(
+        small_town_db.settings, engine=small_town_db.app, admin_engine=small_town_db.owner
+    )
     try:
         yield Walk(app, admin, samples)
     finally:

@@ -10,7 +10,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from geodata.cluster import OWNER_ROLE, LocalCluster
+from geodata.db.cluster import OWNER_ROLE, LocalCluster
 
 
 @pytest.fixture(scope="module")

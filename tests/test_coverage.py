@@ -20,11 +20,11 @@ from pyproj import Transformer
 from sqlalchemy import Connection, text
 
 from geodata.analysis.coverage import FIGURES, coverage_report
-from geodata.analysis.coverage.fetch import fetch_inputs
 from geodata.analysis.coverage.metric import project_geoms, project_xy, utm_epsg
 from geodata.analysis.coverage.network import RoadNetwork, network_margin_m
 from geodata.analysis.coverage.reach import checkpoint_radii_m, straight_reached
 from geodata.cli import main
+from geodata.records.coverage_inputs import fetch_inputs
 from tests import conftest
 from tests.shared_data import SUZHOU_BUILDINGS
 
@@ -594,7 +594,7 @@ def api(sample_db: conftest.TestDatabase) -> Iterator[tuple[Flask, dict[str, str
     }
     from webapp import create_app
 
-    app = create_app(sample_db.settings, engine=sample_db.app)
+    app = create_app(sample_db.settings, engine=sample_db.app, admin_engine=sample_db.owner)
     try:
         yield app, {k: a.token for k, a in accounts.items()}, my_grid
     finally:

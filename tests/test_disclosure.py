@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
-from geodata.access import Principal
+from geodata.auth.access import Principal
 from geodata.disclosure.cellkey import CellKeys, published, random_round
 from geodata.disclosure.rules import (
     FINEST_HEX_RESOLUTION,

@@ -39,7 +39,7 @@ def town(sample_db: conftest.TestDatabase) -> Iterator[Town]:
         role: conftest.make_account(sample_db, f"x-{role}", role)
         for role in ("analyst", "planner", "commander")
     }
-    app = create_app(sample_db.settings, engine=sample_db.app)
+    app = create_app(sample_db.settings, engine=sample_db.app, admin_engine=sample_db.owner)
     try:
         yield Town(app, sample_db, {k: a.token for k, a in accounts.items()})
     finally:

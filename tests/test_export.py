@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from shapely.geometry import MultiPolygon, Polygon
 from sqlalchemy import Connection, text
 
-from geodata.access import ForbiddenError, Principal, local_operator
+from geodata.auth.access import ForbiddenError, Principal, local_operator
 from geodata.cli import main
 from geodata.disclosure.rules import SUPPRESS_BELOW
 from geodata.exports.filters import Filters

@@ -15,10 +15,10 @@ from shapely import box
 from sqlalchemy import Connection, text
 
 from geodata.cli import main
+from geodata.db.stats import table_counts
 from geodata.imports import load, readers
 from geodata.imports.load import import_file
 from geodata.imports.report import ImportReport, Layer, ReadOptions
-from geodata.stats import table_counts
 from tests import conftest, factories
 from tests.shared_data import OSM_GPKG
 from webapp import create_app
@@ -563,7 +563,7 @@ def web(test_db: conftest.TestDatabase) -> Iterator[dict[str, Any]]:
         "admin": conftest.make_account(test_db, "imp-admin", "admin"),
         "planner": conftest.make_account(test_db, "imp-planner", "planner"),
     }
-    app = create_app(test_db.settings, engine=test_db.app)
+    app = create_app(test_db.settings, engine=test_db.app, admin_engine=test_db.owner)
     try:
         yield {"app": app, "accounts": accounts}
     finally:

@@ -19,7 +19,7 @@ from tests.browser import PageVisit, recorded_page, sign_in
 from tests.live_server import serving
 from tests.test_webapp import XSS_CHECKPOINT, XSS_VILLAGE, delete_test_town, insert_test_town
 from webapp import create_app
-from webapp.map_page import ENTRANCE_COLOURS, LAYER_TITLES, LEGEND, TOWN_LAYERS
+from webapp.map.page import ENTRANCE_COLOURS, LAYER_TITLES, LEGEND, TOWN_LAYERS
 
 SHOWCASE = Path(__file__).resolve().parent.parent / "screenshots" / "map.png"
 
@@ -77,7 +77,7 @@ def small_town_app(test_db: conftest.TestDatabase) -> Iterator[Flask]:
     with test_db.owner.begin() as conn:
         insert_test_town(conn)
     try:
-        yield create_app(test_db.settings, engine=test_db.app)
+        yield create_app(test_db.settings, engine=test_db.app, admin_engine=test_db.owner)
     finally:
         with test_db.owner.begin() as conn:
             delete_test_town(conn)
@@ -164,7 +164,7 @@ def test_names_in_tooltips_render_as_text(small_town_app: Flask, viewer: conftes
 
 
 def test_sample_town_map(sample_db: conftest.TestDatabase, tmp_path: Path) -> None:
-    app = create_app(sample_db.settings, engine=sample_db.app)
+    app = create_app(sample_db.settings, engine=sample_db.app, admin_engine=sample_db.owner)
     account = conftest.make_account(sample_db, "sample-viewer", "commander")
     try:
         _check_sample_map(app, account, tmp_path)

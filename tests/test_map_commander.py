@@ -27,8 +27,9 @@ from tests import conftest
 from tests.live_server import serving
 from tests.test_map_browser import assert_stayed_local, tooltip_after_hovering, visit
 from tests.test_webapp import XSS_CHECKPOINT, SmallTown, delete_test_town, insert_test_town
-from webapp import create_app, tiles
-from webapp.map_page import TOWN_LAYERS
+from webapp import create_app
+from webapp.map.page import TOWN_LAYERS
+from webapp.tiles import views as tiles
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
 PREFIX = "commander-test:"
@@ -204,7 +205,7 @@ def accounts(
 
 @pytest.fixture(scope="module")
 def app(test_db: conftest.TestDatabase, town: CommanderTown) -> Flask:
-    return create_app(test_db.settings, engine=test_db.app)
+    return create_app(test_db.settings, engine=test_db.app, admin_engine=test_db.owner)
 
 
 def _client(app: Flask, account: conftest.Account) -> FlaskClient:

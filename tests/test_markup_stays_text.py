@@ -76,7 +76,11 @@ def hostile(test_db: conftest.TestDatabase) -> Iterator[HostileTown]:
     planner = conftest.make_account(test_db, "markup-planner", "planner")
     commander = conftest.make_account(test_db, "markup-commander", "commander")
     try:
-        yield HostileTown(create_app(test_db.settings, engine=test_db.app), planner, commander)
+        yield HostileTown(
+            create_app(test_db.settings, engine=test_db.app, admin_engine=test_db.owner),
+            planner,
+            commander,
+        )
     finally:
         conftest.drop_accounts(test_db, planner.username, commander.username)
         with test_db.owner.begin() as conn:

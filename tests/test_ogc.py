@@ -22,7 +22,7 @@ from geodata.town_time import TOWN_TIMEZONE
 from tests import conftest
 from tests.live_server import serving
 from webapp import create_app
-from webapp.policy import policy_of
+from webapp.infra.policy import policy_of
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ def town(sample_db: conftest.TestDatabase) -> Iterator[Town]:
             sample_db, "o-worker", "grid_worker", grid_codes=(my_grid,)
         ),
     }
-    app = create_app(sample_db.settings, engine=sample_db.app)
+    app = create_app(sample_db.settings, engine=sample_db.app, admin_engine=sample_db.owner)
     try:
         yield Town(
             app, sample_db, {k: a.token for k, a in accounts.items()},

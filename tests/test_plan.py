@@ -15,7 +15,6 @@ from click.testing import CliRunner
 from spopt.locate import LSCP, MCLP  # type: ignore[import-untyped]
 from sqlalchemy import Connection, text
 
-from geodata.access import local_operator
 from geodata.analysis.coverage.metric import project_xy
 from geodata.analysis.placement import (
     cost_matrix_coverage,
@@ -24,11 +23,12 @@ from geodata.analysis.placement import (
     straight_coverage,
 )
 from geodata.analysis.placement.plan import PlanRequest, reach_matrix, solve_plan
-from geodata.analysis.placement.town import fetch_plan_inputs
+from geodata.auth.access import local_operator
 from geodata.cli import main
 from geodata.imports.report import FileRefused
-from geodata.plan_files import read_candidates
-from geodata.planning import apply_seal_plan, seal_plan_for
+from geodata.records.placement_inputs import fetch_plan_inputs
+from geodata.services.plan_files import read_candidates
+from geodata.services.planning import apply_seal_plan, seal_plan_for
 from tests import conftest
 
 # spopt builds its models with PuLP calls that PuLP 3.3 marks as deprecated.

@@ -16,10 +16,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from geodata.access import local_operator
 from geodata.analysis.placement.plan import PlanRequest
-from geodata.cluster import LocalCluster
-from geodata.planning import checkpoint_plan_for, seal_plan_for
+from geodata.auth.access import local_operator
+from geodata.db.cluster import LocalCluster
+from geodata.services.planning import checkpoint_plan_for, seal_plan_for
 from tests import conftest
 from webapp import create_app
 
@@ -49,7 +49,11 @@ def town(cluster: LocalCluster) -> Iterator[PlanTown]:
                 database, "plan-worker", "grid_worker", grid_codes=(str(grid),)
             ),
         }
-        yield PlanTown(database, create_app(database.settings, engine=database.app), accounts)
+        yield PlanTown(
+            database,
+            create_app(database.settings, engine=database.app, admin_engine=database.owner),
+            accounts,
+        )
     finally:
         database.owner.dispose()
         database.app.dispose()

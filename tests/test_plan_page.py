@@ -32,7 +32,7 @@ def planner(sample_db: conftest.TestDatabase) -> Iterator[conftest.Account]:
 
 @pytest.fixture(scope="module")
 def app(sample_db: conftest.TestDatabase) -> Flask:
-    return create_app(sample_db.settings, engine=sample_db.app)
+    return create_app(sample_db.settings, engine=sample_db.app, admin_engine=sample_db.owner)
 
 
 def _share(page: Page, cell: str) -> str:

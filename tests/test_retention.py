@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, insert, select, text, update
 
-from geodata import retention
+from geodata.auth import retention
 from geodata.models import AuditEvent, Resident, Visit
 from tests import factories as f
 

@@ -12,12 +12,12 @@ import pyogrio
 import shapely
 from sqlalchemy import Connection, text
 
+from geodata.db.stats import table_counts
 from geodata.samples import people
 from geodata.samples.osm_extract import EXTRACT_PATH, building_floors
 from geodata.samples.town import load_sample
-from geodata.samples.town_grids import balanced_groups, weighted_bisection
-from geodata.samples.town_households import household_rows, households_per_building
-from geodata.stats import table_counts
+from geodata.samples.town.grids import balanced_groups, weighted_bisection
+from geodata.samples.town.households import household_rows, households_per_building
 
 
 def scalar(conn: Connection, sql: str, **params: Any) -> Any:
@@ -344,7 +344,7 @@ def test_isolation_site_in_a_building(sample_conn: Connection) -> None:
     ).one()
     assert tuple(site) == (120, 10, True)
     used = sample_conn.execute(text("SELECT beds_used FROM isolation_sites")).scalar_one()
-    assert used == 86  # geodata.samples.town_duty.ISOLATION_BEDS_USED: most beds, not all
+    assert used == 86  # geodata.samples.town.duty.ISOLATION_BEDS_USED: most beds, not all
 
 
 # -- residents and visits ------------------------------------------------------------------

@@ -11,9 +11,11 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from geodata import audit, db, migrate
+from geodata import db
 from geodata import models as m
-from geodata.cluster import APP_ROLE, OWNER_ROLE, LocalCluster
+from geodata.auth import audit
+from geodata.db import migrate
+from geodata.db.cluster import APP_ROLE, OWNER_ROLE, LocalCluster
 from tests import factories as f
 
 BOWTIE = "POLYGON((120.60 31.30, 120.61 31.31, 120.61 31.30, 120.60 31.31, 120.60 31.30))"

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from sqlalchemy import Connection, text
 
-from geodata.analysis.topology import check_all, render_report
 from geodata.errors import ConfigError, WanggeError
 from geodata.models import Base
+from geodata.records.topology import check_all, render_report
 from geodata.samples.columnar import Table, rows_text
 from geodata.samples.people import ID_CHECK_CHARS, ID_WEIGHTS
 from geodata.samples.synthetic import LOAD_ORDER, SyntheticSpec, generate_town, load_synthetic

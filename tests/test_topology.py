@@ -11,7 +11,7 @@ from shapely import Point
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection
 
-from geodata.analysis.topology import check_all, render_report
+from geodata.records.topology import check_all, render_report
 from geodata.vocab import EntranceState
 from tests import factories as f
 

@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 from sqlalchemy import Connection, text
 
-from geodata.access import Principal
+from geodata.auth.access import Principal
 from geodata.errors import ConfigError
+from geodata.records.visits import MAX_FEVER_COUNT, due_today, record_visit
 from geodata.town_time import TOWN_TIMEZONE
-from geodata.visits import MAX_FEVER_COUNT, due_today, record_visit
 from geodata.vocab import Role, VisitResult
 from tests import conftest
 

@@ -13,8 +13,8 @@ from sqlalchemy import text
 
 from tests import conftest
 from webapp import create_app
-from webapp.policy import policy_of
-from webapp.session_store import COOKIE
+from webapp.infra.policy import policy_of
+from webapp.infra.sessions import COOKIE
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ def town(sample_db: conftest.TestDatabase) -> Iterator[Town]:
     }
     mine, my_resident, my_id = _household_in(sample_db, my_grid)
     theirs, _, _ = _household_in(sample_db, other_grid)
-    app = create_app(sample_db.settings, engine=sample_db.app)
+    app = create_app(sample_db.settings, engine=sample_db.app, admin_engine=sample_db.owner)
     try:
         yield Town(app, sample_db, roles, my_grid, other_grid, mine, theirs, my_resident, my_id)
     finally:

@@ -22,10 +22,11 @@ from geodata import db
 from geodata import models as m
 from geodata import vocab as v
 from tests import conftest
-from webapp import create_app, database
-from webapp.feature_collections import LAYERS
-from webapp.offline_assets import is_same_origin, remote_asset_urls
-from webapp.policy import public
+from webapp import create_app
+from webapp.infra import database
+from webapp.infra.offline_assets import is_same_origin, remote_asset_urls
+from webapp.infra.policy import public
+from webapp.map.feature_collections import LAYERS
 
 PREFIX = "webapp-test:"
 XSS_CHECKPOINT = "<img src=x onerror=alert(1)>"
@@ -290,7 +291,7 @@ def viewer(test_db: conftest.TestDatabase) -> Iterator[conftest.Account]:
 
 @pytest.fixture(scope="module")
 def app(test_db: conftest.TestDatabase, town: SmallTown) -> Flask:
-    return create_app(test_db.settings, engine=test_db.app)
+    return create_app(test_db.settings, engine=test_db.app, admin_engine=test_db.owner)
 
 
 @pytest.fixture
@@ -637,7 +638,7 @@ def test_wrong_method_is_405_with_allow(client: FlaskClient) -> None:
 
 
 def test_server_errors_are_generic(test_db: conftest.TestDatabase) -> None:
-    app = create_app(test_db.settings, engine=test_db.app)
+    app = create_app(test_db.settings, engine=test_db.app, admin_engine=test_db.owner)
 
     def fail() -> str:
         raise RuntimeError("secret detail from deep inside")
@@ -705,7 +706,9 @@ def test_templates_autoescape(app: Flask) -> None:
 def test_sample_town_layers(sample_db: conftest.TestDatabase) -> None:
     account = conftest.make_account(sample_db, "layers-viewer", "commander")
     try:
-        client = create_app(sample_db.settings, engine=sample_db.app).test_client()
+        client = create_app(
+            sample_db.settings, engine=sample_db.app, admin_engine=sample_db.owner
+        ).test_client()
         client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {account.token}"
         _check_sample_layers(client)
     finally:

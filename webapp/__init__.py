@@ -15,11 +15,16 @@ if TYPE_CHECKING:
     from geodata.settings import Settings
 
 
-def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> Flask:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    admin_engine: Engine | None = None,
+) -> Flask:
     """Build the app for `settings` (default: the environment); see `webapp.factory`."""
     from webapp.factory import create_app as build
 
-    return build(settings, engine=engine)
+    return build(settings, engine=engine, admin_engine=admin_engine)
 
 
 __all__ = ["create_app"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from geodata.cli import main
-from geodata.cli_context import Context, pass_ctx, reports_errors
+from geodata.cli.context import Context, pass_ctx, reports_errors
 
 BODY_OVERHEAD_BYTES = 64 * 1024
 """Room for a multipart upload's headers and form fields beside the file itself."""

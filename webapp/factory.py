@@ -1,48 +1,76 @@
-"""Builds the Flask app: configuration, extensions, blueprints."""
+"""Builds the Flask app: configuration, the infrastructure, then every blueprint from one list."""
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Blueprint, Flask
 from sqlalchemy import Engine
 
 from geodata import db
 from geodata.settings import Settings
 from webapp import (
-    admin_views,
-    auth_views,
+    admin,
+    auth,
+    coverage,
+    exports,
+    health,
+    households,
+    imports,
+    map,
+    ogc,
+    plan,
+    tiles,
+    visits,
+)
+from webapp.infra import (
     basemap,
     database,
     errors,
     headers,
-    household_views,
     i18n,
     params,
     policy,
-    visit_views,
+    pseudonym_key,
 )
-from webapp.coverage_views import bp as coverage_bp
-from webapp.export_views import init_app as init_exports
-from webapp.health import health
-from webapp.import_views import init_app as init_imports
-from webapp.limits import limiter
-from webapp.plan_views import bp as plan_bp
-from webapp.secret_key import secret_key
-from webapp.session_store import DatabaseSessionInterface
-from webapp.tiles import bp as tiles_bp
-from webapp.views import town_map
+from webapp.infra.limits import limiter
+from webapp.infra.secret_key import secret_key
+from webapp.infra.sessions import DatabaseSessionInterface
 
 MAX_REQUEST_BYTES = 1024 * 1024
 
+BLUEPRINTS: tuple[Blueprint, ...] = (
+    health.bp,
+    map.bp,
+    tiles.bp,
+    auth.bp,
+    households.bp,
+    admin.bp,
+    visits.bp,
+    imports.bp,
+    coverage.bp,
+    plan.bp,
+    exports.bp,
+    ogc.bp,
+)
+"""Every blueprint of the app; each package of webapp/ but infra/ exports its `bp`."""
 
-def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> Flask:
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    admin_engine: Engine | None = None,
+) -> Flask:
     """Build the app for `settings` (default: the environment).
 
-    Without `engine`, one is made for the configured database (starting the embedded cluster
-    if that is the one configured); a given engine is used as it is, and left to its owner.
+    `engine` is the app role's, `admin_engine` the owner role's (imports). Each one not given
+    is made for the configured database (starting the embedded cluster if that is the one
+    configured); a given engine is used as it is, and left to its owner.
     """
     settings = settings if settings is not None else Settings.from_env()
     if engine is None:
         engine = db.make_engine(db.database_url(settings))
+    if admin_engine is None:
+        admin_engine = db.make_engine(db.database_url(settings, admin=True))
     app = Flask(__name__)
     app.config.update(
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
@@ -53,25 +81,17 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.jinja_env.autoescape = True  # every template, whatever its file name
     app.session_interface = DatabaseSessionInterface()
-    database.init_app(app, engine)
+    database.init_app(app, engine, admin_engine)
+    pseudonym_key.init_app(app, settings)
     headers.init_app(app)
     errors.init_app(app)
     policy.init_app(app)
     params.init_app(app)
     limiter.init_app(app)
-    app.register_blueprint(health)
-    app.register_blueprint(town_map)
-    app.register_blueprint(tiles_bp)
     i18n.init_app(app)
     basemap.init_app(app, settings)
-    app.register_blueprint(auth_views.bp)
-    app.register_blueprint(household_views.bp)
-    app.register_blueprint(admin_views.bp)
-    app.register_blueprint(visit_views.bp)
-    init_imports(app, settings)
-    app.register_blueprint(coverage_bp)
-    app.register_blueprint(plan_bp)
-    init_exports(app, settings)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
     return app
 
 

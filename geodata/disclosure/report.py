@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from geodata.access import ForbiddenError
+from geodata.auth.access import ForbiddenError
 from geodata.disclosure.rules import is_closed, round_radius_m
 from geodata.disclosure.snapshots import publish, scope_key
 from geodata.disclosure.tables import CountTable, Published, Unit

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from geodata.access import Action, Principal
+from geodata.auth.access import Action, Principal
 from geodata.errors import ConfigError
 from geodata.town_time import TOWN_TIMEZONE
 

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import Connection, text
 
-from geodata.access import Action, Principal
+from geodata.auth.access import Action, Principal
 from geodata.disclosure.rules import controlled, town_today
 from geodata.exports.aggregates import AggregateSource
 from geodata.exports.coverage import CoverageSource

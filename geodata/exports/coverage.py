@@ -1,6 +1,6 @@
 """The coverage results per grid or village, with their polygons.
 
-The figures are those of `geodata.coverage` (the report the commanders see); counts of
+The figures are those of `geodata.services.coverage` (the report the commanders see); counts of
 households are published through `geodata.disclosure`, like every other aggregate; the
 other figures (compounds, leaks, checkpoints) count no people and are exact.
 """
@@ -12,16 +12,16 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from geodata.access import Principal
 from geodata.analysis.coverage.report import FIGURES
 from geodata.analysis.coverage.rollup import Level
-from geodata.coverage import coverage_for
+from geodata.auth.access import Principal
 from geodata.disclosure.report import HOUSEHOLD_FIGURES, publish_report_units
 from geodata.disclosure.rules import town_today
 from geodata.exports.filters import end_of
 from geodata.exports.layers import FieldKind
 from geodata.exports.privacy import AggregateLevel
 from geodata.exports.published import Publication, PublishedUnitSource
+from geodata.services.coverage import coverage_for
 
 
 @dataclass(kw_only=True)

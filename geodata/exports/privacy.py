@@ -16,7 +16,7 @@ import stat
 from collections.abc import Mapping
 from pathlib import Path
 
-from geodata.access import Action, Principal
+from geodata.auth.access import Action, Principal
 from geodata.errors import WanggeError
 
 KEY_ENV = "WANGGE_EXPORT_KEY"

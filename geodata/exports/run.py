@@ -10,8 +10,9 @@ from pathlib import Path
 
 from sqlalchemy import Connection, text
 
-from geodata import audit
-from geodata.access import Action, Principal
+from geodata.auth import audit
+from geodata.auth.access import Action, Principal
+from geodata.db.rls import apply_scope
 from geodata.disclosure.rules import (
     DisclosureError,
     check_hex_resolution,
@@ -31,7 +32,6 @@ from geodata.exports.privacy import (
     require_level,
 )
 from geodata.exports.sql_source import FeatureSource, Shape
-from geodata.rls import apply_scope
 
 
 class Format(enum.StrEnum):

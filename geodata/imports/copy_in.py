@@ -14,7 +14,7 @@ from psycopg import sql
 from psycopg.copy import Copy, QueuedLibpqWriter
 from sqlalchemy import Connection
 
-from geodata.bulk import raw
+from geodata.db.bulk import raw
 
 CHUNK_ROWS = 10_000
 SRID = 4326

@@ -14,13 +14,7 @@ from sqlalchemy import Connection, text
 from geodata.identifiers import identifier_problem
 from geodata.imports.field_values import NESTED, as_text, parse_field, parse_integers
 from geodata.imports.geometry_checks import check_geometry
-from geodata.imports.layers import (
-    EXTENT_MARGIN_M,
-    SOURCE_ID_MAX,
-    FieldSpec,
-    FieldType,
-    LayerSpec,
-)
+from geodata.imports.layers import EXTENT_MARGIN_M, SOURCE_ID_MAX, FieldSpec, FieldType, LayerSpec
 from geodata.imports.report import Issue, Layer, RawLayer
 
 ROW = "__row__"

@@ -13,7 +13,7 @@ from psycopg import sql
 from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import Connection
 
-from geodata.bulk import raw
+from geodata.db.bulk import raw
 from geodata.models import SRID
 
 NULL = "\\N"

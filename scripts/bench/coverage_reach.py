@@ -24,11 +24,11 @@ import shapely
 from measure import machine, scratch_database, timed
 from scipy.spatial import cKDTree
 
-from geodata.analysis.coverage.fetch import fetch_inputs
 from geodata.analysis.coverage.inputs import CoverageInputs
 from geodata.analysis.coverage.reach import checkpoint_radii_m
 from geodata.analysis.coverage.report import FIGURES, _place, household_reach
 from geodata.analysis.coverage.rollup import count_by_grid, roll_up
+from geodata.records.coverage_inputs import fetch_inputs
 from geodata.samples.synthetic import SyntheticSpec, already_loaded, load_synthetic
 
 

@@ -23,9 +23,9 @@ from pathlib import Path
 import orjson
 from measure import machine, map_town
 
-from geodata.analysis.coverage.fetch import fetch_inputs
 from geodata.analysis.coverage.report import coverage_report
-from geodata.cluster import OWNER_ROLE
+from geodata.db.cluster import OWNER_ROLE
+from geodata.records.coverage_inputs import fetch_inputs
 
 WANGGE = Path(sys.executable).with_name("wangge")
 

@@ -24,8 +24,9 @@ from pathlib import Path
 import orjson
 from sqlalchemy import text
 
-from geodata import db, migrate
-from geodata.cluster import APP_ROLE, OWNER_ROLE, LocalCluster
+from geodata import db
+from geodata.db import migrate
+from geodata.db.cluster import APP_ROLE, OWNER_ROLE, LocalCluster
 from geodata.settings import Settings
 
 DATABASE = "wangge_bench_export"
@@ -82,7 +83,7 @@ LIBRARY_CHILD = """
 import sys
 from pathlib import Path
 from geodata import db
-from geodata.access import local_operator
+from geodata.auth.access import local_operator
 from geodata.exports.run import ExportRequest, export_to_file
 from geodata.settings import Settings
 

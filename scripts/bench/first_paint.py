@@ -5,7 +5,7 @@
 
 Serves the app with waitress (8 threads, as `wangge serve`) against the synthetic town's
 scratch database (the one scripts/bench/tiles.py loads; loaded here too if missing), signs
-a commander made by geodata.accounts in through the login form, then per run opens `/` in
+a commander made by geodata.auth.accounts in through the login form, then per run opens `/` in
 a fresh browser context (empty HTTP cache, the session's cookie only) with the server's tile
 cache emptied, and measures from navigation start (`performance.timeOrigin`) to the first
 animation frame in which a vector is drawn: an SVG path with a shape (a road, village or grid
@@ -31,11 +31,12 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 from waitress.server import create_server
 
-from geodata import accounts
-from geodata.cluster import APP_ROLE
+from geodata.auth import accounts
+from geodata.db.cluster import APP_ROLE
 from geodata.settings import Settings
 from geodata.vocab import Role
-from webapp import create_app, tiles
+from webapp import create_app
+from webapp.tiles import views as tiles
 
 BENCH_USER = "bench-paint-commander"
 CHROMIUM = "/usr/bin/chromium"

@@ -25,7 +25,7 @@ from import_buildings import WANGGE, write_buildings
 from measure import scratch_database
 from sqlalchemy import text
 
-from geodata.cluster import APP_ROLE, LocalCluster
+from geodata.db.cluster import APP_ROLE, LocalCluster
 from geodata.settings import Settings
 
 DATABASE = "wangge_bench_import_ab"

@@ -28,8 +28,9 @@ import numpy as np
 import orjson
 from sqlalchemy import text
 
-from geodata import db, migrate
-from geodata.cluster import APP_ROLE, OWNER_ROLE, LocalCluster
+from geodata import db
+from geodata.db import migrate
+from geodata.db.cluster import APP_ROLE, OWNER_ROLE, LocalCluster
 from geodata.settings import Settings
 
 DATABASE = "wangge_bench_import"

@@ -13,8 +13,9 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from geodata import db, migrate
-from geodata.cluster import APP_ROLE, OWNER_ROLE, LocalCluster
+from geodata import db
+from geodata.db import migrate
+from geodata.db.cluster import APP_ROLE, OWNER_ROLE, LocalCluster
 from geodata.samples.synthetic import SyntheticSpec, already_loaded, load_synthetic
 from geodata.settings import Settings
 

@@ -39,7 +39,7 @@ from spopt.locate import MCLP
 from geodata.analysis.coverage.metric import project_xy
 from geodata.analysis.placement import cost_matrix_coverage, maximal_covering, straight_coverage
 from geodata.analysis.placement.plan import PlanRequest, demand_epsg, solve_plan
-from geodata.analysis.placement.town import fetch_plan_inputs
+from geodata.records.placement_inputs import fetch_plan_inputs
 from geodata.samples.town import load_sample
 
 SPOPT_DATA = Path(str(spopt.__file__)).parent / "tests" / "test_locate" / "data"

@@ -19,11 +19,12 @@ import measure
 import orjson
 from sqlalchemy import text
 
-from geodata import db, migrate
-from geodata.cluster import APP_ROLE, OWNER_ROLE, LocalCluster
+from geodata import db
+from geodata.db import migrate
+from geodata.db.cluster import APP_ROLE, OWNER_ROLE, LocalCluster
+from geodata.db.stats import table_counts
 from geodata.samples.synthetic import SyntheticSpec, load_synthetic
 from geodata.settings import Settings
-from geodata.stats import table_counts
 
 
 def one_run(

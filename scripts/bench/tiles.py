@@ -26,12 +26,13 @@ from measure import map_town
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geodata import accounts
-from geodata.access import Principal
-from geodata.cluster import APP_ROLE
+from geodata.auth import accounts
+from geodata.auth.access import Principal
+from geodata.db.cluster import APP_ROLE
 from geodata.settings import Settings
 from geodata.vocab import Role
-from webapp import create_app, tiles
+from webapp import create_app
+from webapp.tiles import views as tiles
 
 if TYPE_CHECKING:
     from flask.testing import FlaskClient

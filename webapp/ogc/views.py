@@ -16,19 +16,19 @@ from flask import Blueprint, Response, abort, render_template, request, url_for
 from sqlalchemy import Connection, text
 from werkzeug.exceptions import HTTPException
 
-from geodata import audit
-from geodata.access import Action, Principal
+from geodata.auth import audit
+from geodata.auth.access import Action, Principal
+from geodata.db.rls import apply_scope
 from geodata.exports.catalog import Collection, collections_for
 from geodata.exports.filters import Filters
 from geodata.exports.privacy import Pseudonyms, RowView
-from geodata.rls import apply_scope
-from webapp import database
-from webapp.feature_collections import town_extent
+from webapp.infra import database
+from webapp.infra.policy import principal, requires
+from webapp.infra.pseudonym_key import pseudonym_key
+from webapp.infra.responses import GEOJSON_MEDIA_TYPE
+from webapp.map.feature_collections import town_extent
 from webapp.ogc import query
 from webapp.ogc.documents import CONFORMANCE, CRS84, OPENAPI_MEDIA_TYPE, openapi
-from webapp.policy import principal, requires
-from webapp.pseudonym_key import pseudonym_key
-from webapp.responses import GEOJSON_MEDIA_TYPE
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
 JSON = "application/json"

@@ -8,7 +8,7 @@ bulk load of visits costs one grouped update. Questions about a past moment stil
 `visits` for the households visited after it.
 
 Filling the column updates every household once: on a town already loaded the table then
-holds as many dead rows as live ones, so `geodata.migrate.upgrade` rewrites it after the
+holds as many dead rows as live ones, so `geodata.db.migrate.upgrade` rewrites it after the
 migration's transaction (`VACUUM FULL` cannot run inside one; see REWRITTEN_AFTER there).
 
 Revision ID: 0007

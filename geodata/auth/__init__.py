@@ -1,0 +1,1 @@
+"""Who may do what: roles and policy, accounts, sessions, the audit log, masking, retention."""

@@ -1,0 +1,103 @@
+"""`wangge coverage`: checkpoint reach, screening, closure, leaks and staffing, rolled up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from geodata.analysis.coverage.moment import parse_as_of
+from geodata.analysis.coverage.report import FIGURES, ITEM_KINDS
+from geodata.analysis.coverage.rollup import LEVELS, Level
+from geodata.auth.access import Action
+from geodata.cli.context import Context, emit, format_option, pass_ctx, reports_errors
+from geodata.services.coverage import coverage_for
+
+
+def render_coverage(report: dict[str, Any]) -> str:
+    """The report as lines a person reads."""
+    radius = "each checkpoint's radius" if report["radius_m"] is None else f"{report['radius_m']} m"
+    lines = [f"coverage as of {report['as_of']} (reach: {radius})"]
+    areas = [("town", report["town"])]
+    areas += [(f"village {v['code']} {v['name']}", v) for v in report["villages"]]
+    areas += [(f"grid {g['code']}", g) for g in report["grids"]]
+    for label, figures in areas:
+        lines.append(f"{label}: " + ", ".join(f"{k}={figures[k]}" for k in FIGURES))
+    patrol = report.get("patrol")
+    if patrol is not None:
+        for period in ("day", "night"):
+            p = patrol[period]
+            lines.append(
+                f"patrol {period}: households {p['households_covered']}/{p['households']}"
+                f" ({p['households_covered_pct']}%), road {p['road_km_covered']}"
+                f"/{p['road_km']} km ({p['road_km_covered_pct']}%)"
+            )
+        lines.append(f"patrol zones without a team: {patrol['zones_without_team']}")
+    for kind, items in report.get("items", {}).items():
+        lines.append(f"{kind}: {len(items)}")
+        lines.extend("    " + ", ".join(f"{k}={v}" for k, v in item.items()) for item in items)
+    return "\n".join(lines)
+
+
+@click.command("coverage")
+@click.option(
+    "--radius-m",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="reach of every checkpoint (default: each checkpoint's own radius)",
+)
+@click.option("--network", is_flag=True, help="reach along the roads, not in a straight line")
+@click.option(
+    "--as-of",
+    "as_of",
+    metavar="ISO-DATE",
+    help="as of this date (its end) or date-time; default: now",
+)
+@click.option(
+    "--level",
+    type=click.Choice(LEVELS),
+    default="grid",
+    show_default=True,
+    help="the finest level listed",
+)
+@click.option("--list", "with_items", is_flag=True, help="list the offending items")
+@click.option(
+    "--items",
+    "item_kinds",
+    metavar="KIND,...",
+    default=None,
+    help="list only these kinds of item (implies --list): " + ", ".join(ITEM_KINDS),
+)
+@format_option
+@pass_ctx
+@reports_errors
+def coverage_cmd(
+    ctx: Context,
+    radius_m: float | None,
+    network: bool,
+    as_of: str | None,
+    level: Level,
+    with_items: bool,
+    item_kinds: str | None,
+    fmt: str,
+) -> None:
+    """Coverage of the town, its villages and grids (only your grids if you have some)."""
+    moment = parse_as_of(as_of) if as_of is not None else None
+    kinds = (
+        tuple(dict.fromkeys(k.strip() for k in item_kinds.split(",") if k.strip()))
+        if item_kinds is not None
+        else None
+    )
+    principal = ctx.acting(Action.VIEW_COVERAGE)
+    with ctx.admin_engine.begin() as conn:
+        report = coverage_for(
+            conn,
+            principal,
+            as_of=moment,
+            radius_m=radius_m,
+            network=network,
+            level=level,
+            with_items=with_items or kinds is not None,
+            item_kinds=kinds,
+        )
+    emit(report, fmt, render_coverage)

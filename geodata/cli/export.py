@@ -1,0 +1,126 @@
+"""`wangge export`: a layer (or the coverage results) to GeoJSON, GeoPackage, CSV or FlatGeobuf."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from geodata.cli.context import Context, pass_ctx, reports_errors
+from geodata.exports.filters import Filters
+from geodata.exports.privacy import DEFAULT_HEX_RESOLUTION, AggregateLevel, PrivacyLevel, load_key
+from geodata.exports.run import (
+    EXPORTABLE,
+    ExportError,
+    ExportRequest,
+    Format,
+    export_action,
+    export_to_file,
+    parse_as_of,
+)
+
+
+def _bbox(value: str | None) -> tuple[float, float, float, float] | None:
+    if value is None:
+        return None
+    parts = value.split(",")
+    try:
+        w, s, e, n = (float(p) for p in parts)
+    except ValueError:
+        raise ExportError("bbox: four numbers W,S,E,N in degrees") from None
+    if not (-180 <= w <= e <= 180 and -90 <= s <= n <= 90):
+        raise ExportError("bbox: W <= E within ±180 and S <= N within ±90")
+    return (w, s, e, n)
+
+
+@click.command("export")
+@click.argument("layer", type=click.Choice(EXPORTABLE))
+@click.option(
+    "--format", "fmt", type=click.Choice([f.value for f in Format]), default=None,
+    help="default: from the file name, else geojson",
+)  # fmt: skip
+@click.option(
+    "--privacy", type=click.Choice([p.value for p in PrivacyLevel]), default=None,
+    help="personal layers: aggregate (default), pseudonymous, or full (admins)",
+)  # fmt: skip
+@click.option(
+    "--level", type=click.Choice([a.value for a in AggregateLevel]), default="grid",
+    show_default=True, help="the units of an aggregate",
+)  # fmt: skip
+@click.option("--hex-resolution", type=click.IntRange(0, 15), default=DEFAULT_HEX_RESOLUTION,
+              show_default=True, help="H3 resolution of --level hex")  # fmt: skip
+@click.option("--bbox", metavar="W,S,E,N", help="only features meeting this box (WGS84)")
+@click.option("--village", metavar="CODE", help="only features meeting this village")
+@click.option("--as-of", metavar="DATE", help="as things stood at the end of this day")
+@click.option("--lonlat", is_flag=True, help="CSV: lon and lat columns instead of WKT")
+@click.option("--bom", is_flag=True, help="CSV: start with a UTF-8 byte order mark (Excel)")
+@click.option("--progress/--no-progress", default=None, help="default: when stderr is a terminal")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@pass_ctx
+@reports_errors
+def export_cmd(
+    ctx: Context,
+    layer: str,
+    fmt: str | None,
+    privacy: str | None,
+    level: str,
+    hex_resolution: int,
+    bbox: str | None,
+    village: str | None,
+    as_of: str | None,
+    lonlat: bool,
+    bom: bool,
+    progress: bool | None,
+    output: Path,
+) -> None:
+    """Export LAYER to a file; personal layers are aggregated unless asked otherwise."""
+    chosen = Format(fmt) if fmt else _format_of(output)
+    level_asked = PrivacyLevel(privacy) if privacy else None
+    request = ExportRequest(
+        layer=layer,
+        fmt=chosen,
+        privacy=level_asked,
+        level=AggregateLevel(level),
+        filters=Filters(bbox=_bbox(bbox), village=village, as_of=parse_as_of(as_of)),
+        hex_resolution=hex_resolution,
+        csv_lonlat=lonlat,
+        csv_bom=bom,
+    )
+    principal = ctx.acting(export_action(level_asked))
+    from tqdm import tqdm
+
+    show = sys.stderr.isatty() if progress is None else progress
+    bar = tqdm(unit=" features", disable=not show, file=sys.stderr)
+
+    def total(n: int) -> None:
+        bar.total = n
+        bar.refresh()
+
+    def advance(n: int) -> None:
+        bar.update(n)
+
+    try:
+        with ctx.engine.begin() as conn:
+            result = export_to_file(
+                conn,
+                principal,
+                request,
+                output,
+                pseudonym_key=lambda: load_key(ctx.settings.home),
+                on_rows=advance,
+                on_total=total if show else None,
+            )
+    except BaseException:
+        output.unlink(missing_ok=True)
+        raise
+    finally:
+        bar.close()
+    level_note = f", per {result.level}" if result.level else ""
+    click.echo(f"{result.rows} features ({result.privacy}{level_note}) written to {output}")
+
+
+def _format_of(path: Path) -> Format:
+    suffix = path.suffix.lower().lstrip(".")
+    aliases = {"json": "geojson", "geojson": "geojson", "gpkg": "gpkg", "csv": "csv", "fgb": "fgb"}
+    return Format(aliases.get(suffix, "geojson"))

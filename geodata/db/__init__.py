@@ -1,0 +1,28 @@
+"""Engines for the configured database (the embedded cluster by default)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import URL, make_url
+
+from geodata.db.cluster import OWNER_ROLE, LocalCluster
+from geodata.settings import Settings
+
+
+def database_url(settings: Settings, *, admin: bool = False) -> URL:
+    """The URL of the app role (or, with admin=True, of the owner role used for migrations)."""
+    if settings.database_url is not None:
+        if admin and settings.admin_database_url:
+            return make_url(settings.admin_database_url)
+        return make_url(settings.database_url)
+    cluster = LocalCluster(settings.home)
+    if not cluster.running:
+        cluster.up()
+    return cluster.url(role=OWNER_ROLE) if admin else cluster.url()
+
+
+def make_engine(url: URL | str, **kwargs: object) -> Engine:
+    """An engine that survives a database restart and waits a bounded time for the pool."""
+    options: dict[str, object] = {"pool_pre_ping": True, "pool_timeout": 10}
+    options.update(kwargs)
+    return create_engine(url, **options)

@@ -1,0 +1,206 @@
+"""Read the coverage inputs from PostGIS as of a moment, for a scope of grids."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+from psycopg import sql
+from sqlalchemy import Connection, text
+
+from geodata.analysis.coverage.inputs import CoverageInputs, town_epsg
+from geodata.analysis.coverage.metric import project_xy
+from geodata.analysis.coverage.moment import checkpoint_state_as_of, last_visit_as_of
+from geodata.analysis.coverage.staffing import WINDOW_HOURS, window_start_s
+from geodata.db.bulk import raw
+
+
+def _copy_frame(conn: Connection, query: sql.Composable, dtypes: dict[str, Any]) -> pd.DataFrame:
+    """A query's rows through COPY as CSV: fast for a million rows."""
+    buf = io.BytesIO()
+    statement = sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv)").format(query)
+    with raw(conn).cursor() as cur, cur.copy(statement) as copy:
+        for block in copy:
+            buf.write(block)
+    buf.seek(0)
+    if not buf.getbuffer().nbytes:
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in dtypes.items()})
+    return pd.read_csv(buf, header=None, names=list(dtypes), dtype=dtypes)
+
+
+def _frame(conn: Connection, query: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+    """A small query's rows; a `wkb` column becomes shapely `geometry`."""
+    result = conn.execute(text(query), params or {})
+    frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+    if "wkb" in frame.columns:
+        frame["geometry"] = shapely.from_wkb(frame.pop("wkb").map(bytes).to_numpy(object))
+        if not len(frame):
+            frame["geometry"] = frame["geometry"].astype(object)
+    return frame
+
+
+def _at_buildings(households: pd.DataFrame, buildings: pd.DataFrame) -> None:
+    """Each household where its building's centroid is (NaN without a building): positions
+    computed and projected once per building, not once per household."""
+    at = pd.Index(buildings["id"]).get_indexer(households["building_id"].fillna(-1))
+    known = at >= 0
+    for column in ("lon", "lat", "x", "y"):
+        values = np.full(len(households), np.nan)
+        values[known] = buildings[column].to_numpy(float)[at[known]]
+        households[column] = values
+
+
+def _scope_filter(column: str, grid_ids: frozenset[int] | None) -> sql.Composable:
+    if grid_ids is None:
+        return sql.SQL("TRUE")
+    ids = sql.SQL(", ").join(sql.Literal(int(g)) for g in sorted(grid_ids)) if grid_ids else None
+    if ids is None:
+        return sql.SQL("FALSE")
+    return sql.SQL("{} IN ({})").format(sql.SQL(column), ids)
+
+
+def fetch_inputs(
+    conn: Connection, *, as_of: datetime | None = None, grid_ids: frozenset[int] | None = None
+) -> CoverageInputs:
+    """The town as of `as_of` (default: now): households and buildings of `grid_ids` only.
+
+    Visits count up to `as_of`; entrance and checkpoint states are replayed from their events
+    (a checkpoint made later is left out); shifts are those overlapping the 24 hours from the
+    whole hour at or before `as_of`.
+    """
+    from geodata.analysis.coverage.closure import entrance_states_as_of
+
+    as_of = as_of if as_of is not None else datetime.now(UTC)
+    if as_of.tzinfo is None:
+        raise ValueError("as_of must carry a time zone")
+    at = sql.Literal(as_of)
+    in_scope = _scope_filter("h.grid_id", grid_ids)
+    households = _copy_frame(
+        conn,
+        sql.SQL(
+            "SELECT h.id, h.grid_id, h.building_id, extract(epoch FROM {last})"
+            " FROM households h WHERE {scope}"
+        ).format(last=sql.SQL(last_visit_as_of("h", "{at}")).format(at=at), scope=in_scope),
+        {"id": "int64", "grid_id": "Int64", "building_id": "Int64", "last_visit_s": "float64"},
+    ).sort_values("id", ignore_index=True)  # in id order, whatever order the table is in
+    building_scope = (
+        sql.SQL("TRUE")
+        if grid_ids is None
+        else sql.SQL("{} OR b.id IN (SELECT h.building_id FROM households h WHERE {})").format(
+            _scope_filter("b.grid_id", grid_ids), in_scope
+        )
+    )
+    buildings = _copy_frame(
+        conn,
+        sql.SQL(
+            "SELECT b.id, b.grid_id, ST_X(c.p), ST_Y(c.p) FROM buildings b"
+            " CROSS JOIN LATERAL (SELECT ST_Centroid(b.geom) AS p) c WHERE {}"
+        ).format(building_scope),
+        {"id": "int64", "grid_id": "Int64", "lon": "float64", "lat": "float64"},
+    )
+    villages = _frame(conn, "SELECT id, code, name, ST_AsBinary(geom) AS wkb FROM villages")
+    grids = _frame(
+        conn, "SELECT id, code, name, village_id, ST_AsBinary(geom) AS wkb FROM grids ORDER BY id"
+    )
+    # The checkpoints made by then, each in the state its events give it then.
+    checkpoints = _frame(
+        conn,
+        "SELECT c.id, c.name, s.state = 'active' AS active, c.radius_m, c.staff_per_shift,"
+        " c.village_id, c.entrance_id, ST_X(c.geom) AS lon, ST_Y(c.geom) AS lat"
+        f" FROM checkpoints c CROSS JOIN LATERAL ({checkpoint_state_as_of('c', ':at')}) s"
+        " ORDER BY c.id",
+        {"at": as_of},
+    )
+    for column in ("village_id", "entrance_id"):
+        checkpoints[column] = checkpoints[column].astype("float64")
+    start = window_start_s(as_of.timestamp())
+    shifts = _frame(
+        conn,
+        "SELECT checkpoint_id, extract(epoch FROM starts_at)::float8 AS starts_s,"
+        " extract(epoch FROM ends_at)::float8 AS ends_s, staff_count FROM checkpoint_shifts"
+        " WHERE ends_at > to_timestamp(:start) AND starts_at < to_timestamp(:end)",
+        {"start": start, "end": start + WINDOW_HOURS * 3600.0},
+    )
+    entrances = _copy_frame(
+        conn,
+        sql.SQL(
+            "SELECT id, name, compound_id, village_id, state, extract(epoch FROM since),"
+            " ST_X(geom), ST_Y(geom) FROM entrances ORDER BY id"
+        ),
+        {
+            "id": "int64",
+            "name": object,
+            "compound_id": "float64",
+            "village_id": "float64",
+            "state": object,
+            "since_s": "float64",
+            "lon": "float64",
+            "lat": "float64",
+        },
+    )
+    events = _copy_frame(
+        conn,
+        sql.SQL(
+            "SELECT entrance_id, extract(epoch FROM at), from_state, to_state"
+            " FROM entrance_events ORDER BY entrance_id, at, id"
+        ),
+        {"entrance_id": "int64", "at_s": "float64", "from_state": object, "to_state": object},
+    )
+    entrances["state"] = entrance_states_as_of(entrances, events, as_of.timestamp())
+    for column in ("compound_id", "village_id"):
+        entrances[column] = entrances[column].astype("float64")
+    compounds = _copy_frame(
+        conn,
+        sql.SQL(
+            "SELECT id, name, village_id, ST_X(p), ST_Y(p)"
+            " FROM compounds CROSS JOIN LATERAL (SELECT ST_PointOnSurface(geom) AS p) s"
+            " ORDER BY id"
+        ),
+        {
+            "id": "int64",
+            "name": object,
+            "village_id": "float64",
+            "lon": "float64",
+            "lat": "float64",
+        },
+    )
+    compounds["village_id"] = compounds["village_id"].astype("float64")
+    roads = _frame(
+        conn, "SELECT id, name, highway, ST_AsBinary(geom) AS wkb FROM roads ORDER BY id"
+    )
+    patrol_zones = _frame(
+        conn,
+        "SELECT id, name, period, team_id, village_id, ST_AsBinary(geom) AS wkb"
+        " FROM patrol_zones ORDER BY id",
+    )
+    for frame in (checkpoints, shifts, entrances, compounds):
+        for column in ("lon", "lat", "radius_m", "starts_s", "ends_s"):
+            if column in frame.columns:
+                frame[column] = frame[column].astype("float64")
+    epsg = town_epsg(villages if len(villages) else grids)
+    for frame in (buildings, checkpoints, entrances, compounds):
+        xy = project_xy(frame["lon"].to_numpy(float), frame["lat"].to_numpy(float), epsg)
+        frame["x"], frame["y"] = xy[:, 0], xy[:, 1]
+    _at_buildings(households, buildings)
+    return CoverageInputs(
+        as_of=as_of,
+        villages=villages,
+        grids=grids,
+        households=households,
+        buildings=buildings,
+        checkpoints=checkpoints,
+        shifts=shifts,
+        entrances=entrances,
+        compounds=compounds,
+        roads=roads,
+        patrol_zones=patrol_zones,
+        grid_ids=grid_ids,
+        epsg=epsg,
+    )
+
+
+__all__ = ["fetch_inputs"]

@@ -1,0 +1,192 @@
+"""Who keeps the sample town: checkpoints and shifts, teams, staff, patrol zones, isolation."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geodata.samples.osm_extract import WGS84
+from geodata.samples.people import chinese_names, synthetic_phones
+from geodata.samples.town.geometry import polygonal, to_wgs84
+from geodata.samples.town.plan import serial_ids
+from geodata.town_time import TOWN_TIMEZONE
+
+SHIFT_DAYS = 7
+ISOLATION_BEDS = 120
+ISOLATION_RESERVE_ROOMS = 10
+ISOLATION_BEDS_USED = 86
+"""Beds of the isolation site taken: close contacts and returnees from high-risk areas sent
+to central quarantine rather than home (about seven in ten beds, a fixed figure)."""
+
+
+def plan_checkpoints(
+    rng: np.random.Generator,
+    villages: gpd.GeoDataFrame,
+    entrances: gpd.GeoDataFrame,
+    roads: gpd.GeoDataFrame,
+) -> gpd.GeoDataFrame:
+    """A checkpoint at every village entrance in state ``checkpoint``."""
+    at = np.flatnonzero(entrances["state"].to_numpy() == "checkpoint")
+    village = entrances["village"].to_numpy()[at]
+    road = entrances["road"].to_numpy()[at]
+    number = pd.Series(village).groupby(village).cumcount().to_numpy() + 1
+    primary = roads["highway"].to_numpy()[road] == "primary"
+    names = [
+        f"{v}卡点{n}（{r}）"
+        for v, n, r in zip(
+            villages["name"].to_numpy()[village],
+            number,
+            roads["label"].to_numpy()[road],
+            strict=True,
+        )
+    ]
+    return gpd.GeoDataFrame(
+        {
+            "source_id": serial_ids("sample:checkpoint/", at.size),
+            "name": names,
+            "kind": np.where(primary & (rng.random(at.size) < 0.5), "road", "village_gate"),
+            "state": "active",
+            "staff_per_shift": rng.choice(np.array([2, 3]), size=at.size),
+            "radius_m": rng.integers(10, 31, size=at.size) * 50.0,
+            "village": village,
+            "entrance": at,
+        },
+        geometry=entrances.geometry.to_numpy()[at],
+        crs=WGS84,
+    )
+
+
+def plan_shifts(
+    rng: np.random.Generator, checkpoints: pd.DataFrame, *, today: date
+) -> pd.DataFrame:
+    """Three 8-hour shifts a day at every checkpoint, today and the 6 days before."""
+    first = datetime.combine(today - timedelta(days=SHIFT_DAYS - 1), time(0), tzinfo=TOWN_TIMEZONE)
+    starts = pd.date_range(first, periods=3 * SHIFT_DAYS, freq="8h")
+    n = len(checkpoints)
+    wanted = np.repeat(checkpoints["staff_per_shift"].to_numpy(), starts.size)
+    short = rng.random(wanted.size) < 0.125
+    starts_at = starts.take(np.tile(np.arange(starts.size), n))
+    return pd.DataFrame(
+        {
+            "checkpoint": np.repeat(np.arange(n), starts.size),
+            "starts_at": starts_at,
+            "ends_at": starts_at + pd.Timedelta(hours=8),
+            "staff_count": np.where(short, wanted - 1, wanted),
+        }
+    )
+
+
+def plan_teams(villages: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Per village a checkpoint team and a day and a night patrol team (in that order)."""
+    kinds = [
+        ("checkpoint", "checkpoint", "卡点组"),
+        ("patrol", "day", "日间巡逻队"),
+        ("patrol", "night", "夜间巡逻队"),
+    ]
+    rows = [
+        {
+            "source_id": f"sample:team/{code}-{slug}",
+            "name": f"{name}{label}",
+            "kind": kind,
+            "village": v,
+        }
+        for v, (code, name) in enumerate(zip(villages["code"], villages["name"], strict=True))
+        for kind, slug, label in kinds
+    ]
+    return pd.DataFrame(rows)
+
+
+def plan_staff(
+    rng: np.random.Generator,
+    villages: gpd.GeoDataFrame,
+    grids: gpd.GeoDataFrame,
+    teams: pd.DataFrame,
+    checkpoints: pd.DataFrame,
+) -> pd.DataFrame:
+    """Grid leaders (one per grid, in grid order), grid workers (2 per grid), team members."""
+    n_grids, n_villages = len(grids), len(villages)
+    grid_village = grids["village"].to_numpy()
+    on_checkpoints = 3 * np.bincount(
+        checkpoints["village"], weights=checkpoints["staff_per_shift"], minlength=n_villages
+    ).astype(np.int64)
+    patrol = rng.integers(4, 7, size=(n_villages, 2))
+    team_size = np.column_stack([on_checkpoints, patrol]).ravel()  # teams are in this order
+    team_village = teams["village"].to_numpy()
+    team = np.repeat(np.arange(len(teams)), team_size)
+    team_role = np.where(teams["kind"].to_numpy() == "checkpoint", "checkpoint_staff", "patrol")
+    frame = pd.DataFrame(
+        {
+            "role": np.r_[
+                np.full(n_grids, "grid_leader"),
+                np.full(2 * n_grids, "grid_worker"),
+                team_role[team],
+            ],
+            "village": np.r_[grid_village, np.repeat(grid_village, 2), team_village[team]],
+            "grid": np.r_[
+                np.arange(n_grids), np.repeat(np.arange(n_grids), 2), np.full(team.size, -1)
+            ],
+            "team": np.r_[np.full(3 * n_grids, -1), team],
+        }
+    )
+    frame["source_id"] = serial_ids("sample:staff/", len(frame))
+    frame["name"] = chinese_names(rng, len(frame))
+    frame["phone"] = synthetic_phones(rng, len(frame))
+    return frame
+
+
+def plan_patrol_zones(
+    villages: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, teams: pd.DataFrame
+) -> gpd.GeoDataFrame:
+    """Per village the day zone (the whole village) and the night zone (within 100 m of a
+    building)."""
+    halo = shapely.buffer(buildings["geom_m"].to_numpy(), 100.0, quad_segs=4)
+    village = buildings["village"].to_numpy()
+    settled_m = [shapely.union_all(halo[village == v]) for v in range(len(villages))]
+    settled = polygonal(shapely.intersection(to_wgs84(settled_m), villages.geometry.to_numpy()))
+    n = len(villages)
+    names = villages["name"].to_numpy(dtype=str)
+    day_team = np.flatnonzero(teams["source_id"].str.endswith("-day").to_numpy())
+    night_team = np.flatnonzero(teams["source_id"].str.endswith("-night").to_numpy())
+    return gpd.GeoDataFrame(
+        {
+            "source_id": [
+                f"sample:patrol_zone/{c}-{p}" for p in ("day", "night") for c in villages["code"]
+            ],
+            "name": [*np.char.add(names, "日间巡逻区"), *np.char.add(names, "夜间巡逻区")],
+            "period": np.repeat(["day", "night"], n),
+            "team": np.r_[day_team, night_team],
+            "village": np.r_[np.arange(n), np.arange(n)],
+        },
+        geometry=np.r_[polygonal(villages.geometry.to_numpy()), settled],
+        crs=WGS84,
+    )
+
+
+def plan_isolation_site(
+    buildings: gpd.GeoDataFrame, villages: gpd.GeoDataFrame
+) -> gpd.GeoDataFrame:
+    """One concentrated isolation site at the centroid of the largest school, its beds
+    partly taken (ISOLATION_BEDS_USED)."""
+    schools = buildings[
+        buildings["amenity"].isin(["school", "college", "university"])
+        | (buildings["use"] == "school")
+    ]
+    site = schools.loc[schools["area_m2"].idxmax()]
+    label = (
+        site["name"] if isinstance(site["name"], str) else villages["name"].iloc[site["village"]]
+    )
+    return gpd.GeoDataFrame(
+        {
+            "source_id": ["sample:isolation_site/1"],
+            "name": [f"集中隔离点（{label}）"],
+            "beds": [ISOLATION_BEDS],
+            "beds_used": [ISOLATION_BEDS_USED],
+            "reserve_rooms": [ISOLATION_RESERVE_ROOMS],
+        },
+        geometry=[shapely.centroid(site.geometry)],
+        crs=WGS84,
+    )

@@ -1,0 +1,1 @@
+"""A principal's request: rights, grid scope and audit around analysis and records."""

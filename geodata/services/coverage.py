@@ -1,0 +1,82 @@
+"""Coverage as a principal may see it: their grids only, listing audited."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from geodata.analysis.coverage import Level, coverage_report
+from geodata.analysis.coverage.report import ITEM_KINDS
+from geodata.auth import audit
+from geodata.auth.access import Action, Principal
+from geodata.db.rls import apply_scope
+from geodata.disclosure.report import allowed_items, fixed_as_of, fixed_radius_m, publish_report
+from geodata.disclosure.rules import controlled
+from geodata.errors import ConfigError
+from geodata.records.coverage_inputs import fetch_inputs
+
+
+def coverage_for(
+    conn: Connection,
+    principal: Principal,
+    *,
+    as_of: datetime | None = None,
+    radius_m: float | None = None,
+    network: bool = False,
+    level: Level = "grid",
+    with_items: bool = False,
+    item_kinds: Collection[str] | None = None,
+) -> dict[str, Any]:
+    """The coverage report over the principal's grids (the town for town-wide principals).
+
+    Town and village figures then sum only the grids in scope; items outside it are left
+    out. A principal who may not see households gets no household items and the household
+    figures as `geodata.disclosure` publishes them, as of a closed day or now, with the
+    radius rounded to a step of RADIUS_STEPS_M.
+
+    `item_kinds` (with `with_items`) lists only those kinds of item (None: every kind; an
+    unknown kind is a ConfigError). Listing the items is recorded in the audit log
+    (counts, never values).
+    """
+    principal.require(Action.VIEW_COVERAGE)
+    if item_kinds is not None:
+        unknown = sorted(set(item_kinds) - set(ITEM_KINDS))
+        if unknown:
+            raise ConfigError(f"unknown item kinds: {', '.join(unknown)}")
+    day: date | None = None
+    if controlled(principal):
+        # Household figures only through the disclosure rules, and no household rows.
+        day, as_of = fixed_as_of(as_of)
+        radius_m = fixed_radius_m(radius_m)
+        if with_items:
+            item_kinds = allowed_items(item_kinds, ITEM_KINDS)
+    apply_scope(conn, principal)
+    inputs = fetch_inputs(conn, as_of=as_of, grid_ids=principal.grid_ids)
+    report = coverage_report(
+        inputs,
+        radius_m=radius_m,
+        network=network,
+        level=level,
+        with_items=with_items,
+        item_kinds=item_kinds,
+    )
+    if controlled(principal):
+        variant = f"r{radius_m or 'own'}:{'network' if network else 'line'}"
+        publish_report(conn, report, grid_ids=principal.grid_ids, day=day, variant=variant)
+    if with_items:
+        audit.record(
+            conn,
+            actor=principal.name,
+            action="list",
+            object_type="coverage",
+            row_count=sum(len(v) for v in report["items"].values()),
+            detail={
+                "as_of": report["as_of"],
+                "network": network,
+                "kinds": sorted(report["items"]),
+            },
+        )
+    return report

@@ -1,0 +1,5 @@
+"""The audit log for admins."""
+
+from webapp.admin.views import bp
+
+__all__ = ["bp"]

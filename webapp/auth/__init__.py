@@ -1,0 +1,5 @@
+"""Login, logout and account activation."""
+
+from webapp.auth.views import bp
+
+__all__ = ["bp"]

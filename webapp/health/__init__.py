@@ -1,0 +1,5 @@
+"""Liveness and readiness."""
+
+from webapp.health.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,118 @@
+"""The town map: the page and its GeoJSON layer API, behind one authorisation hook."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask_babel import gettext  # type: ignore[import-untyped]
+
+from geodata.analysis.coverage.moment import parse_as_of
+from geodata.auth.access import Action
+from geodata.errors import ConfigError
+from webapp.infra import database
+from webapp.infra.basemap import allow_basemap_images, basemap_url
+from webapp.infra.bbox import BBoxError, parse_bbox
+from webapp.infra.headers import csp_nonce
+from webapp.infra.i18n import LANGUAGE_NAMES, select_locale
+from webapp.infra.policy import principal, requires
+from webapp.infra.responses import geojson_response, json_response
+from webapp.map.feature_collections import LAYERS, feature_collection, town_extent
+from webapp.map.page import TITLE, build_map, map_markup, translated_legend
+
+bp = Blueprint("map", __name__)
+
+
+def _layer_url(name: str) -> str:
+    return url_for("map.layer", name=name)
+
+
+def _static_url(path: str) -> str:
+    return url_for("static", filename=path)
+
+
+def _tile_url(name: str) -> str:
+    """`/tiles/<name>/{z}/{x}/{y}.pbf`: the template Leaflet fills in."""
+    return url_for("tiles.tile", layer=name, z=0, x=0, y=0).replace(
+        "/0/0/0.pbf", "/{z}/{x}/{y}.pbf"
+    )
+
+
+def _translate(message: str) -> str:
+    return gettext(message) if message else message
+
+
+@bp.get("/")
+@requires(Action.VIEW_MAP)
+def index() -> str:
+    """The town map page."""
+    who = principal()
+    folium_map = build_map(
+        extent=town_extent(database.connection()),
+        layer_url=_layer_url,
+        static_url=_static_url,
+        tile_url=_tile_url,
+        coverage_url=url_for("coverage.api_coverage") if who.can(Action.VIEW_COVERAGE) else None,
+        basemap_url=basemap_url(),
+        languages=LANGUAGE_NAMES,
+        language=select_locale(),
+        translate=_translate,
+    )
+    nonce = csp_nonce()
+    allow_basemap_images()
+    return render_template(
+        "map.html",
+        title=gettext(TITLE),
+        folium_map=map_markup(folium_map, nonce=nonce),
+        legend=translated_legend(_translate),
+        nonce=nonce,
+    )
+
+
+@bp.get("/api/layers")
+@requires(Action.VIEW_MAP)
+def layer_index() -> Response:
+    return json_response(
+        {
+            "layers": [
+                {
+                    "name": source.name,
+                    "title": source.title,
+                    "geometry_type": source.geometry_type,
+                    "properties": list(source.property_names),
+                    "url": _layer_url(source.name),
+                }
+                for source in LAYERS.values()
+            ]
+        }
+    )
+
+
+@bp.get("/api/layers/<name>.geojson")
+@requires(Action.VIEW_MAP)
+def layer(name: str) -> Response:
+    """One layer as an RFC 7946 FeatureCollection; `?bbox=minLon,minLat,maxLon,maxLat` filters.
+
+    `?as_of=` (an ISO date or date-time) replays the layers that change over time.
+    """
+    source = LAYERS.get(name)
+    if source is None:
+        abort(404)
+    raw_bbox = request.args.get("bbox")
+    try:
+        bbox = None if raw_bbox is None else parse_bbox(raw_bbox)
+    except BBoxError as exc:
+        abort(400, description=str(exc))
+    return geojson_response(
+        feature_collection(database.connection(), source, bbox=bbox, as_of=_as_of())
+    )
+
+
+def _as_of() -> datetime | None:
+    raw = request.args.get("as_of", "").strip()
+    if not raw:
+        return None
+    try:
+        return parse_as_of(raw)
+    except ConfigError:
+        abort(400, description="as_of: an ISO date or date-time")

@@ -1,0 +1,5 @@
+"""Vector tiles of the dense layers."""
+
+from webapp.tiles.views import bp
+
+__all__ = ["bp"]
