@@ -21,12 +21,12 @@ from sqlalchemy.sql.expression import ColumnElement, func
 from geodata import db
 from geodata import models as m
 from geodata import vocab as v
+from geodata.maps.layers import LAYERS
 from tests import conftest
 from webapp import create_app
 from webapp.infra import database
 from webapp.infra.offline_assets import is_same_origin, remote_asset_urls
 from webapp.infra.policy import public
-from webapp.map.feature_collections import LAYERS
 
 PREFIX = "webapp-test:"
 XSS_CHECKPOINT = "<img src=x onerror=alert(1)>"

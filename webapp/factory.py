@@ -21,16 +21,7 @@ from webapp import (
     tiles,
     visits,
 )
-from webapp.infra import (
-    basemap,
-    database,
-    errors,
-    headers,
-    i18n,
-    params,
-    policy,
-    pseudonym_key,
-)
+from webapp.infra import basemap, database, errors, headers, i18n, params, policy, pseudonym_key
 from webapp.infra.limits import limiter
 from webapp.infra.secret_key import secret_key
 from webapp.infra.sessions import DatabaseSessionInterface

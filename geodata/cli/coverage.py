@@ -6,11 +6,11 @@ from typing import Any
 
 import click
 
-from geodata.analysis.coverage.moment import parse_as_of
 from geodata.analysis.coverage.report import FIGURES, ITEM_KINDS
 from geodata.analysis.coverage.rollup import LEVELS, Level
 from geodata.auth.access import Action
 from geodata.cli.context import Context, emit, format_option, pass_ctx, reports_errors
+from geodata.records.as_of import parse_as_of
 from geodata.services.coverage import coverage_for
 
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from geodata.analysis.coverage.moment import checkpoint_state_as_of
 from geodata.exports.filters import Filters, end_of
 from geodata.exports.layers import LAYERS
 from geodata.exports.privacy import RowView
 from geodata.exports.sources import row_source
 from geodata.exports.sql_source import Column, SqlSource
+from geodata.records.as_of import checkpoint_state_as_of
 
 
 def checkpoints_as_of(filters: Filters) -> SqlSource:

@@ -11,11 +11,11 @@ import numpy as np
 import shapely
 from sqlalchemy import Connection, text
 
-from geodata.analysis.coverage.moment import last_visit_as_of
 from geodata.auth.access import Principal
 from geodata.disclosure.rules import FINEST_HEX_RESOLUTION
 from geodata.disclosure.snapshots import publish, scope_key
 from geodata.disclosure.tables import CountTable, Published, Unit
+from geodata.records.as_of import last_visit_as_of
 from geodata.town_time import TOWN_TIMEZONE
 
 FIGURES = ("households", "never_visited", "unscreened")

@@ -14,9 +14,9 @@ from sqlalchemy import Connection, text
 
 from geodata.analysis.coverage.inputs import CoverageInputs, town_epsg
 from geodata.analysis.coverage.metric import project_xy
-from geodata.analysis.coverage.moment import checkpoint_state_as_of, last_visit_as_of
 from geodata.analysis.coverage.staffing import WINDOW_HOURS, window_start_s
 from geodata.db.bulk import raw
+from geodata.records.as_of import checkpoint_state_as_of, last_visit_as_of
 
 
 def _copy_frame(conn: Connection, query: sql.Composable, dtypes: dict[str, Any]) -> pd.DataFrame:

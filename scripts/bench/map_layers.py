@@ -13,7 +13,7 @@ import statistics
 from measure import machine, map_town, timed
 from sqlalchemy import text
 
-from webapp.map.feature_collections import LAYERS, feature_collection
+from geodata.maps.layers import LAYERS, feature_collection
 
 
 def main() -> None:

@@ -6,11 +6,11 @@ from datetime import datetime
 
 from flask import Blueprint, Response, abort, request
 
-from geodata.analysis.coverage.moment import parse_as_of
 from geodata.analysis.coverage.report import ITEM_KINDS
 from geodata.analysis.coverage.rollup import LEVELS, Level
 from geodata.auth.access import Action
 from geodata.errors import ConfigError
+from geodata.records.as_of import parse_as_of
 from geodata.services.coverage import coverage_for
 from webapp.infra import database
 from webapp.infra.policy import principal, requires

@@ -24,6 +24,7 @@ from flask import (
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from geodata.auth.access import Action, ForbiddenError
+from geodata.bbox import BBoxError, parse_bbox
 from geodata.disclosure.rules import town_today
 from geodata.errors import NotFoundError
 from geodata.exports.filters import Filters
@@ -39,7 +40,6 @@ from geodata.exports.run import (
     parse_as_of,
 )
 from webapp.infra import database, pseudonym_key
-from webapp.infra.bbox import BBoxError, parse_bbox
 from webapp.infra.policy import principal, requires
 
 bp = Blueprint("exports", __name__)

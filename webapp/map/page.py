@@ -17,10 +17,10 @@ import folium
 from branca.element import Figure
 from markupsafe import Markup
 
-from webapp.infra.bbox import BBox
+from geodata.bbox import BBox
+from geodata.maps.layers import LAYERS
 from webapp.infra.i18n import N_
 from webapp.infra.offline_assets import remote_asset_urls, use_local_assets
-from webapp.map.feature_collections import LAYERS
 from webapp.map.fetched_layer import CommanderControls, FetchedGeoJson, VectorTiles
 
 TITLE = N_("Town map")

@@ -7,17 +7,17 @@ from datetime import datetime
 from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_babel import gettext  # type: ignore[import-untyped]
 
-from geodata.analysis.coverage.moment import parse_as_of
 from geodata.auth.access import Action
+from geodata.bbox import BBoxError, parse_bbox
 from geodata.errors import ConfigError
+from geodata.maps.layers import LAYERS, feature_collection, town_extent
+from geodata.records.as_of import parse_as_of
 from webapp.infra import database
 from webapp.infra.basemap import allow_basemap_images, basemap_url
-from webapp.infra.bbox import BBoxError, parse_bbox
 from webapp.infra.headers import csp_nonce
 from webapp.infra.i18n import LANGUAGE_NAMES, select_locale
 from webapp.infra.policy import principal, requires
 from webapp.infra.responses import geojson_response, json_response
-from webapp.map.feature_collections import LAYERS, feature_collection, town_extent
 from webapp.map.page import TITLE, build_map, map_markup, translated_legend
 
 bp = Blueprint("map", __name__)

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime
 
 from flask import abort, request
 
+from geodata.bbox import BBoxError, parse_bbox
 from webapp.infra import params
-from webapp.infra.bbox import BBoxError, parse_bbox
 from webapp.ogc.documents import DEFAULT_LIMIT, MAX_LIMIT
 
 

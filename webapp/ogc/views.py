@@ -22,11 +22,11 @@ from geodata.db.rls import apply_scope
 from geodata.exports.catalog import Collection, collections_for
 from geodata.exports.filters import Filters
 from geodata.exports.privacy import Pseudonyms, RowView
+from geodata.maps.layers import town_extent
 from webapp.infra import database
 from webapp.infra.policy import principal, requires
 from webapp.infra.pseudonym_key import pseudonym_key
 from webapp.infra.responses import GEOJSON_MEDIA_TYPE
-from webapp.map.feature_collections import town_extent
 from webapp.ogc import query
 from webapp.ogc.documents import CONFORMANCE, CRS84, OPENAPI_MEDIA_TYPE, openapi
 

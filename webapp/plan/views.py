@@ -13,6 +13,7 @@ from geodata.analysis.placement.candidates import KINDS
 from geodata.analysis.placement.covering import PlacementError
 from geodata.analysis.placement.plan import MODELS, SHIFTS_PER_DAY, PlanRequest
 from geodata.auth.access import Action
+from geodata.maps.layers import town_extent
 from geodata.services.planning import (
     apply_checkpoint_plan,
     apply_seal_plan,
@@ -27,7 +28,6 @@ from webapp.infra.headers import csp_nonce
 from webapp.infra.i18n import N_
 from webapp.infra.policy import principal, requires
 from webapp.infra.responses import json_response
-from webapp.map.feature_collections import town_extent
 
 bp = Blueprint("plan", __name__)
 

@@ -32,12 +32,12 @@ from datetime import UTC, date, datetime, timedelta
 from flask import Blueprint, Response, abort, request
 from sqlalchemy import Connection, text
 
-from geodata.analysis.coverage.moment import last_visit_as_of, parse_as_of
 from geodata.auth.access import Action, Principal
 from geodata.db.rls import apply_scope
 from geodata.disclosure.rules import controlled, town_today
 from geodata.errors import ConfigError
 from geodata.maps.household_cells import cells_meeting, household_cells
+from geodata.records.as_of import last_visit_as_of, parse_as_of
 from geodata.town_time import TOWN_TIMEZONE
 from webapp.infra import database
 from webapp.infra.policy import principal, requires

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, TextClause, text
 
+from geodata.bbox import BBox
 from geodata.exports.layers import LAYERS as EXPORT_LAYERS
-from webapp.infra.bbox import BBox
 
 GEOJSON_DECIMALS = 7
 """Seven decimals of a degree are about 1 cm: finer digits would be noise (RFC 7946 §11.2)."""
