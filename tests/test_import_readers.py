@@ -16,7 +16,7 @@ import pytest
 import shapely
 from shapely.geometry import Point, Polygon
 
-from geodata.imports import datum, geojson_text, readers
+from geodata.imports import datum, files, geojson_text, readers
 from geodata.imports.readers import read_layer
 from geodata.imports.report import Datum, FileRefused, Issue, ReadOptions
 from tests.shared_data import SHARED_DATA
@@ -527,15 +527,28 @@ def test_geopackage_layers() -> None:
     )
 
 
-def test_osm_pbf_header_sniff() -> None:
-    head = OSM_PBF.read_bytes()[:64]
-    (length,) = struct.unpack(">I", head[:4])
-    assert head[4:15] == b"\x0a\x09OSMHeader"
-    assert length < 64 * 1024
+def test_osm_pbf_is_known_by_its_header(tmp_path: Path) -> None:
+    head = OSM_PBF.read_bytes()[: files.SNIFF_BYTES]
+    assert files.is_osm_pbf(head)
+    assert files.detect_format(_write(tmp_path, "town.pbf", head)) is files.FileFormat.OSM_PBF
+    # A PBF whose first blob is data, not the header block; a header past the length limit.
+    data_first = head[:4] + b"\x0a\x07OSMData" + head[15:]
+    too_long = struct.pack(">I", 64 * 1024) + head[4:]
+    for name, content in (("data.pbf", data_first), ("long.pbf", too_long)):
+        assert not files.is_osm_pbf(content)
+        assert _refused(_write(tmp_path, name, content)).startswith("disguised format: ")
 
 
-def test_polygon_helper_is_closed() -> None:
-    assert Polygon(SQUARE[0]).is_valid
+def test_polygon_helper_is_read_back_as_written(tmp_path: Path) -> None:
+    """The square every test here writes is a closed ring, read back with the same positions."""
+    path = _write(tmp_path, "square.geojson", json.dumps(_collection(_polygon())))
+    raw = read_layer(path, ReadOptions(), expect_geometry=True)
+    assert raw.errors == []
+    (read,) = raw.frame.geometry
+    assert read.is_valid
+    assert read.exterior.is_closed
+    assert [list(p) for p in read.exterior.coords] == SQUARE[0]
+    assert read.equals(Polygon(SQUARE[0]))
 
 
 # --- GeoJSON read in chunks --------------------------------------------------------------------
