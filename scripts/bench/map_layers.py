@@ -8,6 +8,7 @@ The whole layer (no bbox), as the app role of a town-wide commander reads it; me
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 
 from measure import machine, map_town, timed
@@ -29,7 +30,9 @@ def main() -> None:
         for name, source in LAYERS.items():
             with app.connect() as conn:
                 conn.execute(text("SET ROLE wangge_town"))
-                seconds, body = timed(lambda s=source, c=conn: feature_collection(c, s), args.runs)
+                seconds, body = timed(
+                    functools.partial(feature_collection, conn, source), args.runs
+                )
                 conn.rollback()
             print(
                 f"{name:<16} median {statistics.median(seconds):7.3f} s "

@@ -19,6 +19,7 @@ Three instances, each solved `--runs` times in one process; figures are medians:
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import platform
 import statistics
@@ -31,10 +32,10 @@ from typing import Any
 import numpy as np
 import orjson
 import pandas as pd
-import pulp
-import spopt
+import pulp  # type: ignore[import-untyped]
+import spopt  # type: ignore[import-untyped]
 from measure import scratch_database, timed
-from spopt.locate import MCLP
+from spopt.locate import MCLP  # type: ignore[import-untyped]
 
 from geodata.analysis.coverage.metric import project_xy
 from geodata.analysis.placement import cost_matrix_coverage, maximal_covering, straight_coverage
@@ -132,8 +133,8 @@ def sample_town(runs: int, *, drop: bool) -> dict[str, Any]:
     }
     for budget in (5, 10):
         request = PlanRequest(radius_m=500.0, budget=budget)
-        ours_s, plan = timed(lambda r=request: solve_plan(demand, sites, r), runs)
-        spopt_s, spopt_weight = timed(lambda b=budget: spopt_end_to_end(b), runs)
+        ours_s, plan = timed(functools.partial(solve_plan, demand, sites, request), runs)
+        spopt_s, spopt_weight = timed(functools.partial(spopt_end_to_end, budget), runs)
         result["budgets"][budget] = {
             "status": plan["status"],
             "covered_weight": plan["covered_weight"],
