@@ -1,21 +1,22 @@
 """Entrances as they stood at a past moment: each state replayed from `entrance_events`.
 
-The replay is the coverage report's (`entrance_states_as_of`), so an export as of a day and
-the coverage report of that day agree on which entrances were open, sealed or guarded.
+The replay is the coverage report's (`geodata.records.as_of.entrance_states`), so an export
+as of a day and the coverage report of that day agree on which entrances were open, sealed
+or guarded.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from geodata.exports.filters import Filters, end_of
 from geodata.exports.layers import LAYERS
 from geodata.exports.privacy import RowView
 from geodata.exports.sources import row_source
 from geodata.exports.sql_source import Column, SqlSource
+from geodata.records.as_of import entrance_states
 
 AS_OF_FROM = """
     JOIN unnest(CAST(:replay_ids AS bigint[]), CAST(:replay_states AS text[]))
@@ -28,42 +29,12 @@ SINCE_AS_OF = """coalesce((
 """The time of the last change up to the moment (the entrance's creation if none)."""
 
 
-def replayed_states(conn: Connection, day: date) -> tuple[list[int], list[str]]:
-    """The entrances that existed at the end of `day`, and the state each was in."""
-    # Imported here: only an entrances export with a date loads pandas.
-    import pandas as pd
-
-    from geodata.analysis.coverage.closure import entrance_states_as_of
-
-    entrances = pd.DataFrame(
-        conn.execute(
-            text("SELECT id, state, extract(epoch FROM since)::float8 AS since_s FROM entrances")
-        ).all(),
-        columns=["id", "state", "since_s"],
-    )
-    events = pd.DataFrame(
-        conn.execute(
-            text(
-                "SELECT entrance_id, extract(epoch FROM at)::float8 AS at_s, from_state,"
-                " to_state FROM entrance_events ORDER BY entrance_id, at, id"
-            )
-        ).all(),
-        columns=["entrance_id", "at_s", "from_state", "to_state"],
-    )
-    if entrances.empty:
-        return [], []
-    states = entrance_states_as_of(entrances, events, end_of(day).timestamp())
-    there = states.notna()
-    ids = [int(i) for i in entrances["id"][there]]
-    return ids, [str(s) for s in states[there]]
-
-
 def entrances_as_of(conn: Connection, filters: Filters) -> SqlSource:
     """The entrances layer at the end of `filters.as_of`: those that existed then, in the
     state they were in then, with the time of their last change before it."""
     assert filters.as_of is not None
     source = row_source(LAYERS["entrances"], RowView.FULL, replace(filters, as_of=None))
-    ids, states = replayed_states(conn, filters.as_of)
+    ids, states = entrance_states(conn, end_of(filters.as_of))
     moved = {"state": "replay.state", "since": SINCE_AS_OF}
     return replace(
         source,

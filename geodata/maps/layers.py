@@ -4,7 +4,9 @@ Only objects without personal data are published here: villages, grids, compound
 entrances, checkpoints, roads, patrol zones and isolation sites, with names, kinds, states
 and counts. Residents, households, staff, phone numbers and who changed an entrance are not
 in any layer. Layers that change over time (entrance states, compound closure, checkpoint
-staffing) are composed as of a moment, `:as_of`, so that a past day can be replayed.
+staffing) are composed as of a moment, `:as_of`, so that a past day can be replayed, by the
+coverage report's own replay (`geodata.records.as_of`): entrance states from the same
+function, checkpoint states from the same SQL, so the map and the report agree.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sqlalchemy import Connection, TextClause, text
 
 from geodata.bbox import BBox
 from geodata.exports.layers import LAYERS as EXPORT_LAYERS
+from geodata.records.as_of import checkpoint_state_as_of, entrance_states
 
 GEOJSON_DECIMALS = 7
 """Seven decimals of a degree are about 1 cm: finer digits would be noise (RFC 7946 §11.2)."""
@@ -35,6 +38,10 @@ class LayerSource:
     """A condition on the rows (may use `:as_of`)."""
     as_of: bool = False
     """Whether the SQL reads the moment `:as_of`."""
+    replayed_entrances_sql: str | None = None
+    """When the layer reads entrance states as of the moment: the SQL of the ids of the
+    entrances it needs (`{in_box}`: the bbox on the table aliased `t`); their states arrive
+    as the CTE `replay(id, state)`."""
 
     @property
     def property_names(self) -> tuple[str, ...]:
@@ -43,28 +50,6 @@ class LayerSource:
 
 MAP_LAYERS = ("roads", "villages", "grids", "entrances", "checkpoints")
 """The layers drawn on the map, in this order; their SQL is that of the exports."""
-
-
-def _entrance_state_as_of(entrance: str) -> str:
-    """The state of `entrance` (an alias of entrances) at `:as_of`, NULL before it existed.
-
-    The latest event at or before the moment gives the state; before the first event, that
-    event's `from_state`; an entrance without events has its current state from `since` on.
-    """
-    return f"""
-        CASE
-            WHEN NOT EXISTS (SELECT 1 FROM entrance_events AS x WHERE x.entrance_id = {entrance}.id)
-                THEN CASE WHEN {entrance}.since <= :as_of THEN {entrance}.state::text END
-            ELSE coalesce(
-                (SELECT x.to_state::text FROM entrance_events AS x
-                 WHERE x.entrance_id = {entrance}.id AND x.at <= :as_of
-                 ORDER BY x.at DESC, x.id DESC LIMIT 1),
-                (SELECT x.from_state::text FROM entrance_events AS x
-                 WHERE x.entrance_id = {entrance}.id AND x.at > :as_of
-                 ORDER BY x.at, x.id LIMIT 1)
-            )
-        END
-    """
 
 
 _EXPORTED: dict[str, LayerSource] = {
@@ -78,18 +63,19 @@ _EXPORTED: dict[str, LayerSource] = {
     for layer in (EXPORT_LAYERS[name] for name in MAP_LAYERS)
 }
 
+IN_BOX = "geom && ST_MakeEnvelope(:min_lon, :min_lat, :max_lon, :max_lat, 4326)"
 _ENTRANCES_AS_OF = LayerSource(
     name="entrances",
     title="Entrances",
     geometry_type="Point",
-    from_sql=f"""
+    from_sql="""
         entrances AS t
-        CROSS JOIN LATERAL (SELECT {_entrance_state_as_of("t")} AS state) AS s
+        JOIN replay AS s ON s.id = t.id
         LEFT JOIN compounds AS c ON c.id = t.compound_id
         LEFT JOIN villages AS v ON v.id = coalesce(t.village_id, c.village_id)
     """,
-    where_sql="s.state IS NOT NULL",
     as_of=True,
+    replayed_entrances_sql="SELECT t.id FROM entrances AS t WHERE {in_box}",
     properties=tuple(
         ("state", "s.state") if name == "state" else (name, sql)
         for name, sql in _EXPORTED["entrances"].properties
@@ -103,6 +89,7 @@ _CHECKPOINTS_STAFFED = LayerSource(
     geometry_type="Point",
     from_sql=f"""
         {EXPORT_LAYERS["checkpoints"].from_sql}
+        JOIN LATERAL ({checkpoint_state_as_of("t", ":as_of")}) AS replay ON true
         CROSS JOIN LATERAL (
             SELECT max(sh.staff_count) AS n
             FROM checkpoint_shifts AS sh
@@ -111,10 +98,13 @@ _CHECKPOINTS_STAFFED = LayerSource(
     """,
     as_of=True,
     properties=(
-        *_EXPORTED["checkpoints"].properties,
+        *(
+            ("state", "replay.state") if name == "state" else (name, sql)
+            for name, sql in _EXPORTED["checkpoints"].properties
+        ),
         (
             "staffing",
-            """CASE WHEN t.state = 'closed' THEN 'closed'
+            """CASE WHEN replay.state = 'closed' THEN 'closed'
                     WHEN coalesce(on_duty.n, 0) >= t.staff_per_shift THEN 'staffed'
                     WHEN coalesce(on_duty.n, 0) > 0 THEN 'understaffed'
                     ELSE 'unstaffed' END""",
@@ -122,25 +112,33 @@ _CHECKPOINTS_STAFFED = LayerSource(
         ("staff_on_duty", "coalesce(on_duty.n, 0)"),
     ),
 )
-"""The exported checkpoints, with the staff on duty at the moment against those required."""
+"""The exported checkpoints made by the moment, each in its state then (the coverage
+report's replay), with the staff on duty at the moment against those required."""
 
 _COMMANDER_LAYERS = (
     LayerSource(
         name="compounds",
         title="Compounds",
         geometry_type="Polygon",
-        from_sql=f"""
+        from_sql="""
             compounds AS t
             LEFT JOIN villages AS v ON v.id = t.village_id
-            CROSS JOIN LATERAL (
-                SELECT count(*) FILTER (WHERE s.state IN ('open', 'checkpoint')) AS open,
+            LEFT JOIN (
+                SELECT e.compound_id,
+                       count(*) FILTER (WHERE s.state IN ('open', 'checkpoint')) AS open,
                        count(*) FILTER (WHERE s.state = 'sealed') AS sealed
-                FROM entrances AS e
-                CROSS JOIN LATERAL (SELECT {_entrance_state_as_of("e")} AS state) AS s
-                WHERE e.compound_id = t.id
+                FROM entrances AS e JOIN replay AS s ON s.id = e.id
+                GROUP BY e.compound_id
+            ) AS counted ON counted.compound_id = t.id
+            CROSS JOIN LATERAL (
+                SELECT coalesce(counted.open, 0) AS open, coalesce(counted.sealed, 0) AS sealed
             ) AS ec
         """,
         as_of=True,
+        replayed_entrances_sql=(
+            "SELECT e.id FROM entrances AS e JOIN compounds AS t ON t.id = e.compound_id "
+            "WHERE {in_box}"
+        ),
         properties=(
             ("name", "t.name"),
             ("kind", "t.kind"),
@@ -206,10 +204,17 @@ def _collection_sql(source: LayerSource, *, bbox: bool) -> TextClause:
     for, and options 0 keeps the legacy `crs` member out.
     """
     properties = ", ".join(f"'{name}', {expression}" for name, expression in source.properties)
-    in_box = "t.geom && ST_MakeEnvelope(:min_lon, :min_lat, :max_lon, :max_lat, 4326)"
+    in_box = f"t.{IN_BOX}"
     where = f"WHERE ({source.where_sql}){f' AND {in_box}' if bbox else ''}"
+    replay = (
+        "WITH replay AS MATERIALIZED (SELECT * FROM unnest("
+        "CAST(:replay_ids AS bigint[]), CAST(:replay_states AS text[])) AS r(id, state))"
+        if source.replayed_entrances_sql
+        else ""
+    )
     return text(
         f"""
+        {replay}
         SELECT json_build_object(
             'type', 'FeatureCollection',
             'features', coalesce(json_agg(f.feature ORDER BY f.id), '[]'::json)
@@ -251,8 +256,14 @@ def feature_collection(
             "max_lat": bbox.max_lat,
         }
     )
+    moment = as_of if as_of is not None else datetime.now(UTC)
     if source.as_of:
-        params["as_of"] = as_of if as_of is not None else datetime.now(UTC)
+        params["as_of"] = moment
+    if source.replayed_entrances_sql:
+        which = source.replayed_entrances_sql.format(in_box=f"t.{IN_BOX}" if bbox else "true")
+        needed = [int(i) for i in conn.execute(text(which), params).scalars()]
+        ids, states = entrance_states(conn, moment, entrance_ids=needed)
+        params.update(replay_ids=ids, replay_states=states)
     body: str = conn.execute(_collection_sql(source, bbox=bbox is not None), params).scalar_one()
     return body
 

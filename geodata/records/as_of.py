@@ -1,8 +1,12 @@
-"""The moment a coverage report is computed as of, read from an ISO date or date-time."""
+"""The town as of a moment, replayed one way for the maps, the exports and the coverage
+report: the moment read from an ISO date or date-time, each household's last visit, each
+checkpoint's and each entrance's state then."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import Connection, text
 
 from geodata.errors import ConfigError
 from geodata.town_time import TOWN_TIMEZONE
@@ -42,3 +46,43 @@ def checkpoint_state_as_of(checkpoint: str, moment: str) -> str:
         f" WHERE e.checkpoint_id = {checkpoint}.id AND e.at <= {moment}"
         f" ORDER BY e.at DESC, e.id DESC LIMIT 1"
     )
+
+
+def entrance_states(
+    conn: Connection, moment: datetime, *, entrance_ids: list[int] | None = None
+) -> tuple[list[int], list[str]]:
+    """The entrances that existed at `moment` (of `entrance_ids`, default all) and the state
+    each was in then, replayed from `entrance_events` by the coverage report's own function."""
+    # Imported here: pandas only for a question about entrances.
+    import pandas as pd
+
+    from geodata.analysis.coverage.closure import entrance_states_as_of
+
+    only = "" if entrance_ids is None else " WHERE id = ANY(:ids)"
+    only_events = "" if entrance_ids is None else " WHERE entrance_id = ANY(:ids)"
+    params = {} if entrance_ids is None else {"ids": entrance_ids}
+    entrances = pd.DataFrame(
+        conn.execute(
+            text(
+                "SELECT id, state, extract(epoch FROM since)::float8 AS since_s FROM entrances"
+                + only
+            ),
+            params,
+        ).all(),
+        columns=["id", "state", "since_s"],
+    )
+    if entrances.empty:
+        return [], []
+    events = pd.DataFrame(
+        conn.execute(
+            text(
+                "SELECT entrance_id, extract(epoch FROM at)::float8 AS at_s, from_state,"
+                " to_state FROM entrance_events" + only_events + " ORDER BY entrance_id, at, id"
+            ),
+            params,
+        ).all(),
+        columns=["entrance_id", "at_s", "from_state", "to_state"],
+    )
+    states = entrance_states_as_of(entrances, events, moment.timestamp())
+    there = states.notna()
+    return [int(i) for i in entrances["id"][there]], [str(s) for s in states[there]]
