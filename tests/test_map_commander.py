@@ -23,6 +23,7 @@ from sqlalchemy import Connection, insert, text
 
 from geodata import models as m
 from geodata import vocab
+from geodata.maps import tiles as map_tiles
 from tests import conftest
 from tests.live_server import serving
 from tests.test_map_browser import assert_stayed_local, tooltip_after_hovering, visit
@@ -261,12 +262,12 @@ def test_tiles_draw_what_the_mercator_outlines_hold(sample_conn: Connection, z: 
               FROM (SELECT ST_Centroid(geom_3857) AS c FROM buildings) AS p) AS t
         JOIN buildings AS b ON {{}}
         WHERE ST_AsMVTGeom(b.geom_3857, ST_TileEnvelope(:z, t.x, t.y),
-                           {tiles.EXTENT}, {tiles.BUFFER}, true) IS NOT NULL
+                           {map_tiles.EXTENT}, {map_tiles.BUFFER}, true) IS NOT NULL
         GROUP BY t.x, t.y ORDER BY t.x, t.y
     """
-    margin = tiles.BUFFER / tiles.EXTENT
+    margin = map_tiles.BUFFER / map_tiles.EXTENT
     mercator = f"ST_Intersects(b.geom_3857, ST_TileEnvelope(:z, t.x, t.y, margin => {margin}))"
-    lonlat = tiles._tile_candidates("b").replace(":x", "t.x").replace(":y", "t.y")
+    lonlat = map_tiles._tile_candidates("b").replace(":x", "t.x").replace(":y", "t.y")
     expected = sample_conn.execute(text(drawn.format(mercator)), {"z": z}).all()
     found = sample_conn.execute(text(drawn.format(lonlat)), {"z": z}).all()
     assert len(expected) >= (3 if z >= 14 else 1)

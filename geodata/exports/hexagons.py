@@ -17,11 +17,12 @@ from sqlalchemy import Connection, text
 
 from geodata.disclosure.snapshots import publish, scope_key
 from geodata.disclosure.tables import CountTable, Unit
+from geodata.exports.crs import LON_LAT, OutputCrs
 from geodata.exports.filters import Filters
 from geodata.exports.layers import FieldKind, Layer
 from geodata.exports.privacy import DEFAULT_HEX_RESOLUTION, Pseudonyms
 from geodata.exports.sources import row_where
-from geodata.exports.sql_source import GEOJSON_DECIMALS, Shape, stream
+from geodata.exports.sql_source import GEOJSON_DECIMALS, Shape, geometry_columns, stream
 from geodata.exports.units import UnitSource
 
 DEFAULT_RESOLUTION = DEFAULT_HEX_RESOLUTION
@@ -112,11 +113,17 @@ class HexSource(UnitSource):
         *,
         limit: int | None = None,
         offset: int | None = None,
+        crs: OutputCrs = LON_LAT,
     ) -> Iterator[tuple[Any, ...]]:
         start = offset or 0
         stop = None if limit is None else start + limit
-        for cell, counts in self._count_cells(conn)[start:stop]:
-            yield (cell, *_geometry(cell, shape), cell, self.resolution, self._day, *counts)
+        cells = self._count_cells(conn)[start:stop]
+        if crs.is_lon_lat:
+            shapes = [_geometry(cell, shape) for cell, _ in cells]
+        else:
+            shapes = _placed(conn, [cell for cell, _ in cells], shape, crs)
+        for (cell, counts), geometry in zip(cells, shapes, strict=True):
+            yield (cell, *geometry, cell, self.resolution, self._day, *counts)
 
     def unit_keys(self, conn: Connection) -> list[str]:
         return [cell for cell, _ in self._count_cells(conn)]
@@ -143,6 +150,26 @@ def _ring(cell: str) -> list[tuple[float, float]]:
 def _polygon(cell: str) -> shapely.Polygon:
     """The cell's outline in lon/lat, exterior counterclockwise (RFC 7946)."""
     return shapely.geometry.polygon.orient(shapely.Polygon(_ring(cell)), sign=1.0)
+
+
+def _placed(
+    conn: Connection, cells: list[str], shape: Shape, crs: OutputCrs
+) -> list[tuple[Any, ...]]:
+    """The cells' outlines (their centres for LONLAT) moved into `crs` by PostGIS."""
+    if not cells:
+        return []
+    outlines = [shapely.to_wkb(_polygon(cell)) for cell in cells]
+    if shape is Shape.LONLAT:
+        outlines = [shapely.to_wkb(shapely.Point(_geometry(cell, shape))) for cell in cells]
+    columns = ", ".join(geometry_columns("ST_GeomFromWKB(o.wkb, 4326)", shape, crs=crs))
+    found = conn.execute(
+        text(
+            f"SELECT {columns} FROM unnest(CAST(:wkbs AS bytea[])) WITH ORDINALITY AS o(wkb, n) "
+            "ORDER BY o.n"
+        ),
+        {"wkbs": outlines},
+    )
+    return [tuple(row) for row in found]
 
 
 def _geometry(cell: str, shape: Shape) -> tuple[Any, ...]:

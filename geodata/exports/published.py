@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from geodata.disclosure.tables import Published
+from geodata.exports.crs import LON_LAT, OutputCrs
 from geodata.exports.filters import Filters
 from geodata.exports.privacy import AggregateLevel, Pseudonyms
 from geodata.exports.sources import spatial_where
@@ -76,10 +77,11 @@ class PublishedUnitSource(UnitSource):
         *,
         limit: int | None = None,
         offset: int | None = None,
+        crs: OutputCrs = LON_LAT,
     ) -> Iterator[tuple[Any, ...]]:
         start = offset or 0
         codes = self.unit_keys(conn)[start : None if limit is None else start + limit]
-        geometry = ", ".join(geometry_columns("u.geom", shape))
+        geometry = ", ".join(geometry_columns("u.geom", shape, crs=crs))
         shapes = {
             row[0]: tuple(row[1:])
             for row in conn.execute(

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, TextClause, text
 
+from geodata.exports.crs import LON_LAT, OutputCrs
 from geodata.exports.filters import Filters
 from geodata.exports.geojson import feature_text
 from geodata.exports.layers import FieldKind
@@ -49,19 +50,22 @@ class Column:
     pseudonym_of: str | None = None
 
 
-def geometry_columns(geom: str, shape: Shape) -> list[str]:
-    """SQL for the geometry in `shape`: RFC 7946 winding for GeoJSON and WKT."""
-    ccw = f"ST_ForcePolygonCCW({geom})"
+def geometry_columns(geom: str, shape: Shape, *, crs: OutputCrs = LON_LAT) -> list[str]:
+    """SQL for the geometry (WGS84) in `shape`, in `crs`: RFC 7946 winding for GeoJSON and
+    WKT (counterclockwise in the CRS's east and north, whatever the order of the axes)."""
+    placed = crs.place(geom)
+    ccw = crs.order(f"ST_ForcePolygonCCW({placed})")
+    digits = int(crs.decimals)
     if shape is Shape.GEOJSON:
-        return [f"coalesce(ST_AsGeoJSON({ccw}, {GEOJSON_DECIMALS}, 0), 'null')"]
+        return [f"coalesce(ST_AsGeoJSON({ccw}, {digits}, 0), 'null')"]
     if shape is Shape.WKB:
-        return [f"ST_AsBinary({geom})"]
+        return [f"ST_AsBinary({crs.order(placed)})"]
     if shape is Shape.WKT:
-        return [f"ST_AsText({ccw}, {GEOJSON_DECIMALS})"]
-    point = f"ST_PointOnSurface({geom})"
+        return [f"ST_AsText({ccw}, {digits})"]
+    point = crs.order(crs.place(f"ST_PointOnSurface({geom})"))
     return [
-        f"round(ST_X({point})::numeric, {GEOJSON_DECIMALS})::float8",
-        f"round(ST_Y({point})::numeric, {GEOJSON_DECIMALS})::float8",
+        f"round(ST_X({point})::numeric, {digits})::float8",
+        f"round(ST_Y({point})::numeric, {digits})::float8",
     ]
 
 
@@ -96,6 +100,7 @@ class FeatureSource(Protocol):
         *,
         limit: int | None = None,
         offset: int | None = None,
+        crs: OutputCrs = LON_LAT,
     ) -> Iterator[tuple[Any, ...]]: ...
 
     def features(
@@ -105,9 +110,12 @@ class FeatureSource(Protocol):
         *,
         limit: int | None = None,
         offset: int | None = None,
+        crs: OutputCrs = LON_LAT,
     ) -> Iterator[str]: ...
 
-    def feature(self, conn: Connection, pseudonyms: Pseudonyms | None, fid: str) -> str | None:
+    def feature(
+        self, conn: Connection, pseudonyms: Pseudonyms | None, fid: str, *, crs: OutputCrs = LON_LAT
+    ) -> str | None:
         """One Feature text by its published id (None: no such feature here)."""
         ...
 
@@ -156,18 +164,25 @@ class SqlSource:
         return page
 
     def select(
-        self, shape: Shape, *, limit: int | None = None, offset: int | None = None
+        self,
+        shape: Shape,
+        *,
+        limit: int | None = None,
+        offset: int | None = None,
+        crs: OutputCrs = LON_LAT,
     ) -> TextClause:
-        cols = [self.id_sql, *geometry_columns(self.geom_sql, shape)]
+        cols = [self.id_sql, *geometry_columns(self.geom_sql, shape, crs=crs)]
         cols += [c.sql for c in self.columns]
         return text(
             f"SELECT {', '.join(cols)} FROM {self.from_sql} {self._where_sql()}"
             f"{self._page_sql(limit, offset)}"
         )
 
-    def select_features(self, *, limit: int | None = None, offset: int | None = None) -> TextClause:
+    def select_features(
+        self, *, limit: int | None = None, offset: int | None = None, crs: OutputCrs = LON_LAT
+    ) -> TextClause:
         """Whole GeoJSON Feature texts composed by PostGIS (no pseudonyms to apply)."""
-        (geometry,) = geometry_columns(self.geom_sql, Shape.GEOJSON)
+        (geometry,) = geometry_columns(self.geom_sql, Shape.GEOJSON, crs=crs)
         properties = ", ".join(f"{json_literal(c.name)}, {c.sql}" for c in self.columns)
         fid = self.id_sql if self.id_kind is FieldKind.INT else f"to_json({self.id_sql})::text"
         feature = (
@@ -212,9 +227,11 @@ class SqlSource:
         *,
         limit: int | None = None,
         offset: int | None = None,
+        crs: OutputCrs = LON_LAT,
     ) -> Iterator[tuple[Any, ...]]:
         """(id, geometry..., properties...) tuples, pseudonyms applied, as they stream."""
-        result = stream(conn, self.select(shape, limit=limit, offset=offset), self.params)
+        statement = self.select(shape, limit=limit, offset=offset, crs=crs)
+        result = stream(conn, statement, self.params)
         n_geom = 2 if shape is Shape.LONLAT else 1
         swaps = [
             (1 + n_geom + i, c.pseudonym_of) for i, c in enumerate(self.columns) if c.pseudonym_of
@@ -240,18 +257,22 @@ class SqlSource:
         *,
         limit: int | None = None,
         offset: int | None = None,
+        crs: OutputCrs = LON_LAT,
     ) -> Generator[str, None, None]:
         """GeoJSON Feature texts, as they stream."""
         if not self.needs_pseudonyms:
-            result = stream(conn, self.select_features(limit=limit, offset=offset), self.params)
-            for part in result:
+            statement = self.select_features(limit=limit, offset=offset, crs=crs)
+            for part in stream(conn, statement, self.params):
                 yield from (row[0] for row in part)
             return
         names = [c.name for c in self.columns]
-        for values in self.rows(conn, Shape.GEOJSON, pseudonyms, limit=limit, offset=offset):
+        page = self.rows(conn, Shape.GEOJSON, pseudonyms, limit=limit, offset=offset, crs=crs)
+        for values in page:
             yield feature_text(values[0], values[1], names, values[2:], default=_json_default)
 
-    def feature(self, conn: Connection, pseudonyms: Pseudonyms | None, fid: str) -> str | None:
+    def feature(
+        self, conn: Connection, pseudonyms: Pseudonyms | None, fid: str, *, crs: OutputCrs = LON_LAT
+    ) -> str | None:
         real: object | None
         if self.id_pseudonym_of is not None:
             real = self.find_pseudonym(conn, _required(pseudonyms), fid)
@@ -261,7 +282,7 @@ class SqlSource:
             real = fid
         if real is None:
             return None
-        features = self.with_id(real).features(conn, pseudonyms)
+        features = self.with_id(real).features(conn, pseudonyms, crs=crs)
         try:
             return next(features, None)
         finally:

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from geodata.exports.crs import LON_LAT, OutputCrs
 from geodata.exports.geojson import feature_text
 from geodata.exports.layers import FieldKind
 from geodata.exports.privacy import Pseudonyms
@@ -37,6 +38,7 @@ class UnitSource(ABC):
         *,
         limit: int | None = None,
         offset: int | None = None,
+        crs: OutputCrs = LON_LAT,
     ) -> Iterator[tuple[Any, ...]]: ...
 
     def features(
@@ -46,13 +48,18 @@ class UnitSource(ABC):
         *,
         limit: int | None = None,
         offset: int | None = None,
+        crs: OutputCrs = LON_LAT,
     ) -> Iterator[str]:
         names = [name for name, _ in self.fields]
-        for row in self.rows(conn, Shape.GEOJSON, pseudonyms, limit=limit, offset=offset):
+        page = self.rows(conn, Shape.GEOJSON, pseudonyms, limit=limit, offset=offset, crs=crs)
+        for row in page:
             yield feature_text(row[0], row[1], names, row[2:])
 
-    def feature(self, conn: Connection, pseudonyms: Pseudonyms | None, fid: str) -> str | None:
+    def feature(
+        self, conn: Connection, pseudonyms: Pseudonyms | None, fid: str, *, crs: OutputCrs = LON_LAT
+    ) -> str | None:
         keys = self.unit_keys(conn)
         if fid not in keys:
             return None
-        return next(self.features(conn, pseudonyms, limit=1, offset=keys.index(fid)), None)
+        page = self.features(conn, pseudonyms, limit=1, offset=keys.index(fid), crs=crs)
+        return next(page, None)

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from geodata.auth import accounts
 from geodata.auth.access import Principal
 from geodata.db.cluster import APP_ROLE
+from geodata.maps import tiles as map_tiles
 from geodata.settings import Settings
 from geodata.vocab import Role
 from webapp import create_app
@@ -152,7 +153,7 @@ def main() -> None:
         with app_engine.connect() as conn:
             conn.execute(text("SET ROLE wangge_town"))
             conn.execute(text("SET max_parallel_workers_per_gather = 0"))
-            statement = text(tiles.buildings_sql(accounts_principal()))
+            statement = text(map_tiles.buildings_sql(accounts_principal()))
             for _ in range(args.runs):
                 for label, batch in sets.items():
                     for z, x, y, _count in batch:
@@ -162,7 +163,7 @@ def main() -> None:
             conn.rollback()
         version_started = time.perf_counter()
         with app_engine.connect() as conn:
-            conn.execute(text(tiles.VERSION_SQL["buildings"])).scalar_one()
+            conn.execute(text(map_tiles.VERSION_SQL["buildings"])).scalar_one()
         version_ms = (time.perf_counter() - version_started) * 1000
         page_started = time.perf_counter()
         page = browser.get("/")

@@ -9,6 +9,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
 ]
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 OPENAPI_MEDIA_TYPE = "application/vnd.oai.openapi+json;version=3.0"
@@ -32,8 +33,9 @@ def _json(description: str, media: str = "application/json") -> dict[str, Any]:
     return {"description": description, "content": {media: {"schema": {"type": "object"}}}}
 
 
-def openapi(base: str, collection_ids: list[str]) -> dict[str, Any]:
-    """An OpenAPI 3.0 description of this API as the caller may use it."""
+def openapi(base: str, collection_ids: list[str], crs_uris: list[str]) -> dict[str, Any]:
+    """An OpenAPI 3.0 description of this API as the caller may use it, in the CRSs of
+    `crs_uris` (the first the default)."""
     f = _param("f", {"type": "string", "enum": ["json", "html"]}, "the answer's format")
     collection = _param(
         "collectionId", {"type": "string", "enum": collection_ids}, "a collection", path=True
@@ -42,7 +44,7 @@ def openapi(base: str, collection_ids: list[str]) -> dict[str, Any]:
     bbox = _param(
         "bbox",
         {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number"}},
-        "minLon,minLat,maxLon,maxLat in WGS84",
+        "minLon,minLat,maxLon,maxLat in WGS84, or the box in bbox-crs",
     )
     limit = _param(
         "limit",
@@ -53,6 +55,22 @@ def openapi(base: str, collection_ids: list[str]) -> dict[str, Any]:
     datetime = _param(
         "datetime", {"type": "string"}, "an instant or an interval (RFC 3339, `..` open)"
     )
+    crs = _param(
+        "crs",
+        {"type": "string", "format": "uri", "enum": crs_uris, "default": crs_uris[0]},
+        "the CRS of the geometries (EPSG:4326: latitude first)",
+    )
+    bbox_crs = _param(
+        "bbox-crs",
+        {"type": "string", "format": "uri", "enum": crs_uris, "default": crs_uris[0]},
+        "the CRS of bbox (EPSG:4326: minLat,minLon,maxLat,maxLon)",
+    )
+    content_crs = {
+        "Content-Crs": {
+            "description": "the CRS of the geometries, a URI in angle brackets",
+            "schema": {"type": "string"},
+        }
+    }
     geojson = "application/geo+json"
     return {
         "openapi": "3.0.3",
@@ -76,13 +94,16 @@ def openapi(base: str, collection_ids: list[str]) -> dict[str, Any]:
             "/collections/{collectionId}/items": {
                 "get": {
                     "operationId": "getFeatures",
-                    "parameters": [collection, bbox, limit, offset, datetime, f],
-                    "responses": {"200": _json("features", geojson), "400": _json("bad query")},
+                    "parameters": [collection, bbox, bbox_crs, limit, offset, datetime, crs, f],
+                    "responses": {"200": {**_json("features", geojson), "headers": content_crs},
+                                  "400": _json("bad query")},
                 }
             },
             "/collections/{collectionId}/items/{featureId}": {
-                "get": {"operationId": "getFeature", "parameters": [collection, feature, f],
-                        "responses": {"200": _json("a feature", geojson), "404": _json("none")}}
+                "get": {"operationId": "getFeature", "parameters": [collection, feature, crs, f],
+                        "responses": {"200": {**_json("a feature", geojson),
+                                              "headers": content_crs},
+                                      "400": _json("bad query"), "404": _json("none")}}
             },
         },
     }  # fmt: skip

@@ -27,7 +27,7 @@ from webapp.infra import database
 from webapp.infra.policy import principal, requires
 from webapp.infra.pseudonym_key import pseudonym_key
 from webapp.infra.responses import GEOJSON_MEDIA_TYPE
-from webapp.ogc import query
+from webapp.ogc import crs, query
 from webapp.ogc.documents import CONFORMANCE, CRS84, OPENAPI_MEDIA_TYPE, openapi
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
@@ -127,14 +127,17 @@ def _times(collections: list[Collection]) -> dict[str, list[str | None]]:
 
 
 def _describe(
-    c: Collection, extent: list[float] | None, times: dict[str, list[str | None]]
+    c: Collection,
+    extent: list[float] | None,
+    times: dict[str, list[str | None]],
+    crs_uris: list[str],
 ) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "id": c.id,
         "title": c.title,
         "description": c.description,
         "itemType": "feature",
-        "crs": [CRS84],
+        "crs": crs_uris,
         "storageCrs": CRS84,
         "links": [
             _link(_url("ogc.collection", JSON, cid=c.id), "self", JSON, c.title),
@@ -160,6 +163,7 @@ def _extent(conn: Connection) -> list[float] | None:
 
 
 @bp.get("")
+@bp.get("/")
 @requires(Action.VIEW_MAP)
 def landing() -> Response:
     query.only("f")
@@ -191,7 +195,11 @@ def conformance() -> Response:
 @requires(Action.VIEW_MAP)
 def api() -> Response:
     query.only("f")
-    doc = openapi(_url("ogc.landing").rstrip("/"), list(collections_for(principal())))
+    doc = openapi(
+        _url("ogc.landing").rstrip("/"),
+        list(collections_for(principal())),
+        crs.uris(database.connection()),
+    )
     return _answer(doc, "API definition", OPENAPI_MEDIA_TYPE)
 
 
@@ -202,9 +210,11 @@ def collections() -> Response:
     extent = _extent(database.connection())
     found = list(collections_for(principal()).values())
     times = _times(found)
+    crs_uris = crs.uris(database.connection())
     doc = {
         "links": _self_links("ogc.collections"),
-        "collections": [_describe(c, extent, times) for c in found],
+        "crs": crs_uris,
+        "collections": [_describe(c, extent, times, crs_uris) for c in found],
     }
     return _answer(doc, "Collections")
 
@@ -214,7 +224,8 @@ def collections() -> Response:
 def collection(cid: str) -> Response:
     query.only("f")
     c = _collection(cid)
-    return _answer(_describe(c, _extent(database.connection()), _times([c])), c.title)
+    conn = database.connection()
+    return _answer(_describe(c, _extent(conn), _times([c]), crs.uris(conn)), c.title)
 
 
 # -- features ------------------------------------------------------------------
@@ -224,11 +235,12 @@ def _filters(c: Collection, who: Principal, *, with_query: bool) -> Filters:
     times = query.time_range()
     if times is not None and c.time_kind is None:
         abort(400, description=f"collection {c.id!r} has no time: no datetime parameter")
+    box = crs.bbox(crs.named("bbox-crs"))
     if c.layer is None:  # coverage: one day
         day = (times[1] or times[0]) if times else None
-        return Filters(bbox=query.bbox(), grid_ids=who.grid_ids, as_of=day.date() if day else None)
+        return Filters(bbox=box, grid_ids=who.grid_ids, as_of=day.date() if day else None)
     start, end = times if times else (None, None)
-    return Filters(bbox=query.bbox(), start=start, end=end, grid_ids=who.grid_ids)
+    return Filters(bbox=box, start=start, end=end, grid_ids=who.grid_ids)
 
 
 def _scoped(conn: Connection, who: Principal) -> None:
@@ -257,17 +269,20 @@ def _audit(conn: Connection, who: Principal, c: Collection, rows: int) -> None:
 @bp.get("/collections/<cid>/items")
 @requires(Action.VIEW_MAP)
 def items(cid: str) -> Response:
-    query.only("f", "bbox", "limit", "offset", "datetime")
+    query.only("f", "bbox", "bbox-crs", "limit", "offset", "datetime", "crs")
     c = _collection(cid)
     who = principal()
     paging = query.page()
     filters = _filters(c, who, with_query=True)
+    output = crs.named("crs")
     with database.engine().begin() as conn:
         _scoped(conn, who)
         source = c.source(filters, who)
         matched = source.count(conn)
         features = list(
-            source.features(conn, _pseudonyms(c), limit=paging.limit, offset=paging.offset)
+            source.features(
+                conn, _pseudonyms(c), limit=paging.limit, offset=paging.offset, crs=output.output
+            )
         )
         _audit(conn, who, c, len(features))
     links = _page_links(cid, paging, len(features), matched)
@@ -280,13 +295,18 @@ def items(cid: str) -> Response:
             "numberReturned": len(features),
             "links": links,
         }
-        return _answer(doc, f"{c.title}: features")
+        return _with_crs(_answer(doc, f"{c.title}: features"), output)
     tail = orjson.dumps(
         {"numberMatched": matched, "numberReturned": len(features), "timeStamp": stamp,
          "links": links}
     ).decode()  # fmt: skip
     body = '{"type":"FeatureCollection","features":[' + ",".join(features) + "]," + tail[1:]
-    return Response(body, mimetype=GEOJSON_MEDIA_TYPE)
+    return _with_crs(Response(body, mimetype=GEOJSON_MEDIA_TYPE), output)
+
+
+def _with_crs(response: Response, output: crs.Crs) -> Response:
+    response.headers["Content-Crs"] = output.header
+    return response
 
 
 def _page_links(cid: str, paging: query.Page, returned: int, matched: int) -> list[dict[str, str]]:
@@ -317,22 +337,25 @@ def _page_links(cid: str, paging: query.Page, returned: int, matched: int) -> li
 @bp.get("/collections/<cid>/items/<fid>")
 @requires(Action.VIEW_MAP)
 def item(cid: str, fid: str) -> Response:
-    query.only("f")
+    query.only("f", "crs")
     c = _collection(cid)
     who = principal()
+    output = crs.named("crs")
     with database.engine().begin() as conn:
         _scoped(conn, who)
-        found = c.source(_filters(c, who, with_query=False), who).feature(conn, _pseudonyms(c), fid)
+        source = c.source(_filters(c, who, with_query=False), who)
+        found = source.feature(conn, _pseudonyms(c), fid, crs=output.output)
         _audit(conn, who, c, 0 if found is None else 1)
     if found is None:
         abort(404, description="no such feature here")
     links = [
-        *_self_links("ogc.item", GEOJSON_MEDIA_TYPE, cid=cid, fid=fid),
+        *_self_links("ogc.item", GEOJSON_MEDIA_TYPE, cid=cid, fid=fid,
+                     **{k: v for k, v in request.args.items() if k == "crs"}),
         _link(_url("ogc.collection", JSON, cid=cid), "collection", JSON, "collection"),
-    ]
+    ]  # fmt: skip
     if _wants_html():
         doc = orjson.loads(found)
         doc["links"] = links
-        return _answer(doc, f"{c.title}: {fid}")
+        return _with_crs(_answer(doc, f"{c.title}: {fid}"), output)
     body = found[:-1] + ',"links":' + orjson.dumps(links).decode() + "}"
-    return Response(body, mimetype=GEOJSON_MEDIA_TYPE)
+    return _with_crs(Response(body, mimetype=GEOJSON_MEDIA_TYPE), output)
