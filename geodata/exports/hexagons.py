@@ -65,7 +65,7 @@ class HexSource(UnitSource):
         point = f"ST_PointOnSurface({self.layer.geom_sql})"
         measures = ", ".join(m.row_sql for m in self.layer.measures)
         sql = text(
-            f"SELECT ST_Y({point}), ST_X({point}), {measures} FROM {self.layer.from_sql} "
+            f"SELECT ST_Y({point}), ST_X({point}), {measures} FROM {self.layer.from_sql} "  # noqa: S608 (tables, columns and filters of the layer definitions in code; values are bound)
             f"WHERE {' AND '.join(conditions)}"
         )
         sums: dict[str, list[int]] = {}
@@ -164,7 +164,7 @@ def _placed(
     columns = ", ".join(geometry_columns("ST_GeomFromWKB(o.wkb, 4326)", shape, crs=crs))
     found = conn.execute(
         text(
-            f"SELECT {columns} FROM unnest(CAST(:wkbs AS bytea[])) WITH ORDINALITY AS o(wkb, n) "
+            f"SELECT {columns} FROM unnest(CAST(:wkbs AS bytea[])) WITH ORDINALITY AS o(wkb, n) "  # noqa: S608 (geometry columns of a CRS of a fixed list; the outlines are bound)
             "ORDER BY o.n"
         ),
         {"wkbs": outlines},

@@ -286,7 +286,7 @@ def _direct(conn: Connection, spec: LayerSpec) -> bool:
     if any(link.required for link in spec.spatial):
         return False
     for table in (spec.table, *(link.table for link in spec.spatial)):
-        if conn.execute(text(f"SELECT EXISTS (SELECT 1 FROM {table})")).scalar():
+        if conn.execute(text(f"SELECT EXISTS (SELECT 1 FROM {table})")).scalar():  # noqa: S608 (names from the layer spec and STAGE; the file's values are only copied between tables)
             return False
     return True
 
@@ -334,17 +334,17 @@ def _fresh(conn: Connection, spec: LayerSpec) -> bool:
         return False
     for f in spec.link_fields:
         if conn.execute(
-            text(f"SELECT EXISTS (SELECT 1 FROM {STAGE} WHERE {f.name} IS NOT NULL)")
+            text(f"SELECT EXISTS (SELECT 1 FROM {STAGE} WHERE {f.name} IS NOT NULL)")  # noqa: S608 (names from the layer spec and STAGE; the file's values are only copied between tables)
         ).scalar():
             return False
     for link in spec.spatial:
-        if conn.execute(text(f"SELECT EXISTS (SELECT 1 FROM {link.table})")).scalar():
+        if conn.execute(text(f"SELECT EXISTS (SELECT 1 FROM {link.table})")).scalar():  # noqa: S608 (names from the layer spec and STAGE; the file's values are only copied between tables)
             return False
-    if not conn.execute(text(f"SELECT EXISTS (SELECT 1 FROM {spec.table})")).scalar():
+    if not conn.execute(text(f"SELECT EXISTS (SELECT 1 FROM {spec.table})")).scalar():  # noqa: S608 (names from the layer spec and STAGE; the file's values are only copied between tables)
         return True
     return not conn.execute(
         text(
-            f"SELECT EXISTS (SELECT 1 FROM {STAGE} s JOIN {spec.table} t "
+            f"SELECT EXISTS (SELECT 1 FROM {STAGE} s JOIN {spec.table} t "  # noqa: S608 (names from the layer spec and STAGE; the file's values are only copied between tables)
             "ON t.source_id = s.source_id)"
         )
     ).scalar()
@@ -398,18 +398,18 @@ def _resolve(conn: Connection, spec: LayerSpec) -> None:
     for f in spec.link_fields:
         conn.execute(
             text(
-                f"UPDATE {STAGE} s SET {f.target} = t.id FROM {f.link} t "
+                f"UPDATE {STAGE} s SET {f.target} = t.id FROM {f.link} t "  # noqa: S608 (names from the layer spec and STAGE; the file's values are only copied between tables)
                 f"WHERE t.source_id = s.{f.name}"
             )
         )
     for link in spec.spatial:
-        if conn.execute(text(f"SELECT EXISTS (SELECT 1 FROM {link.table})")).scalar():
+        if conn.execute(text(f"SELECT EXISTS (SELECT 1 FROM {link.table})")).scalar():  # noqa: S608 (names from the layer spec and STAGE; the file's values are only copied between tables)
             params = {} if link.near_m is None else {"near_m": link.near_m}
             conn.execute(text(_derive_sql(link)), params)
     for follow in spec.follows:
         conn.execute(
             text(
-                f"UPDATE {STAGE} s SET {follow.column} = p.{follow.column} "
+                f"UPDATE {STAGE} s SET {follow.column} = p.{follow.column} "  # noqa: S608 (names from the layer spec and STAGE; the file's values are only copied between tables)
                 f"FROM {follow.table} p WHERE p.id = s.{follow.via}"
             )
         )
@@ -418,18 +418,18 @@ def _resolve(conn: Connection, spec: LayerSpec) -> None:
 def _derive_sql(link: SpatialLink) -> str:
     if link.near_m is None:
         pick = (
-            f"SELECT t.id FROM {link.table} t "
+            f"SELECT t.id FROM {link.table} t "  # noqa: S608 (names from the layer spec and STAGE; the file's values are only copied between tables)
             "WHERE ST_Intersects(t.geom, ST_PointOnSurface(s.geom)) ORDER BY t.id LIMIT 1"
         )
     else:
         # the degree window lets the GiST index choose candidates; metres decide
         pick = (
-            f"SELECT t.id FROM {link.table} t WHERE ST_DWithin(t.geom, s.geom, 0.001) "
+            f"SELECT t.id FROM {link.table} t WHERE ST_DWithin(t.geom, s.geom, 0.001) "  # noqa: S608 (names from the layer spec and STAGE; the file's values are only copied between tables)
             "AND ST_Distance(t.geom::geography, s.geom::geography) <= :near_m "
             "ORDER BY ST_Distance(t.geom::geography, s.geom::geography), t.id LIMIT 1"
         )
     unless = "".join(f" AND s.{c} IS NULL" for c in link.unless)
-    return f"UPDATE {STAGE} s SET {link.column} = ({pick}) WHERE s.{link.column} IS NULL{unless}"
+    return f"UPDATE {STAGE} s SET {link.column} = ({pick}) WHERE s.{link.column} IS NULL{unless}"  # noqa: S608 (names from the layer spec and STAGE; the file's values are only copied between tables)
 
 
 def _unplaced(conn: Connection, spec: LayerSpec, *, row_kind: str) -> list[Issue]:
@@ -440,7 +440,7 @@ def _unplaced(conn: Connection, spec: LayerSpec, *, row_kind: str) -> list[Issue
             continue
         unless = "".join(f" AND {c} IS NULL" for c in link.unless)
         rows = conn.execute(
-            text(f'SELECT "{ROW}" FROM {STAGE} WHERE {link.column} IS NULL{unless} ORDER BY 1')
+            text(f'SELECT "{ROW}" FROM {STAGE} WHERE {link.column} IS NULL{unless} ORDER BY 1')  # noqa: S608 (names from the layer spec and STAGE; the file's values are only copied between tables)
         ).scalars()
         for row in rows:
             where = {"line": int(row)} if row_kind == "line" else {"feature": int(row)}
@@ -461,7 +461,7 @@ def _update(conn: Connection, spec: LayerSpec) -> int:
     new = ", ".join(_target(spec, c) for c in cols)
     result = conn.execute(
         text(
-            f"UPDATE {spec.table} t SET {sets}, version = t.version + 1, updated_at = now() "
+            f"UPDATE {spec.table} t SET {sets}, version = t.version + 1, updated_at = now() "  # noqa: S608 (names from the layer spec and STAGE; the file's values are only copied between tables)
             f"FROM {STAGE} s WHERE t.source_id = s.source_id "
             f"AND ROW({old}) IS DISTINCT FROM ROW({new})"
         )
@@ -476,10 +476,10 @@ def _insert_sql(spec: LayerSpec, *, fresh: bool) -> str:
     new = (
         ""
         if fresh
-        else f"WHERE NOT EXISTS (SELECT 1 FROM {spec.table} t WHERE t.source_id = s.source_id) "
+        else f"WHERE NOT EXISTS (SELECT 1 FROM {spec.table} t WHERE t.source_id = s.source_id) "  # noqa: S608 (names from the layer spec and STAGE; the file's values are only copied between tables)
     )
     return (
-        f"INSERT INTO {spec.table} (source_id, {', '.join(cols)}) "
+        f"INSERT INTO {spec.table} (source_id, {', '.join(cols)}) "  # noqa: S608 (names from the layer spec and STAGE; the file's values are only copied between tables)
         f'SELECT s.source_id, {values} FROM {STAGE} s {new}ORDER BY s."{ROW}"'
     )
 
@@ -498,13 +498,13 @@ def _entrance_events(conn: Connection, actor: str) -> None:
     """A state changed by import is an event too (the day can be replayed)."""
     conn.execute(
         text(
-            f"UPDATE {STAGE} s SET since = now() FROM entrances t "
+            f"UPDATE {STAGE} s SET since = now() FROM entrances t "  # noqa: S608 (names from the layer spec and STAGE; the file's values are only copied between tables)
             "WHERE t.source_id = s.source_id AND s.since IS NULL AND t.state <> s.state"
         )
     )
     conn.execute(
         text(
-            "INSERT INTO entrance_events (entrance_id, at, from_state, to_state, user_name) "
+            "INSERT INTO entrance_events (entrance_id, at, from_state, to_state, user_name) "  # noqa: S608 (names from the layer spec and STAGE; the file's values are only copied between tables)
             f"SELECT t.id, s.since, t.state, s.state, :actor FROM entrances t "
             f"JOIN {STAGE} s ON s.source_id = t.source_id WHERE t.state <> s.state"
         ),
@@ -528,12 +528,12 @@ def _cascade(conn: Connection, table: str, ids: list[int] | None) -> dict[str, i
     followed: dict[str, int] = {}
     for child, via in CASCADES.get(table, ()):
         parents = (
-            f"p.source_id IN (SELECT source_id FROM {STAGE})" if ids is None else "p.id = ANY(:ids)"
+            f"p.source_id IN (SELECT source_id FROM {STAGE})" if ids is None else "p.id = ANY(:ids)"  # noqa: S608 (STAGE is a constant of this module; ids are bound)
         )
         changed = list(
             conn.execute(
                 text(
-                    f"UPDATE {child} c SET grid_id = p.grid_id, version = c.version + 1, "
+                    f"UPDATE {child} c SET grid_id = p.grid_id, version = c.version + 1, "  # noqa: S608 (tables and columns from CASCADES, a constant of this module)
                     f"updated_at = now() FROM {table} p WHERE c.{via} = p.id AND {parents} "
                     "AND c.grid_id IS DISTINCT FROM p.grid_id RETURNING c.id"
                 ),

@@ -95,7 +95,7 @@ _CHECKPOINTS_STAFFED = LayerSource(
             FROM checkpoint_shifts AS sh
             WHERE sh.checkpoint_id = t.id AND sh.starts_at <= :as_of AND sh.ends_at > :as_of
         ) AS on_duty
-    """,
+    """,  # noqa: S608 (layer SQL and as-of fragments written in code; values are bound)
     as_of=True,
     properties=(
         *(
@@ -231,7 +231,7 @@ def _collection_sql(source: LayerSource, *, bbox: bool) -> TextClause:
             FROM {source.from_sql}
             {where}
         ) AS f
-        """
+        """  # noqa: S608 (layer SQL and as-of fragments written in code; values are bound)
     )
 
 

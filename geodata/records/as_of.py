@@ -31,7 +31,7 @@ def last_visit_as_of(household: str, moment: str) -> str:
     `moment`: the household's own `last_visited_at` (kept by triggers on visits) when that is
     not after the moment, else read from `visits` (a question about the past)."""
     return (
-        f"CASE WHEN {household}.last_visited_at IS NULL"
+        f"CASE WHEN {household}.last_visited_at IS NULL"  # noqa: S608 (alias and moment are SQL written by the caller, never values)
         f" OR {household}.last_visited_at <= {moment} THEN {household}.last_visited_at"
         f" ELSE (SELECT max(v.visited_at) FROM visits AS v"
         f" WHERE v.household_id = {household}.id AND v.visited_at <= {moment}) END"
@@ -42,7 +42,7 @@ def checkpoint_state_as_of(checkpoint: str, moment: str) -> str:
     """SQL for a LATERAL subquery giving checkpoint row `checkpoint`'s state (`state`) at the
     SQL value `moment`, from its events: no row when it was made after that moment."""
     return (
-        f"SELECT e.to_state AS state FROM checkpoint_events AS e"
+        f"SELECT e.to_state AS state FROM checkpoint_events AS e"  # noqa: S608 (alias and moment are SQL written by the caller, never values)
         f" WHERE e.checkpoint_id = {checkpoint}.id AND e.at <= {moment}"
         f" ORDER BY e.at DESC, e.id DESC LIMIT 1"
     )
@@ -64,7 +64,7 @@ def entrance_states(
     entrances = pd.DataFrame(
         conn.execute(
             text(
-                "SELECT id, state, extract(epoch FROM since)::float8 AS since_s FROM entrances"
+                "SELECT id, state, extract(epoch FROM since)::float8 AS since_s FROM entrances"  # noqa: S608 (the filter is one of two constant strings; ids are bound)
                 + only
             ),
             params,
@@ -76,7 +76,7 @@ def entrance_states(
     events = pd.DataFrame(
         conn.execute(
             text(
-                "SELECT entrance_id, extract(epoch FROM at)::float8 AS at_s, from_state,"
+                "SELECT entrance_id, extract(epoch FROM at)::float8 AS at_s, from_state,"  # noqa: S608 (the filter is one of two constant strings; ids are bound)
                 " to_state FROM entrance_events" + only_events + " ORDER BY entrance_id, at, id"
             ),
             params,

@@ -109,7 +109,7 @@ def fetch_inputs(
     # The checkpoints made by then, each in the state its events give it then.
     checkpoints = _frame(
         conn,
-        "SELECT c.id, c.name, s.state = 'active' AS active, c.radius_m, c.staff_per_shift,"
+        "SELECT c.id, c.name, s.state = 'active' AS active, c.radius_m, c.staff_per_shift,"  # noqa: S608 (the as-of fragment of geodata.records.as_of, constant arguments)
         " c.village_id, c.entrance_id, ST_X(c.geom) AS lon, ST_Y(c.geom) AS lat"
         f" FROM checkpoints c CROSS JOIN LATERAL ({checkpoint_state_as_of('c', ':at')}) s"
         " ORDER BY c.id",

@@ -31,7 +31,7 @@ class TownPlanInputs:
 
 
 def _source_ids(conn: Connection, table: str) -> dict[int, str]:
-    rows = conn.execute(text(f"SELECT id, source_id FROM {table}"))
+    rows = conn.execute(text(f"SELECT id, source_id FROM {table}"))  # noqa: S608 (table is a literal name given by this module)
     return {int(i): str(s) for i, s in rows}
 
 
@@ -44,7 +44,7 @@ def building_demand(
     scope = "TRUE" if grid_ids is None else "h.grid_id = ANY(:grids)"
     rows = conn.execute(
         text(
-            "SELECT b.source_id, ST_X(c.p), ST_Y(c.p), count(*), sum(h.members)"
+            "SELECT b.source_id, ST_X(c.p), ST_Y(c.p), count(*), sum(h.members)"  # noqa: S608 (scope is one of two constant strings; grids are bound)
             " FROM households h JOIN buildings b ON b.id = h.building_id"
             " CROSS JOIN LATERAL (SELECT ST_Centroid(b.geom) AS p) c"
             f" WHERE {scope} GROUP BY b.id, b.source_id, c.p ORDER BY b.id"

@@ -36,7 +36,7 @@ def upgrade_row_security() -> None:
                 CREATE ROLE {TOWN_ROLE} NOLOGIN;
             END IF;
         END $$
-        """
+        """  # noqa: S608 (constants of this migration, which takes no input)
     )
     for table in PERSONAL_TABLES:
         op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
