@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from geodata.analysis.coverage.report import FIGURES
+from geodata.analysis.coverage.report import FIGURES, coverage_report
 from geodata.analysis.coverage.rollup import Level
 from geodata.auth.access import Principal
 from geodata.disclosure.report import HOUSEHOLD_FIGURES, publish_report_units
@@ -21,7 +21,7 @@ from geodata.exports.filters import end_of
 from geodata.exports.layers import FieldKind
 from geodata.exports.privacy import AggregateLevel
 from geodata.exports.published import Publication, PublishedUnitSource
-from geodata.services.coverage import coverage_for
+from geodata.records.coverage_inputs import fetch_inputs
 
 
 @dataclass(kw_only=True)
@@ -52,7 +52,11 @@ class CoverageSource(PublishedUnitSource):
         if day is not None and day >= town_today():
             day = None
         level: Level = "grid" if self.level is AggregateLevel.GRID else "village"
-        report = coverage_for(conn, self.principal, as_of=end_of(day) if day else None, level=level)
+        # The export was allowed and scoped (row-level security) by exports.run.prepare.
+        inputs = fetch_inputs(
+            conn, as_of=end_of(day) if day else None, grid_ids=self.principal.grid_ids
+        )
+        report = coverage_report(inputs, level=level)
         units = report["grids" if self.level is AggregateLevel.GRID else "villages"]
         published_day, table = publish_report_units(
             conn,

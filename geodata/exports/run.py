@@ -12,7 +12,7 @@ from sqlalchemy import Connection, text
 
 from geodata.auth import audit
 from geodata.auth.access import Action, Principal
-from geodata.db.rls import apply_scope
+from geodata.auth.rls import apply_scope
 from geodata.disclosure.rules import (
     DisclosureError,
     check_hex_resolution,

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, func, select
 from geodata.auth import audit
 from geodata.auth.access import Action, Principal
 from geodata.auth.masking import MASKS, PersonalField
-from geodata.db.rls import apply_scope
+from geodata.auth.rls import apply_scope
 from geodata.errors import NotFoundError
 from geodata.models import Base
 

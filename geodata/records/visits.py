@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from geodata.auth import audit
 from geodata.auth.access import Action, Principal
-from geodata.db.rls import apply_scope
+from geodata.auth.rls import apply_scope
 from geodata.errors import ConfigError, NotFoundError
 from geodata.models import Base
 from geodata.town_time import TOWN_TIMEZONE

@@ -12,7 +12,7 @@ from geodata.analysis.coverage import Level, coverage_report
 from geodata.analysis.coverage.report import ITEM_KINDS
 from geodata.auth import audit
 from geodata.auth.access import Action, Principal
-from geodata.db.rls import apply_scope
+from geodata.auth.rls import apply_scope
 from geodata.disclosure.report import allowed_items, fixed_as_of, fixed_radius_m, publish_report
 from geodata.disclosure.rules import controlled
 from geodata.errors import ConfigError

@@ -17,7 +17,7 @@ from geodata.analysis.placement.plan import PlanRequest, score_sites, solve_plan
 from geodata.analysis.placement.seals import on_main_road, seal_plan
 from geodata.auth import audit
 from geodata.auth.access import Action, Principal
-from geodata.db.rls import apply_scope
+from geodata.auth.rls import apply_scope
 from geodata.errors import ConfigError, NotFoundError
 from geodata.identifiers import check_identifier
 from geodata.records.placement_inputs import Weighting, fetch_plan_inputs

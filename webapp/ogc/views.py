@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from geodata.auth import audit
 from geodata.auth.access import Action, Principal
-from geodata.db.rls import apply_scope
+from geodata.auth.rls import apply_scope
 from geodata.exports.catalog import Collection, collections_for
 from geodata.exports.filters import Filters
 from geodata.exports.privacy import Pseudonyms, RowView

@@ -16,7 +16,7 @@ from flask import Blueprint, Response, abort, request
 from sqlalchemy import text
 
 from geodata.auth.access import Action, Principal
-from geodata.db.rls import apply_scope
+from geodata.auth.rls import apply_scope
 from geodata.disclosure.rules import controlled, town_today
 from geodata.errors import ConfigError
 from geodata.maps.tiles import (

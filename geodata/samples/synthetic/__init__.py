@@ -23,8 +23,8 @@ from psycopg import sql
 from sqlalchemy import Connection, text
 from tqdm import tqdm
 
+from geodata.auth.rls import bypasses_rls
 from geodata.db.bulk import raw
-from geodata.db.rls import bypasses_rls
 from geodata.errors import ConfigError, WanggeError
 from geodata.samples.columnar import Table, copy_table
 from geodata.samples.synthetic import population
