@@ -73,7 +73,8 @@ def _tile(lon: float, lat: float, z: int) -> tuple[int, int]:
 
 
 @pytest.fixture(scope="module")
-def walk(small_town_db: conftest.TestDatabase) -> Iterator[Walk]:
+def walk(small_town_db: conftest.TestDatabase) -> Walk:
+    """The app over the module's own small town (the walk commits sessions and audit rows)."""
     admin = conftest.make_account(small_town_db, "bad-params-admin", "admin")
     with small_town_db.owner.connect() as conn:
         household = conn.execute(text("SELECT min(id) FROM households")).scalar_one()
@@ -99,13 +100,7 @@ def walk(small_town_db: conftest.TestDatabase) -> Iterator[Walk]:
     app = create_app(
         small_town_db.settings, engine=small_town_db.app, admin_engine=small_town_db.owner
     )
-    try:
-        yield Walk(app, admin, samples)
-    finally:
-        conftest.drop_accounts(small_town_db, admin.username)
-        with small_town_db.owner.begin() as conn:
-            conn.execute(text("DELETE FROM audit_events"))
-            conn.execute(text("DELETE FROM web_sessions"))
+    return Walk(app, admin, samples)
 
 
 def _get_rules(app: Flask) -> list[Rule]:

@@ -20,16 +20,16 @@ def run(db: TestDatabase, *args: str) -> tuple[int, object]:
     return result.exit_code, parsed if parsed is not None else result.output
 
 
-def test_stats_counts_every_table(test_db: TestDatabase) -> None:
-    code, stats = run(test_db, "stats", "--format", "json")
+def test_stats_counts_every_table(throwaway_db: TestDatabase) -> None:
+    code, stats = run(throwaway_db, "stats", "--format", "json")
     assert code == 0
     assert isinstance(stats, dict)
     assert set(stats) == set(Base.metadata.tables)
     assert all(isinstance(n, int) for n in stats.values())
 
 
-def test_db_status_with_a_database_url(test_db: TestDatabase) -> None:
-    code, status = run(test_db, "db", "status", "--format", "json")
+def test_db_status_with_a_database_url(throwaway_db: TestDatabase) -> None:
+    code, status = run(throwaway_db, "db", "status", "--format", "json")
     assert code == 0
     assert isinstance(status, dict)
     assert status["running"] is True
@@ -46,15 +46,15 @@ def test_db_status_of_the_embedded_cluster() -> None:
     assert status["running"] is True
 
 
-def test_managing_an_external_server_is_refused(test_db: TestDatabase) -> None:
-    code, output = run(test_db, "db", "down")
+def test_managing_an_external_server_is_refused(throwaway_db: TestDatabase) -> None:
+    code, output = run(throwaway_db, "db", "down")
     assert code == 1
     assert "WANGGE_DATABASE_URL is set" in str(output)
 
 
-def test_migrate_twice_is_harmless(test_db: TestDatabase) -> None:
-    assert run(test_db, "db", "migrate")[0] == 0
-    assert run(test_db, "db", "migrate")[0] == 0
+def test_migrate_twice_is_harmless(throwaway_db: TestDatabase) -> None:
+    assert run(throwaway_db, "db", "migrate")[0] == 0
+    assert run(throwaway_db, "db", "migrate")[0] == 0
 
 
 def test_check_on_the_sample_town_finds_exactly_the_planted_breaks(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -549,9 +548,9 @@ def _cli(db: conftest.TestDatabase, *args: str) -> Any:
 
 
 def test_cli_json_shape(
-    sample_db: conftest.TestDatabase, report: dict[str, Any], moment: datetime
+    throwaway_sample_db: conftest.TestDatabase, report: dict[str, Any], moment: datetime
 ) -> None:
-    out = _cli(sample_db, "--as-of", moment.isoformat(), "--list", "--format", "json")
+    out = _cli(throwaway_sample_db, "--as-of", moment.isoformat(), "--list", "--format", "json")
     assert set(out) == {"as_of", "radius_m", "town", "villages", "grids", "patrol", "items"}
     assert list(out["town"]) == list(FIGURES)
     assert all(list(v) == ["code", "name", *FIGURES] for v in out["villages"])
@@ -561,7 +560,7 @@ def test_cli_json_shape(
     assert out["radius_m"] is None
     household = out["items"]["never_visited"][0]
     assert set(household) == {"id", "grid", "building_id", "lon", "lat"}
-    short = _cli(sample_db, "--radius-m", "250", "--level", "village", "--format", "json")
+    short = _cli(throwaway_sample_db, "--radius-m", "250", "--level", "village", "--format", "json")
     assert set(short) == {"as_of", "radius_m", "town", "villages", "grids", "patrol"}
     assert short["patrol"]["grids"] == []
     assert [v["code"] for v in short["patrol"]["villages"]] == [
@@ -570,15 +569,17 @@ def test_cli_json_shape(
     assert short["radius_m"] == 250.0
     assert short["grids"] == []
     assert short["villages"]
-    town = _cli(sample_db, "--as-of", "2020-01-31", "--level", "town", "--format", "json")
+    town = _cli(throwaway_sample_db, "--as-of", "2020-01-31", "--level", "town", "--format", "json")
     assert town["villages"] == []
     assert town["as_of"].startswith("2020-01-31T23:59:59")
 
 
 # -- the API ---------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def api(sample_db: conftest.TestDatabase) -> Iterator[tuple[Flask, dict[str, str], str]]:
-    with sample_db.owner.connect() as conn:
+def api(throwaway_sample_db: conftest.TestDatabase) -> tuple[Flask, dict[str, str], str]:
+    """The app over the sample town in the module's own database, with a token per role."""
+    database = throwaway_sample_db
+    with database.owner.connect() as conn:
         my_grid = conn.execute(
             text(
                 "SELECT g.code FROM grids g WHERE EXISTS (SELECT 1 FROM households h"
@@ -586,19 +587,16 @@ def api(sample_db: conftest.TestDatabase) -> Iterator[tuple[Flask, dict[str, str
             )
         ).scalar_one()
     accounts = {
-        "commander": conftest.make_account(sample_db, "cov-commander", "commander"),
-        "planner": conftest.make_account(sample_db, "cov-planner", "planner"),
+        "commander": conftest.make_account(database, "cov-commander", "commander"),
+        "planner": conftest.make_account(database, "cov-planner", "planner"),
         "grid_worker": conftest.make_account(
-            sample_db, "cov-worker", "grid_worker", grid_codes=(my_grid,)
+            database, "cov-worker", "grid_worker", grid_codes=(my_grid,)
         ),
     }
     from webapp import create_app
 
-    app = create_app(sample_db.settings, engine=sample_db.app, admin_engine=sample_db.owner)
-    try:
-        yield app, {k: a.token for k, a in accounts.items()}, my_grid
-    finally:
-        conftest.drop_accounts(sample_db, *(a.username for a in accounts.values()))
+    app = create_app(database.settings, engine=database.app, admin_engine=database.owner)
+    return app, {k: a.token for k, a in accounts.items()}, my_grid
 
 
 def _get(app: Flask, token: str | None, query: str = "") -> Any:
@@ -675,8 +673,8 @@ def test_api_lists_only_the_items_asked_for(
 
 
 def test_cli_lists_only_the_items_asked_for(
-    sample_db: conftest.TestDatabase, moment: datetime
+    throwaway_sample_db: conftest.TestDatabase, moment: datetime
 ) -> None:
-    out = _cli(sample_db, "--level", "town", "--items", "leaks", "--format", "json")
+    out = _cli(throwaway_sample_db, "--level", "town", "--items", "leaks", "--format", "json")
     assert list(out["items"]) == ["leaks"]
     assert set(out["patrol"]) >= {"day", "night", "zones_without_team"}

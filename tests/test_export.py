@@ -42,11 +42,10 @@ ANALYST = Principal(name="analyst-1", role=Role.ANALYST)
 PLANNER = Principal(name="planner-1", role=Role.PLANNER)
 
 
-@pytest.fixture
-def town(sample_db: TestDatabase) -> Iterator[TestDatabase]:
-    yield sample_db
-    with sample_db.owner.begin() as conn:
-        conn.execute(text("DELETE FROM audit_events"))
+@pytest.fixture(scope="module")
+def town(throwaway_sample_db: TestDatabase) -> TestDatabase:
+    """The sample town in the module's own database: exports commit their audit events."""
+    return throwaway_sample_db
 
 
 def export(

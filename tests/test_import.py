@@ -329,17 +329,17 @@ NAME_WITH_MARKUP = '<img src=/x onerror=alert(1)><meta http-equiv="refresh" cont
 
 
 def test_cli_refuses_a_markup_id_with_exit_code_1(
-    test_db: conftest.TestDatabase, tmp_path: Path
+    throwaway_db: conftest.TestDatabase, tmp_path: Path
 ) -> None:
     path = write_geojson(tmp_path, _villages((META_ID, "V-CLI", "cli")))
-    with test_db.owner.connect() as c:
+    with throwaway_db.owner.connect() as c:
         before = table_counts(c)
-    code, out = _cli(test_db, "import", "villages", str(path), "--format", "json")
+    code, out = _cli(throwaway_db, "import", "villages", str(path), "--format", "json")
     assert code == 1
     (error,) = orjson.loads(out)["errors"]
     assert (error["feature"], error["field"]) == (0, "source_id")
     assert error["reason"].startswith('the source id holds < > ":')
-    with test_db.owner.connect() as c:
+    with throwaway_db.owner.connect() as c:
         assert table_counts(c) == before
 
 
@@ -510,15 +510,6 @@ def _cli(db: conftest.TestDatabase, *args: str) -> tuple[int, str]:
     return result.exit_code, result.stdout
 
 
-@pytest.fixture
-def committed_cleanup(test_db: conftest.TestDatabase) -> Iterator[None]:
-    """The CLI and the web app commit: remove what they imported."""
-    yield
-    with test_db.owner.begin() as c:
-        c.execute(text("DELETE FROM isolation_sites WHERE source_id LIKE 'cli-%'"))
-        c.execute(text("DELETE FROM audit_events WHERE object_type = 'isolation-sites'"))
-
-
 def _sites(tmp_path: Path, *, beds: object = 4, name: str = "sites") -> Path:
     return write_geojson(
         tmp_path,
@@ -534,33 +525,29 @@ def _sites(tmp_path: Path, *, beds: object = 4, name: str = "sites") -> Path:
     )
 
 
-def test_cli_exit_codes(
-    test_db: conftest.TestDatabase, tmp_path: Path, committed_cleanup: None
-) -> None:
-    code, out = _cli(
-        test_db, "import", "isolation-sites", str(_sites(tmp_path)), "--format", "json"
-    )
+def test_cli_exit_codes(own_db: conftest.TestDatabase, tmp_path: Path) -> None:
+    code, out = _cli(own_db, "import", "isolation-sites", str(_sites(tmp_path)), "--format", "json")
     assert code == 0, out
     report = orjson.loads(out)
     assert (report["layer"], report["inserted"], report["errors"]) == ("isolation-sites", 1, [])
-    code, out = _cli(test_db, "import", "isolation-sites", str(_sites(tmp_path)))
+    code, out = _cli(own_db, "import", "isolation-sites", str(_sites(tmp_path)))
     assert code == 0
     assert "0 inserted, 0 updated, 1 unchanged" in out
     bad = _sites(tmp_path, beds="many", name="bad")
-    code, out = _cli(test_db, "import", "isolation-sites", str(bad), "--format", "json")
+    code, out = _cli(own_db, "import", "isolation-sites", str(bad), "--format", "json")
     assert code == 1
     errors = orjson.loads(out)["errors"]
     assert errors == [
         {"reason": "'many' is not a whole number", "feature": 0, "line": None, "field": "beds"}
     ]
-    code, out = _cli(test_db, "import", "isolation-sites", str(bad))
+    code, out = _cli(own_db, "import", "isolation-sites", str(bad))
     assert code == 1
     assert "REFUSED" in out
     assert "'many' is not a whole number" in out
-    assert _cli(test_db, "import", "isolation-sites", str(tmp_path / "missing.geojson"))[0] == 2
-    assert _cli(test_db, "import", "lakes", str(bad))[0] == 2
-    assert _cli(test_db, "import", "isolation-sites", str(bad), "--datum", "mars")[0] == 2
-    code, out = _cli(test_db, "import", "households", "--help")
+    assert _cli(own_db, "import", "isolation-sites", str(tmp_path / "missing.geojson"))[0] == 2
+    assert _cli(own_db, "import", "lakes", str(bad))[0] == 2
+    assert _cli(own_db, "import", "isolation-sites", str(bad), "--datum", "mars")[0] == 2
+    code, out = _cli(own_db, "import", "households", "--help")
     assert code == 0
     assert "members (integer, required; >= 0)" in out
 
@@ -569,19 +556,16 @@ def test_cli_exit_codes(
 
 
 @pytest.fixture
-def web(test_db: conftest.TestDatabase) -> Iterator[dict[str, Any]]:
+def web(own_db: conftest.TestDatabase) -> Iterator[dict[str, Any]]:
+    """The app over a database of the test's own (imports commit)."""
     accounts = {
-        "admin": conftest.make_account(test_db, "imp-admin", "admin"),
-        "planner": conftest.make_account(test_db, "imp-planner", "planner"),
+        "admin": conftest.make_account(own_db, "imp-admin", "admin"),
+        "planner": conftest.make_account(own_db, "imp-planner", "planner"),
     }
-    app = create_app(test_db.settings, engine=test_db.app, admin_engine=test_db.owner)
+    app = create_app(own_db.settings, engine=own_db.app, admin_engine=own_db.owner)
     try:
         yield {"app": app, "accounts": accounts}
     finally:
-        conftest.drop_accounts(test_db, "imp-admin", "imp-planner")
-        with test_db.owner.begin() as c:
-            c.execute(text("DELETE FROM audit_events"))
-            c.execute(text("DELETE FROM web_sessions"))
         engine = app.extensions.get("wangge.import.admin_engine")
         if engine is not None:
             engine.dispose()
@@ -599,9 +583,7 @@ def _post(web: dict[str, Any], role: str, path: Path, **form: str) -> Any:
         )
 
 
-def test_web_import_for_admin_refused_for_planner(
-    web: dict[str, Any], tmp_path: Path, committed_cleanup: None
-) -> None:
+def test_web_import_for_admin_refused_for_planner(web: dict[str, Any], tmp_path: Path) -> None:
     assert _post(web, "planner", _sites(tmp_path)).status_code == 403
     dry = _post(web, "admin", _sites(tmp_path), dry_run="true")
     assert dry.status_code == 200
@@ -703,7 +685,7 @@ def test_a_refused_upload_is_answered_without_reading_its_body(web: dict[str, An
 
 
 def test_a_session_upload_with_its_csrf_header_is_imported(
-    web: dict[str, Any], tmp_path: Path, committed_cleanup: None
+    web: dict[str, Any], tmp_path: Path
 ) -> None:
     client, token = _session_client(web, "admin")
     with _sites(tmp_path).open("rb") as fh:

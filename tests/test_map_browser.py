@@ -17,7 +17,7 @@ from playwright.sync_api import Page
 from tests import conftest
 from tests.browser import PageVisit, recorded_page, sign_in
 from tests.live_server import serving
-from tests.test_webapp import XSS_CHECKPOINT, XSS_VILLAGE, delete_test_town, insert_test_town
+from tests.test_webapp import XSS_CHECKPOINT, XSS_VILLAGE, insert_test_town
 from webapp import create_app
 from webapp.map.page import ENTRANCE_COLOURS, LAYER_TITLES, LEGEND, TOWN_LAYERS
 
@@ -66,21 +66,17 @@ def tooltip_after_hovering(
 
 
 @pytest.fixture(scope="module")
-def viewer(test_db: conftest.TestDatabase) -> Iterator[conftest.Account]:
-    account = conftest.make_account(test_db, "browser-viewer", "commander")
-    yield account
-    conftest.drop_accounts(test_db, account.username)
+def viewer(throwaway_db: conftest.TestDatabase) -> conftest.Account:
+    return conftest.make_account(throwaway_db, "browser-viewer", "commander")
 
 
 @pytest.fixture(scope="module")
-def small_town_app(test_db: conftest.TestDatabase) -> Iterator[Flask]:
-    with test_db.owner.begin() as conn:
+def small_town_app(throwaway_db: conftest.TestDatabase) -> Flask:
+    with throwaway_db.owner.begin() as conn:
         insert_test_town(conn)
-    try:
-        yield create_app(test_db.settings, engine=test_db.app, admin_engine=test_db.owner)
-    finally:
-        with test_db.owner.begin() as conn:
-            delete_test_town(conn)
+    return create_app(
+        throwaway_db.settings, engine=throwaway_db.app, admin_engine=throwaway_db.owner
+    )
 
 
 def test_map_draws_the_town_from_local_requests_only(
@@ -163,13 +159,10 @@ def test_names_in_tooltips_render_as_text(small_town_app: Flask, viewer: conftes
         assert record.page_errors == []
 
 
-def test_sample_town_map(sample_db: conftest.TestDatabase, tmp_path: Path) -> None:
-    app = create_app(sample_db.settings, engine=sample_db.app, admin_engine=sample_db.owner)
-    account = conftest.make_account(sample_db, "sample-viewer", "commander")
-    try:
-        _check_sample_map(app, account, tmp_path)
-    finally:
-        conftest.drop_accounts(sample_db, account.username)
+def test_sample_town_map(throwaway_sample_db: conftest.TestDatabase, tmp_path: Path) -> None:
+    database = throwaway_sample_db
+    app = create_app(database.settings, engine=database.app, admin_engine=database.owner)
+    _check_sample_map(app, conftest.make_account(database, "sample-viewer", "commander"), tmp_path)
 
 
 def _check_sample_map(app: Flask, account: conftest.Account, tmp_path: Path) -> None:

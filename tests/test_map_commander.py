@@ -27,7 +27,7 @@ from geodata.maps import tiles as map_tiles
 from tests import conftest
 from tests.live_server import serving
 from tests.test_map_browser import assert_stayed_local, tooltip_after_hovering, visit
-from tests.test_webapp import XSS_CHECKPOINT, SmallTown, delete_test_town, insert_test_town
+from tests.test_webapp import XSS_CHECKPOINT, SmallTown, insert_test_town
 from webapp import create_app
 from webapp.map.page import TOWN_LAYERS
 from webapp.tiles import views as tiles
@@ -171,42 +171,48 @@ def insert_buildings(conn: Connection, town: SmallTown) -> tuple[int, int]:
     return ids[0], ids[1]
 
 
-def delete_buildings(conn: Connection, town_grids: tuple[int, ...]) -> None:
-    _scope(conn, town_grids)
-    for table in ("households", "buildings"):
-        conn.execute(text(f"DELETE FROM {table} WHERE source_id LIKE :p"), {"p": f"{PREFIX}%"})
+@dataclass(frozen=True)
+class Served:
+    """The commander town committed to a database, its accounts and the app over it."""
+
+    town: CommanderTown
+    accounts: dict[str, conftest.Account]
+    app: Flask
 
 
-@pytest.fixture(scope="module")
-def town(test_db: conftest.TestDatabase) -> Iterator[CommanderTown]:
-    with test_db.owner.begin() as conn:
+def serve_town(database: conftest.TestDatabase) -> Served:
+    with database.owner.begin() as conn:
         small = insert_test_town(conn)
         buildings = insert_buildings(conn, small)
-    try:
-        yield CommanderTown(small, buildings)
-    finally:
-        with test_db.owner.begin() as conn:
-            delete_buildings(conn, small.grid_ids)
-            delete_test_town(conn)
-
-
-@pytest.fixture(scope="module")
-def accounts(
-    test_db: conftest.TestDatabase, town: CommanderTown
-) -> Iterator[dict[str, conftest.Account]]:
-    made = {
-        "commander": conftest.make_account(test_db, "cmd-commander", "commander"),
+    accounts = {
+        "commander": conftest.make_account(database, "cmd-commander", "commander"),
         "worker": conftest.make_account(
-            test_db, "cmd-worker", "grid_worker", grid_codes=("WT-A1",)
+            database, "cmd-worker", "grid_worker", grid_codes=("WT-A1",)
         ),
     }
-    yield made
-    conftest.drop_accounts(test_db, *(a.username for a in made.values()))
+    app = create_app(database.settings, engine=database.app, admin_engine=database.owner)
+    return Served(CommanderTown(small, buildings), accounts, app)
 
 
 @pytest.fixture(scope="module")
-def app(test_db: conftest.TestDatabase, town: CommanderTown) -> Flask:
-    return create_app(test_db.settings, engine=test_db.app, admin_engine=test_db.owner)
+def served(throwaway_db: conftest.TestDatabase) -> Served:
+    """The town in the module's own database, which every test here only reads."""
+    return serve_town(throwaway_db)
+
+
+@pytest.fixture(scope="module")
+def town(served: Served) -> CommanderTown:
+    return served.town
+
+
+@pytest.fixture(scope="module")
+def accounts(served: Served) -> dict[str, conftest.Account]:
+    return served.accounts
+
+
+@pytest.fixture(scope="module")
+def app(served: Served) -> Flask:
+    return served.app
 
 
 def _client(app: Flask, account: conftest.Account) -> FlaskClient:
@@ -291,36 +297,26 @@ def test_a_grid_workers_tiles_hold_nothing_of_other_grids(
     assert len(commander["buildings"]) == 2
 
 
-def test_tiles_revalidate_and_change_with_the_data(
-    app: Flask,
-    accounts: dict[str, conftest.Account],
-    town: CommanderTown,
-    test_db: conftest.TestDatabase,
-) -> None:
-    client = _client(app, accounts["commander"])
+def test_tiles_revalidate_and_change_with_the_data(own_db: conftest.TestDatabase) -> None:
+    served = serve_town(own_db)  # this test changes the town
+    client = _client(served.app, served.accounts["commander"])
     first = _tile(client, "buildings")
     etag = first.headers["ETag"]
     assert "no-cache" in first.headers["Cache-Control"]
     assert "private" in first.headers["Cache-Control"]
     again = client.get(first.request.path, headers={"If-None-Match": etag})
     assert again.status_code == 304
-    with test_db.owner.begin() as conn:
+    with own_db.owner.begin() as conn:
         conn.execute(
             text("UPDATE buildings SET floors = 7, updated_at = now() WHERE id = :id"),
-            {"id": town.buildings[0]},
+            {"id": served.town.buildings[0]},
         )
     tiles.cache.clear()  # the data version is re-read at most every VERSION_TTL_S
-    try:
-        changed = client.get(first.request.path, headers={"If-None-Match": etag})
-        assert changed.status_code == 200
-        assert changed.headers["ETag"] != etag
-        floors = {f["floors"] for f in decode_tile(changed.get_data())["buildings"]}
-        assert 7 in floors
-    finally:
-        with test_db.owner.begin() as conn:
-            conn.execute(
-                text("UPDATE buildings SET floors = 6 WHERE id = :id"), {"id": town.buildings[0]}
-            )
+    changed = client.get(first.request.path, headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+    assert changed.headers["ETag"] != etag
+    floors = {f["floors"] for f in decode_tile(changed.get_data())["buildings"]}
+    assert 7 in floors
 
 
 @pytest.mark.parametrize(
@@ -362,28 +358,23 @@ def _layer(client: FlaskClient, name: str, query: str = "") -> dict[str, Any]:
     return collection
 
 
-def test_isolation_sites_show_beds_free_and_in_use(
-    app: Flask, accounts: dict[str, conftest.Account], test_db: conftest.TestDatabase
-) -> None:
-    with test_db.owner.begin() as conn:
+def test_isolation_sites_show_beds_free_and_in_use(own_db: conftest.TestDatabase) -> None:
+    served = serve_town(own_db)  # this test adds a site
+    with own_db.owner.begin() as conn:
         conn.execute(
             text(
                 "INSERT INTO isolation_sites (source_id, name, beds, beds_used, geom) VALUES"
                 " ('cmd-site', 'Site <b>', 40, 25, ST_SetSRID(ST_MakePoint(114.305, 30.584), 4326))"
             )
         )
-    try:
-        client = _client(app, accounts["commander"])
-        sites = _layer(client, "isolation_sites")["features"]
-        mine = [f["properties"] for f in sites if f["properties"]["name"] == "Site <b>"]
-        assert len(mine) == 1
-        assert (mine[0]["beds"], mine[0]["beds_used"], mine[0]["beds_free"]) == (40, 25, 15)
-        html = client.get("/?lang=en").get_data(as_text=True)
-        assert "Beds in use" in html
-        assert "Beds free" in html
-    finally:
-        with test_db.owner.begin() as conn:
-            conn.execute(text("DELETE FROM isolation_sites WHERE source_id = 'cmd-site'"))
+    client = _client(served.app, served.accounts["commander"])
+    sites = _layer(client, "isolation_sites")["features"]
+    mine = [f["properties"] for f in sites if f["properties"]["name"] == "Site <b>"]
+    assert len(mine) == 1
+    assert (mine[0]["beds"], mine[0]["beds_used"], mine[0]["beds_free"]) == (40, 25, 15)
+    html = client.get("/?lang=en").get_data(as_text=True)
+    assert "Beds in use" in html
+    assert "Beds free" in html
 
 
 def test_compounds_show_closure_compliance(
@@ -432,17 +423,12 @@ def test_page_is_small_and_speaks_both_languages(
     assert client.get("/?lang=xx").status_code == 200
 
 
-def test_chinese_is_the_default_for_a_chinese_named_town(
-    app: Flask, accounts: dict[str, conftest.Account], test_db: conftest.TestDatabase
-) -> None:
-    with test_db.owner.begin() as conn:
+def test_chinese_is_the_default_for_a_chinese_named_town(own_db: conftest.TestDatabase) -> None:
+    served = serve_town(own_db)  # this test renames a village
+    with own_db.owner.begin() as conn:
         conn.execute(text("UPDATE villages SET name = '东湖村' WHERE code = 'WT-A'"))
-    try:
-        html = _client(app, accounts["commander"]).get("/").get_data(as_text=True)
-        assert '<html lang="zh-CN">' in html
-    finally:
-        with test_db.owner.begin() as conn:
-            conn.execute(text("UPDATE villages SET name = 'East Lake Village' WHERE code = 'WT-A'"))
+    html = _client(served.app, served.accounts["commander"]).get("/").get_data(as_text=True)
+    assert '<html lang="zh-CN">' in html
 
 
 # -- in the browser ----------------------------------------------------------------------

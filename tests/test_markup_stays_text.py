@@ -5,7 +5,6 @@ element on /plan or the map, and never navigates the viewer away."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -18,7 +17,7 @@ from tests import conftest
 from tests.browser import PageVisit, recorded_page, sign_in
 from tests.live_server import serving
 from tests.test_map_browser import tooltip_after_hovering, visit
-from tests.test_webapp import PREFIX, delete_test_town, insert_test_town
+from tests.test_webapp import PREFIX, insert_test_town
 from webapp import create_app
 
 BOLD_ID = "<b>x</b><img src=/x onerror=alert(1)>"
@@ -42,9 +41,9 @@ class HostileTown:
 
 
 @pytest.fixture(scope="module")
-def hostile(test_db: conftest.TestDatabase) -> Iterator[HostileTown]:
+def hostile(throwaway_db: conftest.TestDatabase) -> HostileTown:
     """The webapp tests' small town, committed, with markup in names, ids and codes."""
-    with test_db.owner.begin() as conn:
+    with throwaway_db.owner.begin() as conn:
         town = insert_test_town(conn)
         conn.execute(
             text(
@@ -73,20 +72,13 @@ def hostile(test_db: conftest.TestDatabase) -> Iterator[HostileTown]:
             text("UPDATE compounds SET name = :name WHERE source_id LIKE :prefix || '%'"),
             {"name": NAME, "prefix": PREFIX},
         )
-    planner = conftest.make_account(test_db, "markup-planner", "planner")
-    commander = conftest.make_account(test_db, "markup-commander", "commander")
-    try:
-        yield HostileTown(
-            create_app(test_db.settings, engine=test_db.app, admin_engine=test_db.owner),
-            planner,
-            commander,
-        )
-    finally:
-        conftest.drop_accounts(test_db, planner.username, commander.username)
-        with test_db.owner.begin() as conn:
-            delete_test_town(conn)
-            conn.execute(text("DELETE FROM audit_events"))
-            conn.execute(text("DELETE FROM web_sessions"))
+    planner = conftest.make_account(throwaway_db, "markup-planner", "planner")
+    commander = conftest.make_account(throwaway_db, "markup-commander", "commander")
+    return HostileTown(
+        create_app(throwaway_db.settings, engine=throwaway_db.app, admin_engine=throwaway_db.owner),
+        planner,
+        commander,
+    )
 
 
 def test_the_values_planted_break_the_rule() -> None:

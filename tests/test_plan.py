@@ -184,7 +184,7 @@ def _points(path: Path, rows: list[dict[str, Any]]) -> Path:
     return path
 
 
-def test_cli_on_files(test_db: conftest.TestDatabase, tmp_path: Path) -> None:
+def test_cli_on_files(throwaway_db: conftest.TestDatabase, tmp_path: Path) -> None:
     # 111 m per 0.001 degree of latitude: sites 0 and 2 each reach two points within 150 m.
     demand = _points(
         tmp_path / "demand.geojson",
@@ -199,7 +199,7 @@ def test_cli_on_files(test_db: conftest.TestDatabase, tmp_path: Path) -> None:
         ],
     )
     code, out = _run(
-        test_db,
+        throwaway_db,
         "checkpoints",
         "--budget",
         "1",
@@ -228,7 +228,7 @@ def test_cli_on_files(test_db: conftest.TestDatabase, tmp_path: Path) -> None:
         ' "geometry": {"type": "Point", "coordinates": [1, 2]}, "properties": {}}]}'
     )
     code, out = _run(
-        test_db,
+        throwaway_db,
         "checkpoints",
         "--budget",
         "1",
@@ -244,7 +244,7 @@ def test_cli_on_files(test_db: conftest.TestDatabase, tmp_path: Path) -> None:
     vrt = tmp_path / "x.geojson"
     vrt.write_text("<OGRVRTDataSource></OGRVRTDataSource>")
     code, out = _run(
-        test_db,
+        throwaway_db,
         "checkpoints",
         "--budget",
         "1",

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,15 +23,14 @@ SHARE = re.compile(r"^\d+\.\d %")
 
 
 @pytest.fixture(scope="module")
-def planner(sample_db: conftest.TestDatabase) -> Iterator[conftest.Account]:
-    account = conftest.make_account(sample_db, "plan-page-planner", "planner")
-    yield account
-    conftest.drop_accounts(sample_db, account.username)
+def planner(throwaway_sample_db: conftest.TestDatabase) -> conftest.Account:
+    return conftest.make_account(throwaway_sample_db, "plan-page-planner", "planner")
 
 
 @pytest.fixture(scope="module")
-def app(sample_db: conftest.TestDatabase) -> Flask:
-    return create_app(sample_db.settings, engine=sample_db.app, admin_engine=sample_db.owner)
+def app(throwaway_sample_db: conftest.TestDatabase) -> Flask:
+    database = throwaway_sample_db
+    return create_app(database.settings, engine=database.app, admin_engine=database.owner)
 
 
 def _share(page: Page, cell: str) -> str:

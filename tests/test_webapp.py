@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -245,53 +244,24 @@ def _scope_personal_tables(conn: Connection, grid_ids: tuple[int, ...]) -> None:
     )
 
 
-def delete_test_town(conn: Connection) -> None:
-    grid_ids = tuple(
-        conn.execute(
-            text("SELECT id FROM grids WHERE source_id LIKE :p"), {"p": f"{PREFIX}%"}
-        ).scalars()
-    )
-    _scope_personal_tables(conn, grid_ids)
-    conn.execute(
-        text("UPDATE grids SET leader_id = NULL WHERE source_id LIKE :p"), {"p": f"{PREFIX}%"}
-    )
-    for table in (
-        "residents",
-        "households",
-        "checkpoints",
-        "entrances",
-        "compounds",
-        "staff",
-        "roads",
-        "grids",
-        "villages",
-    ):
-        conn.execute(text(f"DELETE FROM {table} WHERE source_id LIKE :p"), {"p": f"{PREFIX}%"})
+@pytest.fixture(scope="module")
+def town(throwaway_db: conftest.TestDatabase) -> SmallTown:
+    """The test town, committed (the app reads through its own pool) in the module's database."""
+    with throwaway_db.owner.begin() as conn:
+        return insert_test_town(conn)
 
 
 @pytest.fixture(scope="module")
-def town(test_db: conftest.TestDatabase) -> Iterator[SmallTown]:
-    """The test town, committed (the app reads through its own pool) and removed afterwards."""
-    with test_db.owner.begin() as conn:
-        created = insert_test_town(conn)
-    try:
-        yield created
-    finally:
-        with test_db.owner.begin() as conn:
-            delete_test_town(conn)
-
-
-@pytest.fixture(scope="module")
-def viewer(test_db: conftest.TestDatabase) -> Iterator[conftest.Account]:
+def viewer(throwaway_db: conftest.TestDatabase) -> conftest.Account:
     """A town-wide commander whose bearer token the client sends."""
-    account = conftest.make_account(test_db, "map-viewer", "commander")
-    yield account
-    conftest.drop_accounts(test_db, account.username)
+    return conftest.make_account(throwaway_db, "map-viewer", "commander")
 
 
 @pytest.fixture(scope="module")
-def app(test_db: conftest.TestDatabase, town: SmallTown) -> Flask:
-    return create_app(test_db.settings, engine=test_db.app, admin_engine=test_db.owner)
+def app(throwaway_db: conftest.TestDatabase, town: SmallTown) -> Flask:
+    return create_app(
+        throwaway_db.settings, engine=throwaway_db.app, admin_engine=throwaway_db.owner
+    )
 
 
 @pytest.fixture
@@ -637,8 +607,10 @@ def test_wrong_method_is_405_with_allow(client: FlaskClient) -> None:
     assert response.get_json()["error"] == "Method Not Allowed"
 
 
-def test_server_errors_are_generic(test_db: conftest.TestDatabase) -> None:
-    app = create_app(test_db.settings, engine=test_db.app, admin_engine=test_db.owner)
+def test_server_errors_are_generic(throwaway_db: conftest.TestDatabase) -> None:
+    app = create_app(
+        throwaway_db.settings, engine=throwaway_db.app, admin_engine=throwaway_db.owner
+    )
 
     def fail() -> str:
         raise RuntimeError("secret detail from deep inside")
@@ -669,10 +641,10 @@ def test_healthz_reports_the_database(client: FlaskClient) -> None:
     assert response.get_json() == {"ok": True, "database": True}
 
 
-def test_healthz_without_a_database(test_db: conftest.TestDatabase) -> None:
+def test_healthz_without_a_database(throwaway_db: conftest.TestDatabase) -> None:
     engine = db.make_engine("postgresql+psycopg://nobody@/nowhere?host=/nonexistent-socket-dir")
     try:
-        app = create_app(test_db.settings, engine=engine)
+        app = create_app(throwaway_db.settings, engine=engine)
         response = app.test_client().get("/healthz")
         assert response.status_code == 200
         assert response.get_json() == {"ok": True, "database": False}
@@ -685,12 +657,14 @@ def test_healthz_without_a_database(test_db: conftest.TestDatabase) -> None:
         engine.dispose()
 
 
-def test_create_app_builds_its_engine_from_settings(test_db: conftest.TestDatabase) -> None:
-    app = create_app(test_db.settings)
+def test_create_app_builds_its_engine_from_settings(
+    throwaway_db: conftest.TestDatabase,
+) -> None:
+    app = create_app(throwaway_db.settings)
     assert app.test_client().get("/healthz").get_json() == {"ok": True, "database": True}
     with app.app_context():
         engine = database.engine()
-        assert engine is not test_db.app
+        assert engine is not throwaway_db.app
         engine.dispose()
 
 
@@ -703,16 +677,15 @@ def test_templates_autoescape(app: Flask) -> None:
 # -- the sample town (read-only) ----------------------------------------------------------
 
 
-def test_sample_town_layers(sample_db: conftest.TestDatabase) -> None:
-    account = conftest.make_account(sample_db, "layers-viewer", "commander")
-    try:
-        client = create_app(
-            sample_db.settings, engine=sample_db.app, admin_engine=sample_db.owner
-        ).test_client()
-        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {account.token}"
-        _check_sample_layers(client)
-    finally:
-        conftest.drop_accounts(sample_db, account.username)
+def test_sample_town_layers(throwaway_sample_db: conftest.TestDatabase) -> None:
+    account = conftest.make_account(throwaway_sample_db, "layers-viewer", "commander")
+    client = create_app(
+        throwaway_sample_db.settings,
+        engine=throwaway_sample_db.app,
+        admin_engine=throwaway_sample_db.owner,
+    ).test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {account.token}"
+    _check_sample_layers(client)
 
 
 def _check_sample_layers(client: FlaskClient) -> None:

@@ -259,19 +259,21 @@ class LocalCluster:
             )
             conn.execute(sql.SQL("ALTER ROLE {} SET jit = off").format(sql.Identifier(APP_ROLE)))
 
-    def ensure_database(self, name: str) -> None:
-        """Create a database owned by the owner role, with PostGIS, if missing."""
+    def ensure_database(self, name: str, *, template: str | None = None) -> None:
+        """Create a database owned by the owner role, with PostGIS, if missing: empty, or a
+        copy of `template` (a database nobody is connected to while it is copied)."""
         self.ensure_roles()
         with self._connect() as conn:
             exists = conn.execute(
                 "SELECT 1 FROM pg_database WHERE datname = %s", (name,)
             ).fetchone()
             if not exists:
-                conn.execute(
-                    sql.SQL("CREATE DATABASE {} OWNER {}").format(
-                        sql.Identifier(name), sql.Identifier(OWNER_ROLE)
-                    )
+                create = sql.SQL("CREATE DATABASE {} OWNER {}").format(
+                    sql.Identifier(name), sql.Identifier(OWNER_ROLE)
                 )
+                if template is not None:
+                    create += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+                conn.execute(create)
         with self._connect(database=name) as conn:
             conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
             conn.execute(
