@@ -7,11 +7,12 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html.parser import HTMLParser
+from types import SimpleNamespace
 from typing import Any
 
 import orjson
 import pytest
-from flask import Flask
+from flask import Flask, render_template
 from flask.testing import FlaskClient
 from shapely import LineString, MultiPolygon, Point, Polygon, box
 from sqlalchemy import Connection, insert, text, update
@@ -669,9 +670,27 @@ def test_create_app_builds_its_engine_from_settings(
 
 
 def test_templates_autoescape(app: Flask) -> None:
-    with app.test_request_context("/"):
-        template = app.jinja_env.from_string("{{ value }}")
-        assert template.render(value=XSS_CHECKPOINT) == "&lt;img src=x onerror=alert(1)&gt;"
+    """Our page templates write values from the database as text, never as markup."""
+    row = {
+        "id": 1,
+        "grid": XSS_CHECKPOINT,
+        "unit": XSS_VILLAGE,
+        "room": "<b>3</b>",
+        "members": 2,
+        "status": "normal",
+    }
+    with app.test_request_context("/households"):
+        page = render_template("households.html", rows=[row], who=SimpleNamespace(name="<i>w</i>"))
+        error = render_template("error.html", status=400, title=XSS_VILLAGE, message="<b>m</b>")
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "&#34;&gt;&lt;script&gt;alert(2)&lt;/script&gt;" in page
+    assert "&lt;b&gt;3&lt;/b&gt;" in page
+    assert "&lt;i&gt;w&lt;/i&gt;" in page
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in error
+    assert "&lt;b&gt;m&lt;/b&gt;" in error
+    for html in (page, error):
+        for markup in ("<img src=x", "<script>alert", "<b>3", "<b>m", "<i>w"):
+            assert markup not in html
 
 
 # -- the sample town (read-only) ----------------------------------------------------------
