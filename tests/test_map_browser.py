@@ -19,7 +19,7 @@ from tests.browser import PageVisit, recorded_page, sign_in
 from tests.live_server import serving
 from tests.test_webapp import XSS_CHECKPOINT, XSS_VILLAGE, insert_test_town
 from webapp import create_app
-from webapp.map.page import ENTRANCE_COLOURS, LAYER_TITLES, LEGEND, TOWN_LAYERS
+from webapp.map.style import ENTRANCE_COLOURS, LAYER_TITLES, LEGEND, TOWN_LAYERS
 
 SHOWCASE = Path(__file__).resolve().parent.parent / "screenshots" / "map.png"
 

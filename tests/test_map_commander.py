@@ -28,7 +28,7 @@ from tests.live_server import serving
 from tests.test_map_browser import assert_stayed_local, tooltip_after_hovering, visit
 from tests.test_webapp import XSS_CHECKPOINT, SmallTown, insert_test_town
 from webapp import create_app
-from webapp.map.page import TOWN_LAYERS
+from webapp.map.style import TOWN_LAYERS
 from webapp.tiles import views as tiles
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"

@@ -18,7 +18,8 @@ from webapp.infra.headers import csp_nonce
 from webapp.infra.i18n import LANGUAGE_NAMES, select_locale
 from webapp.infra.policy import principal, requires
 from webapp.infra.responses import geojson_response, json_response
-from webapp.map.page import TITLE, build_map, map_markup, translated_legend
+from webapp.map.page import build_map, map_markup
+from webapp.map.style import TITLE, translated_legend
 
 bp = Blueprint("map", __name__)
 
