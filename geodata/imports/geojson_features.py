@@ -16,7 +16,7 @@ import orjson
 import pandas as pd
 import shapely
 
-from geodata.imports.geojson_text import GEOMETRY, GeoJsonCheck
+from geodata.imports.geojson_checks import GEOMETRY, GeoJsonCheck
 from geodata.imports.report import Issue
 
 Geoms = npt.NDArray[np.object_]

@@ -16,7 +16,7 @@ from tqdm import tqdm
 from geodata.auth import audit
 from geodata.imports import osm
 from geodata.imports.copy_in import CopyStream
-from geodata.imports.geojson_text import paused_gc
+from geodata.imports.geojson_parse import paused_gc
 from geodata.imports.layers import CASCADES, LAYERS, SQL_TYPES, GeometryKind, LayerSpec, SpatialLink
 from geodata.imports.readers import read_chunks
 from geodata.imports.report import (

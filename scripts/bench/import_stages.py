@@ -29,14 +29,14 @@ from import_buildings import WANGGE, write_buildings
 from measure import machine, scratch_database
 from sqlalchemy import text
 
-from geodata.imports import copy_in, geojson_text, load, validate
+from geodata.imports import copy_in, geojson_stream, load, validate
 from geodata.imports.readers import geojson as geojson_reader
 from geodata.imports.report import Layer, ReadOptions
 
 DATABASE = "wangge_bench_import_stages"
 # Each function is wrapped in the module its caller looks it up in.
 STAGES: list[tuple[str, Any, str]] = [
-    ("byte scan (depth, colons, feature ranges)", geojson_text, "scan_layout"),
+    ("byte scan (depth, colons, feature ranges)", geojson_stream, "scan_layout"),
     ("geometries and attributes of each chunk", geojson_reader, "geojson_frame"),
     ("CRS pass and the chunk's final frame", geojson_reader, "finish"),
     ("validation (fields, ids, geometry checks)", validate.Validator, "chunk"),

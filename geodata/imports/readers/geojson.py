@@ -12,8 +12,11 @@ from typing import Any
 import geopandas as gpd
 from pyproj import CRS
 
-from geodata.imports import files, geojson_features, geojson_text
+from geodata.imports import files, geojson_features
 from geodata.imports.files import refuse
+from geodata.imports.geojson_checks import GeoJsonCheck, check_features, check_text, features_of
+from geodata.imports.geojson_parse import paused_gc
+from geodata.imports.geojson_stream import FeatureStream, open_stream
 from geodata.imports.readers.crs import WGS84, resolve_crs, same_crs
 from geodata.imports.readers.finish import GEOMETRY, Read, finish
 from geodata.imports.report import Issue, RawLayer, ReadOptions
@@ -30,7 +33,7 @@ def open_chunks(
     with path.open("rb") as f:
         data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
     try:
-        stream = geojson_text.open_stream(data, path)
+        stream = open_stream(data, path)
     except BaseException:
         data.close()
         raise
@@ -42,7 +45,7 @@ def open_chunks(
 
 
 def geojson_chunks(
-    stream: geojson_text.FeatureStream,
+    stream: FeatureStream,
     data: mmap.mmap,
     crs: CRS,
     options: ReadOptions,
@@ -73,13 +76,13 @@ def geojson_frame(
 ) -> Read:
     """A chunk of parsed features (the first being feature `first` of the file) as a frame;
     `finite`: the parser admitted no NaN or Infinity."""
-    with geojson_text.paused_gc():
+    with paused_gc():
         plain = geojson_features.plain(features) if finite else None
         unreadable: list[Issue] = []
         if plain is not None:
-            geoms, check = plain, geojson_text.GeoJsonCheck(len(features))
+            geoms, check = plain, GeoJsonCheck(len(features))
         else:
-            check = geojson_text.check_features(features, expect_geometry=expect_geometry)
+            check = check_features(features, expect_geometry=expect_geometry)
             geoms, unreadable = geojson_features.geometries(features, check)
         table = geojson_features.attributes(features)
     if GEOMETRY in table.columns:
@@ -112,13 +115,13 @@ def geojson_crs(path: Path, legacy_name: str | None, given: CRS | None) -> CRS:
 def read_geojson(
     path: Path, options: ReadOptions, given: CRS | None, expect_geometry: bool
 ) -> Read:
-    with geojson_text.paused_gc():
-        doc, check = geojson_text.check_text(
+    with paused_gc():
+        doc, check = check_text(
             path.read_bytes(), path, encoding=options.encoding, expect_geometry=expect_geometry
         )
     crs = geojson_crs(path, check.legacy_crs, given)
-    with geojson_text.paused_gc():
-        features = geojson_text.features_of(doc, path)
+    with paused_gc():
+        features = features_of(doc, path)
         del doc
         geoms, unreadable = geojson_features.geometries(features, check)
         table = geojson_features.attributes(features)
