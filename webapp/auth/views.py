@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from geodata.auth import accounts, audit
 from webapp.infra import database, params
+from webapp.infra.errors import status_for
 from webapp.infra.limits import LOGIN_PER_ACCOUNT, LOGIN_PER_IP, account_key, limiter
 from webapp.infra.policy import public, requires
 from webapp.infra.sessions import ServerSession
@@ -81,5 +82,6 @@ def activate_post(code: str) -> WerkzeugResponse | tuple[str, int]:
             audit.record(db.connection(), actor=user.username, action="activate",
                          object_type="user", object_ids=[user.id])  # fmt: skip
     except accounts.AccountError as exc:
-        return render_template("activate.html", code=code, error=str(exc)), 400
+        # The form again with the reason; the status is the one webapp.infra.errors gives.
+        return render_template("activate.html", code=code, error=str(exc)), status_for(exc)
     return redirect(url_for("auth.login"))

@@ -11,12 +11,17 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
+from geodata.analysis.placement.covering import PlacementError
 from geodata.auth.access import ForbiddenError
+from geodata.auth.accounts import AccountError
 from geodata.errors import ClusterError, ConfigError, NotFoundError, WanggeError
+from geodata.exports.run import ExportError
+from geodata.imports.report import FileRefused
 from webapp.infra.responses import json_response
 
 _NOT_FOUND = "Nothing is known here under that name."
 _UNAVAILABLE = "The database is not reachable at the moment. Try again shortly."
+_FORBIDDEN = "Your role may not do this."
 _INTERNAL = "Something went wrong on the server. The error has been logged."
 
 
@@ -44,17 +49,41 @@ def _http_error(exc: HTTPException) -> Response:
     return response
 
 
+BAD_INPUT: tuple[type[WanggeError], ...] = (
+    ConfigError,  # RequestError, IdentifierError, DisclosureError among them
+    ExportError,
+    PlacementError,
+    AccountError,
+    FileRefused,
+)
+"""The caller's bad input or usage (exit code 1 or 2): 400 with our own message, which names
+the field and the reason and never echoes a stored value."""
+
+STATUSES: tuple[tuple[type[WanggeError], int], ...] = (
+    (NotFoundError, 404),
+    (ForbiddenError, 403),
+    *((kind, 400) for kind in BAD_INPUT),
+    (ClusterError, 503),
+)
+"""Every domain error's HTTP status, by class (the first that matches); anything else is 500."""
+
+
+def status_for(exc: WanggeError) -> int:
+    """The HTTP status of a domain error: the one place where they are chosen."""
+    return next((status for kind, status in STATUSES if isinstance(exc, kind)), 500)
+
+
 def _domain_error(exc: WanggeError) -> Response:
-    if isinstance(exc, NotFoundError):
+    status = status_for(exc)
+    if status == 404:
         return error_response(404, _NOT_FOUND)
-    if isinstance(exc, ClusterError):
+    if status == 403:
+        return error_response(403, _FORBIDDEN)
+    if status == 400:
+        return error_response(400, str(exc))
+    if status == 503:
         current_app.logger.warning("database unavailable: %s", exc)
         return error_response(503, _UNAVAILABLE)
-    if isinstance(exc, ForbiddenError):
-        return error_response(403, "Your role may not do this.")
-    if isinstance(exc, ConfigError):
-        # Our own messages about the request's fields; they never echo stored values.
-        return error_response(400, str(exc))
     current_app.logger.error("domain error: %s", exc)
     return error_response(500, _INTERNAL)
 

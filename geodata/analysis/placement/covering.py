@@ -24,6 +24,7 @@ from geodata.analysis.placement.greedy import (
     greedy_maximal,
     prune_idle,
 )
+from geodata.errors import WanggeError
 
 Floats = NDArray[np.float64]
 Bools = NDArray[np.bool_]
@@ -34,8 +35,11 @@ TIME_LIMIT = "time_limit"
 GREEDY = "greedy"
 
 
-class PlacementError(ValueError):
-    """The model has no solution (a budget too small, a share out of reach)."""
+class PlacementError(WanggeError):
+    """The model has no solution (a budget too small, a share out of reach): bad input
+    (exit code 1, HTTP 400)."""
+
+    exit_code = 1
 
 
 @dataclass(frozen=True)
