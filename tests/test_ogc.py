@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,31 +35,29 @@ class Town:
 
 
 @pytest.fixture(scope="module")
-def town(sample_db: conftest.TestDatabase) -> Iterator[Town]:
-    my_grid, other_grid = conftest.two_settled_grids(sample_db)
-    with sample_db.owner.connect() as conn:
+def town(throwaway_sample_db: conftest.TestDatabase) -> Town:
+    """The sample town in a database of this module's own: the accounts, the audit rows and
+    the published tables its requests commit go with it."""
+    database = throwaway_sample_db
+    my_grid, other_grid = conftest.two_settled_grids(database)
+    with database.owner.connect() as conn:
         other_household = conn.execute(
             text("SELECT h.id FROM households h JOIN grids g ON g.id = h.grid_id "
                  "WHERE g.code = :g ORDER BY h.id LIMIT 1"), {"g": other_grid}
         ).scalar_one()  # fmt: skip
     accounts = {
-        "admin": conftest.make_account(sample_db, "o-admin", "admin"),
-        "analyst": conftest.make_account(sample_db, "o-analyst", "analyst"),
-        "planner": conftest.make_account(sample_db, "o-planner", "planner"),
+        "admin": conftest.make_account(database, "o-admin", "admin"),
+        "analyst": conftest.make_account(database, "o-analyst", "analyst"),
+        "planner": conftest.make_account(database, "o-planner", "planner"),
         "grid_worker": conftest.make_account(
-            sample_db, "o-worker", "grid_worker", grid_codes=(my_grid,)
+            database, "o-worker", "grid_worker", grid_codes=(my_grid,)
         ),
     }
-    app = create_app(sample_db.settings, engine=sample_db.app, admin_engine=sample_db.owner)
-    try:
-        yield Town(
-            app, sample_db, {k: a.token for k, a in accounts.items()},
-            my_grid, other_grid, other_household,
-        )  # fmt: skip
-    finally:
-        conftest.drop_accounts(sample_db, *(a.username for a in accounts.values()))
-        with sample_db.owner.begin() as conn:
-            conn.execute(text("DELETE FROM audit_events"))
+    app = create_app(database.settings, engine=database.app, admin_engine=database.owner)
+    return Town(
+        app, database, {k: a.token for k, a in accounts.items()},
+        my_grid, other_grid, other_household,
+    )  # fmt: skip
 
 
 def get(town: Town, role: str, url: str, **headers: str) -> Any:
