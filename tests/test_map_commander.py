@@ -269,7 +269,7 @@ def test_tiles_draw_what_the_mercator_outlines_hold(sample_conn: Connection, z: 
         WHERE ST_AsMVTGeom(b.geom_3857, ST_TileEnvelope(:z, t.x, t.y),
                            {map_tiles.EXTENT}, {map_tiles.BUFFER}, true) IS NOT NULL
         GROUP BY t.x, t.y ORDER BY t.x, t.y
-    """
+    """  # noqa: S608 (the tile extent and buffer are constants of geodata.maps.tiles)
     margin = map_tiles.BUFFER / map_tiles.EXTENT
     mercator = f"ST_Intersects(b.geom_3857, ST_TileEnvelope(:z, t.x, t.y, margin => {margin}))"
     lonlat = map_tiles._tile_candidates("b").replace(":x", "t.x").replace(":y", "t.y")
