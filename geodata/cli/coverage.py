@@ -6,11 +6,11 @@ from typing import Any
 
 import click
 
+from geodata import params
 from geodata.analysis.coverage.report import FIGURES, ITEM_KINDS
 from geodata.analysis.coverage.rollup import LEVELS, Level
 from geodata.auth.access import Action
 from geodata.cli.context import Context, emit, format_option, pass_ctx, reports_errors
-from geodata.records.as_of import parse_as_of
 from geodata.services.coverage import coverage_for
 
 
@@ -82,7 +82,7 @@ def coverage_cmd(
     fmt: str,
 ) -> None:
     """Coverage of the town, its villages and grids (only your grids if you have some)."""
-    moment = parse_as_of(as_of) if as_of is not None else None
+    moment = params.filters({"as_of": as_of}).as_of
     kinds = (
         tuple(dict.fromkeys(k.strip() for k in item_kinds.split(",") if k.strip()))
         if item_kinds is not None

@@ -7,31 +7,17 @@ from pathlib import Path
 
 import click
 
+from geodata import params
 from geodata.cli.context import Context, pass_ctx, reports_errors
 from geodata.exports.filters import Filters
 from geodata.exports.privacy import DEFAULT_HEX_RESOLUTION, AggregateLevel, PrivacyLevel, load_key
 from geodata.exports.run import (
     EXPORTABLE,
-    ExportError,
     ExportRequest,
     Format,
     export_action,
     export_to_file,
-    parse_as_of,
 )
-
-
-def _bbox(value: str | None) -> tuple[float, float, float, float] | None:
-    if value is None:
-        return None
-    parts = value.split(",")
-    try:
-        w, s, e, n = (float(p) for p in parts)
-    except ValueError:
-        raise ExportError("bbox: four numbers W,S,E,N in degrees") from None
-    if not (-180 <= w <= e <= 180 and -90 <= s <= n <= 90):
-        raise ExportError("bbox: W <= E within ±180 and S <= N within ±90")
-    return (w, s, e, n)
 
 
 @click.command("export")
@@ -76,13 +62,19 @@ def export_cmd(
 ) -> None:
     """Export LAYER to a file; personal layers are aggregated unless asked otherwise."""
     chosen = Format(fmt) if fmt else _format_of(output)
+    where = params.day_filters({"bbox": bbox, "as_of": as_of})
+    box = where.bbox
     level_asked = PrivacyLevel(privacy) if privacy else None
     request = ExportRequest(
         layer=layer,
         fmt=chosen,
         privacy=level_asked,
         level=AggregateLevel(level),
-        filters=Filters(bbox=_bbox(bbox), village=village, as_of=parse_as_of(as_of)),
+        filters=Filters(
+            bbox=None if box is None else (box.min_lon, box.min_lat, box.max_lon, box.max_lat),
+            village=village,
+            as_of=where.as_of,
+        ),
         hex_resolution=hex_resolution,
         csv_lonlat=lonlat,
         csv_bom=bom,

@@ -7,8 +7,8 @@ from typing import Any
 
 import click
 
-from geodata.analysis.placement.covering import PlacementError
-from geodata.analysis.placement.plan import MODELS, SHIFTS_PER_DAY, PlanRequest
+from geodata import params
+from geodata.analysis.placement.plan import SHIFTS_PER_DAY
 from geodata.auth.access import Action
 from geodata.cli.context import Context, emit, format_option, pass_ctx, reports_errors
 from geodata.errors import ConfigError
@@ -40,24 +40,25 @@ def render_checkpoints(plan: dict[str, Any]) -> str:
 @plan_group.command("checkpoints")
 @click.option(
     "--model",
-    type=click.Choice(MODELS),
+    type=str,
+    metavar="mclp|lscp",
     default="mclp",
     show_default=True,
     help="mclp: most demand within --budget; lscp: fewest posts reaching --share",
 )
-@click.option("--budget", type=click.IntRange(0), default=None, help="number of posts (K)")
-@click.option("--radius-m", type=click.FloatRange(min=0, min_open=True), required=True)
+@click.option("--budget", type=int, default=None, help="number of posts (K)")
+@click.option("--radius-m", type=float, required=True, help="reach of a post, in metres")
 @click.option(
     "--staff-budget",
-    type=click.IntRange(0),
+    type=int,
     default=None,
     help="total staff; replaces --budget (a post needs shifts × staff per shift)",
 )
-@click.option("--shifts", type=click.IntRange(1), default=SHIFTS_PER_DAY, show_default=True)
-@click.option("--staff-per-shift", type=click.IntRange(1), default=2, show_default=True)
+@click.option("--shifts", type=int, default=SHIFTS_PER_DAY, show_default=True)
+@click.option("--staff-per-shift", type=int, default=2, show_default=True)
 @click.option(
     "--share",
-    type=click.FloatRange(0, 1, min_open=True),
+    type=float,
     default=1.0,
     show_default=True,
     help="lscp: share of the demand weight to reach",
@@ -67,7 +68,8 @@ def render_checkpoints(plan: dict[str, Any]) -> str:
 @click.option(
     "--weight",
     "weighting",
-    type=click.Choice(["members", "households"]),
+    type=str,
+    metavar="members|households",
     default="members",
     show_default=True,
     help="weight of the town's demand",
@@ -84,7 +86,7 @@ def render_checkpoints(plan: dict[str, Any]) -> str:
     type=click.Path(path_type=Path, dir_okay=False),
     help="GeoJSON points (id: `source_id`, else position; default: from the town)",
 )
-@click.option("--time-limit-s", type=click.FloatRange(min=0, min_open=True), default=None)
+@click.option("--time-limit-s", type=float, default=None, help="at most 60 s; default: no limit")
 @click.option("--greedy", is_flag=True, help="the fast greedy answer only, no exact solve")
 @click.option("--apply", "do_apply", is_flag=True, help="write the chosen sites as checkpoints")
 @format_option
@@ -110,48 +112,42 @@ def plan_checkpoints_cmd(
     fmt: str,
 ) -> None:
     """Where to put checkpoints: the most demand within reach for the posts or staff at hand."""
-    try:
-        request = PlanRequest(
-            radius_m=radius_m,
-            model="lscp" if model == "lscp" else "mclp",
-            budget=budget,
-            staff_budget=staff_budget,
-            shifts=shifts,
-            staff_per_shift=staff_per_shift,
-            share=share,
-            keep_existing=keep_existing,
-            network=network,
-            exact=not greedy,
-            time_limit_s=time_limit_s,
-        )
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from exc
+    asked = params.validate(
+        params.PlanParams,
+        {
+            "model": model,
+            "budget": budget,
+            "radius_m": radius_m,
+            "staff_budget": staff_budget,
+            "shifts": shifts,
+            "staff_per_shift": staff_per_shift,
+            "share": share,
+            "keep_existing": keep_existing,
+            "network": network,
+            "greedy": greedy,
+            "time_limit_s": time_limit_s,
+            "weight": weighting,
+        },
+    )
+    request = asked.plan_request()
     if do_apply and demand_path is not None and candidates_path is not None:
         raise ConfigError("--apply writes sites of the town: not with --demand and --candidates")
     principal = ctx.acting(Action.PLAN)
-    try:
-        with ctx.admin_engine.begin() as conn:
-            if demand_path is not None:
-                plan = checkpoint_plan_from_files(demand_path, candidates_path, request, conn=conn)
-            elif candidates_path is not None:
-                raise ConfigError("--candidates needs --demand")
-            else:
-                plan = checkpoint_plan_for(
-                    conn,
-                    principal,
-                    request,
-                    weighting="households" if weighting == "households" else "members",
-                )
-            if do_apply:
-                plan["applied"] = apply_checkpoint_plan(
-                    conn,
-                    principal,
-                    plan["selected"],
-                    radius_m=radius_m,
-                    staff_per_shift=staff_per_shift,
-                )
-    except PlacementError as exc:
-        raise ConfigError(str(exc)) from exc
+    with ctx.admin_engine.begin() as conn:
+        if demand_path is not None:
+            plan = checkpoint_plan_from_files(demand_path, candidates_path, request, conn=conn)
+        elif candidates_path is not None:
+            raise ConfigError("--candidates needs --demand")
+        else:
+            plan = checkpoint_plan_for(conn, principal, request, weighting=asked.weight)
+        if do_apply:
+            plan["applied"] = apply_checkpoint_plan(
+                conn,
+                principal,
+                plan["selected"],
+                radius_m=request.radius_m,
+                staff_per_shift=request.staff_per_shift,
+            )
     emit(plan, fmt, render_checkpoints)
 
 

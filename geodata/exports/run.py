@@ -5,7 +5,6 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import date
 from pathlib import Path
 
 from sqlalchemy import Connection, text
@@ -252,12 +251,3 @@ def export_action(request_privacy: PrivacyLevel | None) -> Action:
         PrivacyLevel.PSEUDONYMOUS: Action.EXPORT_PSEUDONYMOUS,
         PrivacyLevel.FULL: Action.EXPORT_PERSONAL,
     }[request_privacy]
-
-
-def parse_as_of(value: str | None) -> date | None:
-    if value is None or value == "":
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ExportError("as-of: a date as YYYY-MM-DD") from None

@@ -6,11 +6,10 @@ from datetime import datetime
 
 from flask import Blueprint, Response, abort, request
 
+from geodata import params
 from geodata.analysis.coverage.report import ITEM_KINDS
 from geodata.analysis.coverage.rollup import LEVELS, Level
 from geodata.auth.access import Action
-from geodata.errors import ConfigError
-from geodata.records.as_of import parse_as_of
 from geodata.services.coverage import coverage_for
 from webapp.infra import database
 from webapp.infra.policy import principal, requires
@@ -39,13 +38,7 @@ def _radius_m() -> float | None:
 
 
 def _as_of() -> datetime | None:
-    raw = request.args.get("as_of")
-    if raw is None or not raw.strip():
-        return None
-    try:
-        return parse_as_of(raw)
-    except ConfigError:
-        abort(400, "as_of: an ISO date or date-time")
+    return params.filters({"as_of": request.args.get("as_of")}).as_of
 
 
 def _level() -> Level:

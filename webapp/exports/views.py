@@ -23,21 +23,18 @@ from flask import (
 )
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from geodata.auth.access import Action, ForbiddenError
-from geodata.bbox import BBoxError, parse_bbox
+from geodata import params
+from geodata.auth.access import Action
 from geodata.disclosure.rules import town_today
-from geodata.errors import NotFoundError
 from geodata.exports.filters import Filters
 from geodata.exports.privacy import DEFAULT_HEX_RESOLUTION, AggregateLevel, PrivacyLevel
 from geodata.exports.run import (
     EXPORTABLE,
     MEDIA_TYPES,
     SUFFIXES,
-    ExportError,
     ExportRequest,
     Format,
     export_to_file,
-    parse_as_of,
 )
 from webapp.infra import database, pseudonym_key
 from webapp.infra.policy import principal, requires
@@ -64,16 +61,12 @@ def _request(layer: str, fmt: str) -> ExportRequest:
         abort(400, description=f"unknown query parameter(s): {', '.join(unknown)}")
     if layer not in EXPORTABLE or fmt not in {f.value for f in Format}:
         abort(404)
-    raw_bbox = request.args.get("bbox")
     raw_resolution = request.args.get("hex_resolution", str(DEFAULT_HEX_RESOLUTION)).strip()
     if not (raw_resolution.isascii() and raw_resolution.isdigit() and len(raw_resolution) <= 2):
         abort(400, description="hex_resolution: an H3 resolution, a whole number from 0 to 15")
     resolution = int(raw_resolution)
-    try:
-        box = None if raw_bbox is None else parse_bbox(raw_bbox)
-        as_of = parse_as_of(request.args.get("as_of"))
-    except (BBoxError, ExportError) as exc:
-        abort(400, description=str(exc))
+    where = params.day_filters(request.args)
+    box, as_of = where.bbox, where.as_of
     privacy = _choice("privacy", PrivacyLevel)
     level = _choice("level", AggregateLevel) or AggregateLevel.GRID.value
     return ExportRequest(
@@ -179,17 +172,8 @@ def download(layer: str, fmt: str) -> Response:
             export_to_file(
                 conn, principal(), export, path, pseudonym_key=pseudonym_key.pseudonym_key
             )
-    except ForbiddenError:
-        _remove(workdir)
-        abort(403)
-    except ExportError as exc:
-        _remove(workdir)
-        abort(400, description=str(exc))
-    except NotFoundError:
-        _remove(workdir)
-        abort(404)
     except BaseException:
-        _remove(workdir)
+        _remove(workdir)  # the error itself is answered by webapp.infra.errors
         raise
     response = Response(_chunks(path, workdir), mimetype=MEDIA_TYPES[export.fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="{path.name}"'

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template, request
 
+from geodata import params
 from geodata.auth.access import Action
 from geodata.auth.masking import PersonalField
 from geodata.records import households
-from webapp.infra import database, params
+from webapp.infra import database
 from webapp.infra.policy import principal, requires
 from webapp.infra.responses import json_response
 
@@ -19,10 +20,15 @@ def _grid_filter() -> str | None:
     return code.strip() if code else None
 
 
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+
+
 def _page() -> tuple[int, int]:
-    """`limit` (at least 1, default 100; more than 1000 gives 1000) and `offset` (default 0)."""
-    limit = params.whole("limit", default=100, low=1)
-    return min(limit, 1000), params.whole("offset", default=0)
+    """`limit` (at least 1, default 100; more than 1000 gives 1000) and `offset` (default 0):
+    the pager of every list (geodata.params.PageParams), a refusal a 400."""
+    page = params.page(request.args, default_limit=DEFAULT_LIMIT, max_limit=MAX_LIMIT)
+    return page.limit, page.offset
 
 
 @bp.get("/households")

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_babel import gettext  # type: ignore[import-untyped]
 
+from geodata import params
 from geodata.auth.access import Action
-from geodata.bbox import BBoxError, parse_bbox
-from geodata.errors import ConfigError
 from geodata.maps.layers import LAYERS, feature_collection, town_extent
-from geodata.records.as_of import parse_as_of
 from webapp.infra import database
 from webapp.infra.basemap import allow_basemap_images, basemap_url
 from webapp.infra.headers import csp_nonce
@@ -99,21 +95,7 @@ def layer(name: str) -> Response:
     source = LAYERS.get(name)
     if source is None:
         abort(404)
-    raw_bbox = request.args.get("bbox")
-    try:
-        bbox = None if raw_bbox is None else parse_bbox(raw_bbox)
-    except BBoxError as exc:
-        abort(400, description=str(exc))
+    where = params.filters(request.args)
     return geojson_response(
-        feature_collection(database.connection(), source, bbox=bbox, as_of=_as_of())
+        feature_collection(database.connection(), source, bbox=where.bbox, as_of=where.as_of)
     )
-
-
-def _as_of() -> datetime | None:
-    raw = request.args.get("as_of", "").strip()
-    if not raw:
-        return None
-    try:
-        return parse_as_of(raw)
-    except ConfigError:
-        abort(400, description="as_of: an ISO date or date-time")

@@ -15,10 +15,10 @@ from datetime import UTC, date, datetime, timedelta
 from flask import Blueprint, Response, abort, request
 from sqlalchemy import text
 
+from geodata import params
 from geodata.auth.access import Action, Principal
 from geodata.auth.rls import apply_scope
 from geodata.disclosure.rules import controlled, town_today
-from geodata.errors import ConfigError
 from geodata.maps.tiles import (
     LAYER_ACTION,
     MAX_ZOOM,
@@ -28,7 +28,6 @@ from geodata.maps.tiles import (
     render_published_cells,
     render_tile,
 )
-from geodata.records.as_of import parse_as_of
 from geodata.town_time import TOWN_TIMEZONE
 from webapp.infra import database
 from webapp.infra.policy import principal, requires
@@ -92,25 +91,16 @@ def _published_day() -> date:
     """The closed day a role without household access sees: `?as_of=` if it is one, else
     the last closed day (today is published per grid or village only)."""
     yesterday = town_today() - timedelta(days=1)
-    raw = request.args.get("as_of", "").strip()
-    if not raw:
+    moment = params.filters({"as_of": request.args.get("as_of")}).as_of
+    if moment is None:
         return yesterday
-    try:
-        asked = parse_as_of(raw).astimezone(TOWN_TIMEZONE).date()
-    except ConfigError:
-        abort(400, "as_of: an ISO date or date-time")
-    return min(asked, yesterday)
+    return min(moment.astimezone(TOWN_TIMEZONE).date(), yesterday)
 
 
 def _as_of() -> datetime:
     """`?as_of=` (an ISO date: the end of that day), else now to the minute."""
-    raw = request.args.get("as_of", "").strip()
-    if not raw:
-        return datetime.now(UTC).replace(second=0, microsecond=0)
-    try:
-        return parse_as_of(raw)
-    except ConfigError:
-        abort(400, "as_of: an ISO date or date-time")
+    moment = params.filters({"as_of": request.args.get("as_of")}).as_of
+    return datetime.now(UTC).replace(second=0, microsecond=0) if moment is None else moment
 
 
 def _scope_key(who: Principal) -> str:
