@@ -164,13 +164,13 @@ def test_db(cluster: LocalCluster, empty_template: str) -> Iterator[TestDatabase
 
 @pytest.fixture(scope="session")
 def sample_db(cluster: LocalCluster, sample_template: str) -> Iterator[TestDatabase]:
-    """The sample town, shared by the run: only for tests that read it or roll back.
-
-    Not yet checked with _shared: tests/test_ogc.py still commits to it (accounts, audit rows
-    it deletes by hand, and published days) until its town moves to throwaway_sample_db."""
+    """The sample town, shared by the run: only for tests that read it or roll back."""
     database = _copy_database(cluster, sample_template, f"wangge_sample_{os.getpid()}")
-    yield database
-    _drop(cluster, database)
+    try:
+        with _shared(cluster, database):
+            yield database
+    finally:
+        _drop(cluster, database)
 
 
 @pytest.fixture(scope="module")
@@ -287,15 +287,6 @@ def make_account(
         )
         token = accounts.issue_token(s, username)
     return Account(username=username, password=PASSWORD, token=token)
-
-
-def drop_accounts(database: TestDatabase, *usernames: str) -> None:
-    """Remove committed accounts by hand: left for tests/test_ogc.py until its town moves to
-    throwaway_sample_db; every other test makes its accounts in a throwaway database."""
-    from sqlalchemy import text
-
-    with database.owner.begin() as c:
-        c.execute(text("DELETE FROM users WHERE username = ANY(:u)"), {"u": list(usernames)})
 
 
 def two_settled_grids(database: TestDatabase) -> tuple[str, str]:
