@@ -147,6 +147,19 @@ def test_items_paging_bbox_and_one_item(town: Town) -> None:
     assert get(town, "analyst", "/ogc/collections/buildings/items/999999999").status_code == 404
 
 
+def test_a_limit_above_the_maximum_is_clamped_and_a_bad_one_refused(town: Town) -> None:
+    from webapp.ogc.documents import MAX_LIMIT
+
+    items = "/ogc/collections/buildings/items"
+    for huge in (str(MAX_LIMIT + 1), "99999999999999999999"):
+        doc = get(town, "analyst", f"{items}?limit={huge}").get_json()
+        assert doc["numberReturned"] == min(MAX_LIMIT, doc["numberMatched"])
+    for bad in ("limit=0", "limit=-3", "limit=x", "offset=-1", "offset=1e3"):
+        answer = get(town, "analyst", f"{items}?{bad}")
+        assert answer.status_code == 400, bad
+        assert bad.split("=")[0] in answer.get_json()["description"]
+
+
 def count_box(town: Town) -> tuple[float, float, float, float]:
     with town.db.owner.connect() as conn:
         row = conn.execute(

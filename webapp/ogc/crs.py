@@ -80,7 +80,7 @@ def named(parameter: str) -> Crs:
     wanted = _uri(raw)
     found = [c for c in supported(database.connection()) if c.uri == wanted]
     if not found:
-        abort(400, description=f"{parameter}: not a supported CRS: {raw!r}")
+        abort(400, description=f"{parameter}: not a supported CRS (see the collection's crs list)")
     return found[0]
 
 

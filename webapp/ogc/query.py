@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime
 from flask import abort, request
 
 from geodata.bbox import BBoxError, parse_bbox
-from webapp.infra import params
+from geodata.params import query as request_params
+from geodata.params.base import RequestError
 from webapp.ogc.documents import DEFAULT_LIMIT, MAX_LIMIT
 
 
@@ -26,9 +27,13 @@ class Page:
 
 
 def page() -> Page:
-    """`limit` (at least 1; more than MAX_LIMIT gives MAX_LIMIT) and `offset` (default 0)."""
-    limit = params.whole("limit", default=DEFAULT_LIMIT, low=1, high=params.BIGINT_MAX)
-    return Page(min(limit, MAX_LIMIT), params.whole("offset", default=0))
+    """`limit` (at least 1; more than MAX_LIMIT gives MAX_LIMIT) and `offset` (default 0),
+    through the shared page model (as the households pager)."""
+    try:
+        asked = request_params.page(request.args, default_limit=DEFAULT_LIMIT, max_limit=MAX_LIMIT)
+    except RequestError as exc:
+        abort(400, description=str(exc))
+    return Page(asked.limit, asked.offset)
 
 
 def bbox() -> tuple[float, float, float, float] | None:

@@ -97,7 +97,7 @@ def _error(exc: HTTPException) -> Response:
 def _collection(cid: str) -> Collection:
     found = collections_for(principal()).get(cid)
     if found is None:
-        abort(404, description=f"no collection {cid!r}")
+        abort(404, description="no such collection (see /ogc/collections)")
     return found
 
 
