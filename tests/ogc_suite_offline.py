@@ -1,5 +1,5 @@
 """A pytest plugin for the run of the outside OGC conformance suite (`ogctests`) in
-tests/test_ogc_suite.py: the suite's tests that cannot pass without the internet are
+tests/webapp/ogc/test_suite.py: the suite's tests that cannot pass without the internet are
 expected failures, with the reason."""
 
 from __future__ import annotations

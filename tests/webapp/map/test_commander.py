@@ -25,13 +25,13 @@ from geodata import vocab
 from geodata.maps import tiles as map_tiles
 from tests import conftest
 from tests.live_server import serving
-from tests.test_map_browser import assert_stayed_local, tooltip_after_hovering, visit
-from tests.test_webapp import XSS_CHECKPOINT, SmallTown, insert_test_town
+from tests.paths import SCREENSHOTS
+from tests.webapp.map.test_browser import assert_stayed_local, tooltip_after_hovering, visit
+from tests.webapp.test_webapp import XSS_CHECKPOINT, SmallTown, insert_test_town
 from webapp import create_app
 from webapp.map.style import TOWN_LAYERS
 from webapp.tiles import views as tiles
 
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
 PREFIX = "commander-test:"
 BUILDING_A1 = box(114.3020, 30.5840, 114.3024, 30.5844)
 BUILDING_A2 = box(114.3070, 30.5840, 114.3074, 30.5844)

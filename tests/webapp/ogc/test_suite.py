@@ -22,9 +22,9 @@ import pytest
 from tests import conftest
 from tests.live_server import serving
 from tests.ogc_suite_offline import OFFLINE
+from tests.paths import ROOT
 from webapp import create_app
 
-ROOT = Path(__file__).resolve().parent.parent
 SUITE_PYTHON = Path(os.environ.get("WANGGE_OGCTESTS_PYTHON", ROOT / ".venv/ogctests/bin/python"))
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 

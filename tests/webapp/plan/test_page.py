@@ -16,9 +16,10 @@ from playwright.sync_api import Page, expect
 from tests import conftest
 from tests.browser import recorded_page, sign_in
 from tests.live_server import serving
+from tests.paths import SCREENSHOTS
 from webapp import create_app
 
-SCREENSHOT = Path(__file__).resolve().parent.parent / "screenshots" / "plan.png"
+SCREENSHOT = SCREENSHOTS / "plan.png"
 SHARE = re.compile(r"^\d+\.\d %")
 
 
