@@ -36,6 +36,7 @@ from geodata.vocab import (
     EntranceState,
     HouseholdStatus,
     Period,
+    RectificationStatus,
     Role,
     StaffRole,
     TeamKind,
@@ -113,6 +114,9 @@ class Village(Imported, Base):
     name: Mapped[str] = mapped_column(Text, nullable=False)
     kind: Mapped[VillageKind] = mapped_column(_enum(VillageKind, "village_kind"), nullable=False)
     population: Mapped[int | None] = mapped_column(Integer)
+    secretary_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff.id", use_alter=True, name="fk_villages_secretary_id_staff")
+    )
     geom: Mapped[WKBElement] = mapped_column(geometry("MULTIPOLYGON"), nullable=False)
 
 
@@ -133,6 +137,8 @@ class Team(Imported, Base):
     name: Mapped[str] = mapped_column(Text, nullable=False)
     kind: Mapped[TeamKind] = mapped_column(_enum(TeamKind, "team_kind"), nullable=False)
     village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"), nullable=False, index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    """A group's combat unit (作战单元); None for a combat unit itself."""
 
 
 class Grid(Imported, Base):
@@ -156,6 +162,9 @@ class Compound(Imported, Base):
     kind: Mapped[CompoundKind] = mapped_column(_enum(CompoundKind, "compound_kind"), nullable=False)
     closure: Mapped[Closure] = mapped_column(_enum(Closure, "closure"), nullable=False)
     village_id: Mapped[int | None] = mapped_column(ForeignKey("villages.id"), index=True)
+    head_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff.id", use_alter=True, name="fk_compounds_head_id_staff")
+    )
     geom: Mapped[WKBElement] = mapped_column(geometry("POLYGON"), nullable=False)
 
 
@@ -171,6 +180,9 @@ class Building(Imported, Base):
     use: Mapped[str | None] = mapped_column(String(64))
     compound_id: Mapped[int | None] = mapped_column(ForeignKey("compounds.id"), index=True)
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
+    head_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff.id", use_alter=True, name="fk_buildings_head_id_staff")
+    )
     geom: Mapped[WKBElement] = mapped_column(geometry("POLYGON"), nullable=False)
     geom_3857: Mapped[WKBElement] = mapped_column(
         Geometry("POLYGON", srid=WEB_MERCATOR, spatial_index=False),
@@ -263,6 +275,8 @@ class EntranceEvent(IdMixin, Base):
         _enum(EntranceState, "to_state"), nullable=False
     )
     user_name: Mapped[str | None] = mapped_column(Text)
+    responsible_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
 
 
 class Checkpoint(Imported, Base):
@@ -302,6 +316,9 @@ class CheckpointEvent(IdMixin, Base):
     to_state: Mapped[CheckpointState] = mapped_column(
         _enum(CheckpointState, "to_state"), nullable=False
     )
+    user_name: Mapped[str | None] = mapped_column(Text)
+    responsible_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
 
 
 class CheckpointShift(IdMixin, Base):
@@ -317,6 +334,24 @@ class CheckpointShift(IdMixin, Base):
     starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     staff_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    """The people on the shift: kept equal to its rows of shift_staff by triggers once anyone
+    is assigned (migration 0010); generated towns without people set it directly."""
+    source_id: Mapped[str | None] = mapped_column(String(128), unique=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+
+
+class ShiftStaff(IdMixin, Base):
+    """One person on one shift. The shift's times are copied here by a trigger, so that an
+    exclusion constraint refuses a person on two overlapping shifts at write time."""
+
+    __tablename__ = "shift_staff"
+
+    shift_id: Mapped[int] = mapped_column(
+        ForeignKey("checkpoint_shifts.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), nullable=False, index=True)
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
 
 
 class PatrolZone(Imported, Base):
@@ -377,6 +412,8 @@ class User(IdMixin, TimestampMixin, Base):
     activation_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
 
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), unique=True)
+    """The person this account is: the visits it records name them as the worker."""
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
 
@@ -482,6 +519,73 @@ class DisclosureSecret(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     secret: Mapped[str] = mapped_column(String(64), nullable=False)
     __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+
+class TownSetting(Base):
+    """One configurable value of the town (`wangge town show|set`), as JSON."""
+
+    __tablename__ = "town_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSONB, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    updated_by: Mapped[str | None] = mapped_column(Text)
+
+
+class Inspection(IdMixin, Base):
+    """A leader's daily inspection (督导) of a checkpoint, with its checklist."""
+
+    __tablename__ = "inspections"
+    __table_args__ = (Index("ix_inspections_checkpoint_id_at", "checkpoint_id", "at"),)
+
+    checkpoint_id: Mapped[int] = mapped_column(
+        ForeignKey("checkpoints.id", ondelete="CASCADE"), nullable=False
+    )
+    inspector_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), nullable=False)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    staff_present: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    temperatures_taken: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    register_kept: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    masks: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    disinfection: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+
+class Rectification(IdMixin, TimestampMixin, Base):
+    """A rectification item (整改事项) found at a checkpoint: its owner fixes it by a
+    deadline, someone else verifies it."""
+
+    __tablename__ = "rectifications"
+    __table_args__ = (
+        CheckConstraint("verified_by_id IS DISTINCT FROM fixed_by_id", name="verifier_not_fixer"),
+        CheckConstraint(
+            "(status = 'open') = (fixed_by_id IS NULL) AND "
+            "(status = 'verified') = (verified_by_id IS NOT NULL)",
+            name="status_follows_people",
+        ),
+    )
+
+    checkpoint_id: Mapped[int] = mapped_column(
+        ForeignKey("checkpoints.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    inspection_id: Mapped[int | None] = mapped_column(
+        ForeignKey("inspections.id", ondelete="SET NULL"), index=True
+    )
+    description: Mapped[str] = mapped_column(Text, nullable=False)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), nullable=False)
+    deadline: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    status: Mapped[RectificationStatus] = mapped_column(
+        _enum(RectificationStatus, "rectification_status"),
+        nullable=False,
+        server_default="open",
+    )
+    fixed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    fixed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
 
 
 TABLES: tuple[str, ...] = tuple(Base.metadata.tables)

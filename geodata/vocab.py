@@ -56,16 +56,31 @@ class VisitResult(enum.StrEnum):
 
 
 class TeamKind(enum.StrEnum):
-    GRID = "grid"
+    COMBAT_UNIT = "combat_unit"
+    """A village's combat unit (作战单元): its groups are the teams below, its children."""
+    HOUSEHOLD_VISIT = "household_visit"
+    """The household-visit group (入户组) of a grid (was `grid`)."""
     CHECKPOINT = "checkpoint"
+    EMERGENCY = "emergency"
     PATROL = "patrol"
 
 
 class StaffRole(enum.StrEnum):
+    VILLAGE_SECRETARY = "village_secretary"
     GRID_LEADER = "grid_leader"
     GRID_WORKER = "grid_worker"
+    YARD_HEAD = "yard_head"
+    BUILDING_HEAD = "building_head"
     CHECKPOINT_STAFF = "checkpoint_staff"
     PATROL = "patrol"
+
+
+class RectificationStatus(enum.StrEnum):
+    """A rectification item (整改事项): open, fixed by its owner, verified by another."""
+
+    OPEN = "open"
+    FIXED = "fixed"
+    VERIFIED = "verified"
 
 
 class Period(enum.StrEnum):

@@ -56,7 +56,7 @@ def _teams(layout: Layout, village_names: StrArray, grid_names: StrArray) -> tup
     grids = len(grid_names)
     kind = np.concatenate(
         [
-            np.full(grids, TeamKind.GRID.value),
+            np.full(grids, TeamKind.HOUSEHOLD_VISIT.value),
             np.full(villages, TeamKind.PATROL.value),
             np.full(len(staffed), TeamKind.CHECKPOINT.value),
         ]

@@ -722,7 +722,7 @@ def test_bad_feature_in_the_last_chunk_refuses_the_whole_file(
     )
     before_indexes = conn.execute(indexes).scalars().all()
     before_keys = [tuple(k) for k in conn.execute(keys).all()]
-    assert len(before_keys) == 2  # grid and compound
+    assert len(before_keys) == 3  # grid, compound and head (its responsible person)
     features = [
         feature(polygon(square(9.50 + i * 0.0005, 47.12)), source_id=f"b{i}", floors=2)
         for i in range(10)
