@@ -129,6 +129,8 @@ class Staff(Imported, Base):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
     phone: Mapped[str | None] = mapped_column(String(32))
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the person stopped serving; the row stays for the history that names them."""
 
 
 class Team(Imported, Base):
@@ -139,6 +141,8 @@ class Team(Imported, Base):
     village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"), nullable=False, index=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
     """A group's combat unit (作战单元); None for a combat unit itself."""
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the team was stood down; the row stays for the history that names it."""
 
 
 class Grid(Imported, Base):
