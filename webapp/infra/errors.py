@@ -17,6 +17,7 @@ from geodata.auth.accounts import AccountError
 from geodata.errors import ClusterError, ConfigError, NotFoundError, WanggeError
 from geodata.exports.run import ExportError
 from geodata.imports.report import FileRefused
+from geodata.records.refusal import RecordRefused
 from webapp.infra.responses import json_response
 
 _NOT_FOUND = "Nothing is known here under that name."
@@ -55,6 +56,7 @@ BAD_INPUT: tuple[type[WanggeError], ...] = (
     PlacementError,
     AccountError,
     FileRefused,
+    RecordRefused,
 )
 """The caller's bad input or usage (exit code 1 or 2): 400 with our own message, which names
 the field and the reason and never echoes a stored value."""

@@ -24,6 +24,7 @@ from geodata.exports.run import ExportError
 from geodata.identifiers import IdentifierError
 from geodata.imports.report import FileRefused
 from geodata.params import RequestError
+from geodata.records.refusal import RecordRefused
 from tests import conftest
 from webapp.factory import create_app
 from webapp.infra.errors import status_for
@@ -43,6 +44,7 @@ ERRORS: dict[type[WanggeError], tuple[WanggeError, int, int]] = {
     PlacementError: (PlacementError("the kept sites alone need more than the budget"), 400, 1),
     AccountError: (AccountError("password: at least 12 characters"), 400, 1),
     FileRefused: (FileRefused("upload.csv", []), 400, 1),
+    RecordRefused: (RecordRefused("town setting 'timezone': unknown time zone"), 400, 1),
     ClusterError: (ClusterError(f"cannot connect: {STORED}"), 503, 1),
     PseudonymKeyError: (PseudonymKeyError(f"key file readable by others: {STORED}"), 500, 1),
     WanggeError: (WanggeError(f"something else: {STORED}"), 500, 1),

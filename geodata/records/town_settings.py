@@ -1,0 +1,148 @@
+"""The town's settings: typed keys with defaults, validated before they are stored.
+
+Each key is declared once in `KEYS` with its default and its parser. A stored value
+overrides the default; `setting(conn, key)` reads one, `town_timezone(conn)` the time zone.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from sqlalchemy import Connection, text
+
+from geodata.records.refusal import RecordRefused
+from geodata.town_time import TOWN_TIMEZONE
+
+
+class _InvalidValueError(ValueError):
+    """A value a key does not take; the message is the reason."""
+
+
+def _int_between(low: int, high: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            raise _InvalidValueError("must be a whole number") from None
+        if not low <= value <= high:
+            raise _InvalidValueError(f"must be between {low} and {high}")
+        return value
+
+    return parse
+
+
+def _timezone(raw: str) -> str:
+    name = raw.strip()
+    if name not in available_timezones():
+        raise _InvalidValueError("must be an IANA time zone name such as Asia/Shanghai")
+    return name
+
+
+SHIFT_PATTERNS = ("3x8",)
+"""The shift patterns a rota can make: three shifts of eight hours from 00:00."""
+
+
+def _shift_pattern(raw: str) -> str:
+    if raw.strip() not in SHIFT_PATTERNS:
+        raise _InvalidValueError(f"must be one of {', '.join(SHIFT_PATTERNS)}")
+    return raw.strip()
+
+
+@dataclass(frozen=True)
+class Key:
+    """One setting: its default, how a typed value is read, and what it means."""
+
+    default: Any
+    parse: Callable[[str], Any]
+    about: str
+
+
+KEYS: dict[str, Key] = {
+    "timezone": Key(
+        TOWN_TIMEZONE.key, _timezone, "the town's wall clock: days, shifts and as-of dates"
+    ),
+    "hours_limit_per_person": Key(
+        12, _int_between(1, 24), "most hours a person may work in any 24 hours"
+    ),
+    "shift_pattern": Key("3x8", _shift_pattern, "the rota's default pattern of shifts"),
+    "planned_change_grace_minutes": Key(
+        5, _int_between(0, 1440), "how far in the past a planned change may still be dated"
+    ),
+}
+"""Every key the town knows; later features add theirs here."""
+
+
+def _key(key: str) -> Key:
+    spec = KEYS.get(key)
+    if spec is None:
+        raise RecordRefused(f"town setting {key!r}: unknown key (known: {', '.join(KEYS)})")
+    return spec
+
+
+def parse(key: str, raw: str) -> Any:
+    """A typed value for `key` from text, or a refusal naming the key and the reason."""
+    spec = _key(key)
+    try:
+        return spec.parse(raw)
+    except _InvalidValueError as exc:
+        raise RecordRefused(f"town setting {key!r}: {exc}") from None
+
+
+def _stored(conn: Connection) -> dict[str, Any]:
+    rows = conn.execute(text("SELECT key, value FROM town_settings")).all()
+    return {row.key: row.value for row in rows}
+
+
+def setting(conn: Connection, key: str) -> Any:
+    """The value of one setting: stored, or its default."""
+    spec = _key(key)
+    value = conn.execute(
+        text("SELECT value FROM town_settings WHERE key = :k"), {"k": key}
+    ).scalar_one_or_none()
+    return spec.default if value is None else value
+
+
+def all_settings(conn: Connection) -> list[dict[str, Any]]:
+    """Every key with its value, whether that is the default, and what it means."""
+    stored = _stored(conn)
+    return [
+        {
+            "key": key,
+            "value": stored.get(key, spec.default),
+            "default": key not in stored,
+            "about": spec.about,
+        }
+        for key, spec in KEYS.items()
+    ]
+
+
+def set_setting(conn: Connection, key: str, raw: str, *, actor: str) -> tuple[Any, Any]:
+    """Store a validated value; returns (old value, new value)."""
+    new = parse(key, raw)
+    old = setting(conn, key)
+    conn.execute(
+        text(
+            "INSERT INTO town_settings (key, value, updated_at, updated_by) "
+            "VALUES (:k, CAST(:v AS jsonb), now(), :by) ON CONFLICT (key) DO UPDATE "
+            "SET value = EXCLUDED.value, updated_at = now(), updated_by = EXCLUDED.updated_by"
+        ),
+        {"k": key, "v": _json(new), "by": actor},
+    )
+    return old, new
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value)
+
+
+def town_timezone(conn: Connection) -> ZoneInfo:
+    """The town's time zone: the `timezone` setting, else `town_time.TOWN_TIMEZONE`."""
+    name = setting(conn, "timezone")
+    try:
+        return ZoneInfo(str(name))
+    except (ZoneInfoNotFoundError, ValueError):
+        return TOWN_TIMEZONE
