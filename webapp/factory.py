@@ -17,6 +17,7 @@ from webapp import (
     imports,
     map,
     ogc,
+    operations,
     plan,
     tiles,
     visits,
@@ -41,6 +42,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     plan.bp,
     exports.bp,
     ogc.bp,
+    operations.bp,
 )
 """Every blueprint of the app; each package of webapp/ but infra/ exports its `bp`."""
 

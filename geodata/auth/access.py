@@ -35,6 +35,8 @@ class Action(enum.StrEnum):
     MANAGE_USERS = "manage_users"
     VIEW_AUDIT = "view_audit"
     PURGE = "purge"
+    OPERATE = "operate"
+    """The command post: seal or open entrances, activate or close checkpoints, staff shifts."""
     MANAGE_TOWN = "manage_town"
     MANAGE_PEOPLE = "manage_people"
 
@@ -43,7 +45,14 @@ A = Action
 POLICY: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset(Action),
     Role.COMMANDER: frozenset(
-        {A.VIEW_MAP, A.VIEW_COVERAGE, A.VIEW_HOUSEHOLDS, A.REVEAL_PERSONAL, A.EXPORT_AGGREGATE}
+        {
+            A.VIEW_MAP,
+            A.VIEW_COVERAGE,
+            A.VIEW_HOUSEHOLDS,
+            A.REVEAL_PERSONAL,
+            A.EXPORT_AGGREGATE,
+            A.OPERATE,
+        }
     ),
     Role.PLANNER: frozenset({A.VIEW_MAP, A.VIEW_COVERAGE, A.PLAN, A.EXPORT_AGGREGATE}),
     Role.ANALYST: frozenset(

@@ -18,6 +18,7 @@ from geodata.errors import ClusterError, ConfigError, NotFoundError, WanggeError
 from geodata.exports.run import ExportError
 from geodata.imports.report import FileRefused
 from geodata.records.refusal import RecordRefused
+from geodata.services.operations import OperationRefused, StaleVersion
 from webapp.infra.responses import json_response
 
 _NOT_FOUND = "Nothing is known here under that name."
@@ -56,6 +57,7 @@ BAD_INPUT: tuple[type[WanggeError], ...] = (
     PlacementError,
     AccountError,
     FileRefused,
+    OperationRefused,
     RecordRefused,
 )
 """The caller's bad input or usage (exit code 1 or 2): 400 with our own message, which names
@@ -64,6 +66,7 @@ the field and the reason and never echoes a stored value."""
 STATUSES: tuple[tuple[type[WanggeError], int], ...] = (
     (NotFoundError, 404),
     (ForbiddenError, 403),
+    (StaleVersion, 409),
     *((kind, 400) for kind in BAD_INPUT),
     (ClusterError, 503),
 )
@@ -83,6 +86,13 @@ def _domain_error(exc: WanggeError) -> Response:
         return error_response(403, _FORBIDDEN)
     if status == 400:
         return error_response(400, str(exc))
+    if isinstance(exc, StaleVersion):  # the object as it is now, to read again
+        response = error_response(409, str(exc))
+        if _wants_json():
+            response = json_response(
+                {"error": "Conflict", "message": str(exc), "current": exc.current}, status=409
+            )
+        return response
     if status == 503:
         current_app.logger.warning("database unavailable: %s", exc)
         return error_response(503, _UNAVAILABLE)

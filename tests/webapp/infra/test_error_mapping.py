@@ -25,6 +25,7 @@ from geodata.identifiers import IdentifierError
 from geodata.imports.report import FileRefused
 from geodata.params import RequestError
 from geodata.records.refusal import RecordRefused
+from geodata.services.operations import OperationRefused, StaleVersion
 from tests import conftest
 from webapp.factory import create_app
 from webapp.infra.errors import status_for
@@ -45,6 +46,8 @@ ERRORS: dict[type[WanggeError], tuple[WanggeError, int, int]] = {
     AccountError: (AccountError("password: at least 12 characters"), 400, 1),
     FileRefused: (FileRefused("upload.csv", []), 400, 1),
     RecordRefused: (RecordRefused("town setting 'timezone': unknown time zone"), 400, 1),
+    OperationRefused: (OperationRefused("entrance E1: state: one of open, sealed"), 400, 1),
+    StaleVersion: (StaleVersion("checkpoint C1: version: changed", {"version": 2}), 409, 1),
     ClusterError: (ClusterError(f"cannot connect: {STORED}"), 503, 1),
     PseudonymKeyError: (PseudonymKeyError(f"key file readable by others: {STORED}"), 500, 1),
     WanggeError: (WanggeError(f"something else: {STORED}"), 500, 1),
@@ -122,7 +125,7 @@ def test_the_web_answers_with_the_error_s_status(app: Flask, kind: type[WanggeEr
     answer = client.get(f"/api/v1/raising/{kind.__name__}")
     assert answer.status_code == status
     message = answer.get_json()["message"]
-    if status == 400:
+    if status in (400, 409):
         assert message == str(error)  # ours, about the request
     else:
         assert STORED not in message

@@ -1,0 +1,368 @@
+"""The command post acts: an entrance sealed or opened, a checkpoint activated or closed, a
+person put on a shift or taken off it, by a principal holding `operate` (audited).
+
+Each state change names its effective time (now, or planned), the staff member responsible
+and a reason, and is written as an entrance or checkpoint event, so that "as of" replays it.
+A change effective now also sets the object's state; a planned one writes only its event.
+Every change carries the version the caller saw: a stale one is refused with the object as
+it is now (`StaleVersion`), and nothing is overwritten.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import IntegrityError
+
+from geodata.auth import audit
+from geodata.auth.access import Action, Principal
+from geodata.errors import NotFoundError, WanggeError
+from geodata.params.operations import ShiftStaffParams, StateChangeParams
+from geodata.records.as_of import checkpoint_state_as_of, entrance_states
+from geodata.vocab import CheckpointState, EntranceState
+
+DEFAULT_GRACE_MINUTES = 5
+"""How far in the past a planned change may be dated, unless the town's settings say."""
+
+
+class OperationRefused(WanggeError):  # noqa: N818 - reads as the outcome the person sees
+    """A command-post change that does not make sense (unknown staff, a state the object
+    does not have, a time too far in the past...): it names the object, the field and the
+    reason, and nothing was changed. Exit code 1, HTTP 400."""
+
+
+class StaleVersion(WanggeError):  # noqa: N818 - reads as the outcome the person sees
+    """The object changed since the caller read it: HTTP 409 with the object as it is now,
+    exit code 1. Nothing was changed."""
+
+    def __init__(self, message: str, current: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.current = current
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    table: str
+    events: str
+    key: str
+    states: tuple[str, ...]
+    village_sql: str
+
+
+ENTRANCE = Kind(
+    name="entrance",
+    table="entrances",
+    events="entrance_events",
+    key="entrance_id",
+    states=tuple(s.value for s in EntranceState),
+    village_sql="coalesce(o.village_id, (SELECT c.village_id FROM compounds c"
+    " WHERE c.id = o.compound_id))",
+)
+CHECKPOINT = Kind(
+    name="checkpoint",
+    table="checkpoints",
+    events="checkpoint_events",
+    key="checkpoint_id",
+    states=tuple(s.value for s in CheckpointState),
+    village_sql="o.village_id",
+)
+KINDS = {"entrance": ENTRANCE, "checkpoint": CHECKPOINT}
+
+
+# -- reading -------------------------------------------------------------------------------
+
+
+def _row(conn: Connection, kind: Kind, ref: int | str, *, lock: bool = False) -> Any:
+    column = "o.id" if isinstance(ref, int) else "o.source_id"
+    row = conn.execute(
+        text(
+            f"SELECT o.id, o.source_id, o.name, o.state::text AS state, o.version,"  # noqa: S608 (table and columns are this module's constants)
+            f" {kind.village_sql} AS village_id FROM {kind.table} o WHERE {column} = :ref"
+            + (" FOR UPDATE OF o" if lock else "")
+        ),
+        {"ref": ref},
+    ).first()
+    if row is None:
+        raise NotFoundError(f"{kind.name} {ref}: no such {kind.name}")
+    return row
+
+
+def _in_scope(conn: Connection, principal: Principal, village_id: int | None) -> bool:
+    if principal.grid_ids is None:
+        return True
+    if village_id is None:
+        return False
+    return bool(
+        conn.execute(
+            text("SELECT EXISTS (SELECT 1 FROM grids WHERE village_id = :v AND id = ANY(:g))"),
+            {"v": village_id, "g": sorted(principal.grid_ids)},
+        ).scalar()
+    )
+
+
+def _state_at(conn: Connection, kind: Kind, row: Any, moment: datetime) -> str | None:
+    if kind is ENTRANCE:
+        _, states = entrance_states(conn, moment, entrance_ids=[int(row.id)])
+        return states[0] if states else None
+    replay = checkpoint_state_as_of("c", ":m")
+    found = conn.execute(
+        text(
+            "SELECT s.state::text FROM checkpoints AS c,"  # noqa: S608 (SQL of as_of.py; the moment is bound)
+            f" LATERAL ({replay}) AS s WHERE c.id = :id"
+        ),
+        {"m": moment, "id": int(row.id)},
+    ).scalar()
+    return None if found is None else str(found)
+
+
+def _describe(conn: Connection, kind: Kind, row: Any, now: datetime) -> dict[str, Any]:
+    planned = conn.execute(
+        text(
+            f"SELECT e.at, e.to_state::text AS state, e.reason, e.user_name, s.source_id"  # noqa: S608 (constants of this module)
+            f" FROM {kind.events} e LEFT JOIN staff s ON s.id = e.responsible_id"
+            f" WHERE e.{kind.key} = :id AND e.at > :now ORDER BY e.at, e.id"
+        ),
+        {"id": int(row.id), "now": now},
+    ).all()
+    return {
+        "id": int(row.id),
+        "source_id": row.source_id,
+        "type": kind.name,
+        "name": row.name,
+        "state": _state_at(conn, kind, row, now) or row.state,
+        "version": int(row.version),
+        "planned": [
+            {
+                "effective_at": p.at.isoformat(),
+                "state": p.state,
+                "responsible": p.source_id,
+                "reason": p.reason,
+                "by": p.user_name,
+            }
+            for p in planned
+        ],
+    }
+
+
+def show(conn: Connection, principal: Principal, kind_name: str, ref: int | str) -> dict[str, Any]:
+    """An entrance or a checkpoint as of now, its version and its planned changes apart."""
+    principal.require(Action.VIEW_MAP)
+    kind = KINDS[kind_name]
+    row = _row(conn, kind, ref)
+    if not _in_scope(conn, principal, row.village_id):
+        raise NotFoundError(f"{kind.name} {ref}: no such {kind.name}")
+    return _describe(conn, kind, row, datetime.now(UTC))
+
+
+# -- checks shared by every change -----------------------------------------------------------
+
+
+def _grace(conn: Connection) -> timedelta:
+    value = conn.execute(
+        text("SELECT value FROM town_settings WHERE key = 'planned_change_grace_minutes'")
+    ).scalar()
+    minutes = DEFAULT_GRACE_MINUTES if value is None else int(value)
+    return timedelta(minutes=minutes)
+
+
+def _staff_id(conn: Connection, what: str, source_id: str) -> tuple[int, int]:
+    row = conn.execute(
+        text("SELECT id, village_id FROM staff WHERE source_id = :s AND retired_at IS NULL"),
+        {"s": source_id},
+    ).first()
+    if row is None:
+        raise OperationRefused(f"{what}: no such staff member (a staff source id)")
+    return int(row.id), int(row.village_id)
+
+
+def _target(conn: Connection, principal: Principal, kind: Kind, ref: int | str) -> Any:
+    principal.require(Action.OPERATE)
+    row = _row(conn, kind, ref, lock=True)
+    if not _in_scope(conn, principal, row.village_id):
+        raise NotFoundError(f"{kind.name} {ref}: no such {kind.name}")
+    return row
+
+
+# -- state changes ---------------------------------------------------------------------------
+
+
+def set_state(
+    conn: Connection,
+    principal: Principal,
+    kind_name: str,
+    ref: int | str,
+    change: StateChangeParams,
+    *,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Change an entrance's or a checkpoint's state now or at `change.effective_at`.
+
+    The row is locked first, so that of two changes sent with the same version one wins and
+    the other is refused as stale. Returns the object as `show` does.
+    """
+    kind = KINDS[kind_name]
+    row = _target(conn, principal, kind, ref)
+    label = f"{kind.name} {row.source_id}"
+    now = now or datetime.now(UTC)
+    if change.state not in kind.states:
+        raise OperationRefused(f"{label}: state: one of {', '.join(kind.states)}")
+    responsible_id, _ = _staff_id(conn, f"{label}: responsible", change.responsible)
+    at = change.effective_at or now
+    if at < now - _grace(conn):
+        minutes = int(_grace(conn).total_seconds() // 60)
+        raise OperationRefused(f"{label}: effective_at: more than {minutes} minutes in the past")
+    if int(row.version) != change.version:
+        raise StaleVersion(
+            f"{label}: version: changed since it was read (now {row.version})",
+            _describe(conn, kind, row, now),
+        )
+    planned = at > now
+    from_state = _state_at(conn, kind, row, at)
+    if kind is CHECKPOINT:
+        conn.execute(text("SELECT set_config('wangge.event_written', 'on', true)"))
+    conn.execute(
+        text(
+            f"INSERT INTO {kind.events} ({kind.key}, at, from_state, to_state, user_name,"  # noqa: S608 (constants of this module)
+            " responsible_id, reason) VALUES (:id, :at, :from_state, :to, :who, :resp, :reason)"
+        ),
+        {
+            "id": int(row.id),
+            "at": at,
+            "from_state": from_state,
+            "to": change.state,
+            "who": principal.name,
+            "resp": responsible_id,
+            "reason": change.reason,
+        },
+    )
+    sets = "version = version + 1, updated_at = now()"
+    if not planned:
+        sets += ", state = :to"
+        if kind is ENTRANCE:
+            sets += ", since = :at, changed_by = :who"
+    conn.execute(
+        text(f"UPDATE {kind.table} SET {sets} WHERE id = :id"),  # noqa: S608 (constants of this module)
+        {"id": int(row.id), "to": change.state, "at": at, "who": principal.name},
+    )
+    if kind is CHECKPOINT:
+        conn.execute(text("SELECT set_config('wangge.event_written', 'off', true)"))
+    audit.record(
+        conn,
+        actor=principal.name,
+        action=f"set_{kind.name}_state",
+        object_type=kind.name,
+        object_ids=[int(row.id)],
+        row_count=1,
+        detail={
+            "to_state": change.state,
+            "effective_at": at.isoformat(),
+            "planned": planned,
+            "responsible_id": responsible_id,
+        },
+    )
+    return _describe(conn, kind, _row(conn, kind, int(row.id)), now)
+
+
+# -- shifts ----------------------------------------------------------------------------------
+
+
+def _shift(conn: Connection, principal: Principal, ref: int | str, *, lock: bool = False) -> Any:
+    column = "s.id" if isinstance(ref, int) else "s.source_id"
+    row = conn.execute(
+        text(
+            "SELECT s.id, s.source_id, s.checkpoint_id, s.starts_at, s.ends_at, s.staff_count,"  # noqa: S608 (one of two constant columns)
+            " s.version, c.source_id AS checkpoint, c.village_id FROM checkpoint_shifts s"
+            f" JOIN checkpoints c ON c.id = s.checkpoint_id WHERE {column} = :ref"
+            + (" FOR UPDATE OF s" if lock else "")
+        ),
+        {"ref": ref},
+    ).first()
+    if row is None or not _in_scope(conn, principal, row.village_id):
+        raise NotFoundError(f"shift {ref}: no such shift")
+    return row
+
+
+def _describe_shift(conn: Connection, row: Any) -> dict[str, Any]:
+    staff = conn.execute(
+        text(
+            "SELECT st.source_id FROM shift_staff ss JOIN staff st ON st.id = ss.staff_id"
+            " WHERE ss.shift_id = :id ORDER BY st.source_id"
+        ),
+        {"id": int(row.id)},
+    ).scalars()
+    return {
+        "id": int(row.id),
+        "source_id": row.source_id,
+        "type": "shift",
+        "checkpoint": row.checkpoint,
+        "starts_at": row.starts_at.isoformat(),
+        "ends_at": row.ends_at.isoformat(),
+        "staff_count": int(row.staff_count),
+        "staff": list(staff),
+        "version": int(row.version),
+    }
+
+
+def show_shift(conn: Connection, principal: Principal, ref: int | str) -> dict[str, Any]:
+    """A shift, the people on it (staff source ids) and its version."""
+    principal.require(Action.VIEW_MAP)
+    return _describe_shift(conn, _shift(conn, principal, ref))
+
+
+def change_shift_staff(
+    conn: Connection, principal: Principal, ref: int | str, change: ShiftStaffParams, *, on: bool
+) -> dict[str, Any]:
+    """Put `change.staff` on the shift (`on`) or take them off it; audited."""
+    principal.require(Action.OPERATE)
+    row = _shift(conn, principal, ref, lock=True)
+    label = f"shift {row.source_id or row.id}"
+    staff_id, village_id = _staff_id(conn, f"{label}: staff", change.staff)
+    responsible_id, _ = _staff_id(conn, f"{label}: responsible", change.responsible)
+    if int(row.version) != change.version:
+        raise StaleVersion(
+            f"{label}: version: changed since it was read (now {row.version})",
+            _describe_shift(conn, row),
+        )
+    there = conn.execute(
+        text("SELECT id FROM shift_staff WHERE shift_id = :s AND staff_id = :p"),
+        {"s": int(row.id), "p": staff_id},
+    ).scalar()
+    if on:
+        if there is not None:
+            raise OperationRefused(f"{label}: staff: already on this shift")
+        if row.village_id is not None and village_id != row.village_id:
+            raise OperationRefused(f"{label}: staff: serves another village")
+        try:
+            with conn.begin_nested():
+                conn.execute(
+                    text("INSERT INTO shift_staff (shift_id, staff_id) VALUES (:s, :p)"),
+                    {"s": int(row.id), "p": staff_id},
+                )
+        except IntegrityError as exc:
+            if "shift_staff_no_overlap" in str(exc.orig):
+                raise OperationRefused(
+                    f"{label}: staff: already on a shift that overlaps this one"
+                ) from None
+            raise
+    else:
+        if there is None:
+            raise OperationRefused(f"{label}: staff: not on this shift")
+        conn.execute(text("DELETE FROM shift_staff WHERE id = :id"), {"id": int(there)})
+    conn.execute(
+        text("UPDATE checkpoint_shifts SET version = version + 1 WHERE id = :id"),
+        {"id": int(row.id)},
+    )
+    audit.record(
+        conn,
+        actor=principal.name,
+        action="shift_put_on" if on else "shift_take_off",
+        object_type="shift",
+        object_ids=[int(row.id)],
+        row_count=1,
+        detail={"staff_id": staff_id, "responsible_id": responsible_id},
+    )
+    return _describe_shift(conn, _shift(conn, principal, int(row.id)))
