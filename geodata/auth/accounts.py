@@ -16,7 +16,16 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from geodata.errors import ConfigError, NotFoundError, WanggeError
-from geodata.models import ApiToken, Grid, User, UserGrid, UserVillage, Village, WebSession
+from geodata.models import (
+    ApiToken,
+    Grid,
+    Staff,
+    User,
+    UserGrid,
+    UserVillage,
+    Village,
+    WebSession,
+)
 from geodata.vocab import Role
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")
@@ -185,6 +194,26 @@ def reset(session: Session, username: str) -> str:
     revoke_access(session, user)
     session.flush()
     return code
+
+
+def link_staff(session: Session, username: str, staff_source_id: str) -> User:
+    """Link an account to the person it is: the visits it records name them as the worker."""
+    user = get_user(session, username)
+    staff = session.execute(
+        select(Staff.id, Staff.retired_at).where(Staff.source_id == staff_source_id)
+    ).one_or_none()
+    if staff is None:
+        raise AccountError(f"--staff: no staff with source id {staff_source_id!r}")
+    if staff.retired_at is not None:
+        raise AccountError(f"--staff: staff {staff_source_id!r} is retired")
+    other = session.scalar(
+        select(User.username).where(User.staff_id == staff.id, User.id != user.id)
+    )
+    if other is not None:
+        raise AccountError(f"--staff: staff {staff_source_id!r} is linked to user {other!r}")
+    user.staff_id = staff.id
+    session.flush()
+    return user
 
 
 def issue_token(session: Session, username: str, *, expires_days: int | None = None) -> str:

@@ -195,6 +195,27 @@ def users_token(ctx: Context, name: str, expires_days: int | None) -> None:
     click.echo(token)
 
 
+@users_group.command("link")
+@click.argument("name")
+@click.option("--staff", "staff", required=True, metavar="SOURCE_ID", help="the staff member")
+@pass_ctx
+@reports_errors
+def users_link(ctx: Context, name: str, staff: str) -> None:
+    """Link an account to a staff member: its visits record them as the worker."""
+    with Session(ctx.admin_engine) as session, session.begin():
+        principal = _admin(ctx, session, Action.MANAGE_USERS)
+        user = accounts.link_staff(session, name, staff)
+        audit.record(
+            session.connection(),
+            actor=principal.name,
+            action="user_link_staff",
+            object_type="user",
+            object_ids=[user.id],
+            detail={"staff_id": user.staff_id},
+        )
+    click.echo(f"linked {name} to staff {staff}")
+
+
 @click.group("households")
 def households_group() -> None:
     """Households of your grids: list, show (masked), reveal one field (audited)."""

@@ -12,7 +12,7 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, literal, or_, select
+from sqlalchemy import Connection, ScalarSelect, and_, case, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import insert
 
 from geodata.auth import audit
@@ -31,6 +31,7 @@ H = Base.metadata.tables["households"]
 V = Base.metadata.tables["visits"]
 G = Base.metadata.tables["grids"]
 B = Base.metadata.tables["buildings"]
+USERS = Base.metadata.tables["users"]
 
 
 def _day_bounds(day: date) -> tuple[datetime, datetime]:
@@ -108,6 +109,13 @@ MAX_FEVER_COUNT = 1000
 """More people with fever than any household holds: a larger count is a mistake."""
 
 
+def _worker(principal: Principal) -> ScalarSelect[Any] | None:
+    """The staff member the principal's account is linked to (None: not linked)."""
+    if principal.user_id is None:
+        return None
+    return select(USERS.c.staff_id).where(USERS.c.id == principal.user_id).scalar_subquery()
+
+
 def record_visit(
     conn: Connection,
     principal: Principal,
@@ -136,6 +144,7 @@ def record_visit(
             household_id=household_id,
             grid_id=grid_id,
             visited_at=at or datetime.now(UTC),
+            worker_id=_worker(principal),
             result=result.value,
             fever_count=fever_count,
         )

@@ -124,3 +124,33 @@ def test_token_and_purge_dry_run(town: TestDatabase) -> None:
     assert dry["dry_run"] is True
     after = orjson.loads(invoke(town, "stats", "--format", "json").stdout)
     assert before["visits"] == after["visits"]
+
+
+def test_users_link_sets_the_staff_and_refuses_unknown_or_taken(town: TestDatabase) -> None:
+    with town.owner.connect() as conn:
+        first, second = conn.execute(
+            text("SELECT source_id FROM staff ORDER BY id LIMIT 2")
+        ).scalars()
+    assert invoke(town, "users", "add", "linkw", "--role", "commander").exit_code == 0
+    assert invoke(town, "users", "add", "linkx", "--role", "commander").exit_code == 0
+    done = invoke(town, "users", "link", "linkw", "--staff", first)
+    assert done.exit_code == 0, done.output
+    unknown = invoke(town, "users", "link", "linkx", "--staff", "no-such-person")
+    assert unknown.exit_code == 1
+    assert "--staff: no staff with source id 'no-such-person'" in unknown.stderr
+    taken = invoke(town, "users", "link", "linkx", "--staff", first)
+    assert taken.exit_code == 1
+    assert "linked to user 'linkw'" in taken.stderr
+    assert invoke(town, "users", "link", "linkw", "--staff", second).exit_code == 0
+    with town.owner.connect() as conn:
+        linked: dict[str, str] = dict(
+            conn.execute(
+                text("SELECT u.username, s.source_id FROM users u JOIN staff s "
+                     "ON s.id = u.staff_id WHERE u.username IN ('linkw', 'linkx')")
+            ).all()
+        )  # fmt: skip
+        audited = conn.execute(
+            text("SELECT count(*) FROM audit_events WHERE action = 'user_link_staff'")
+        ).scalar_one()
+    assert linked == {"linkw": second}
+    assert audited == 2

@@ -135,3 +135,34 @@ def test_a_fever_count_out_of_range_is_refused_by_name(sample_conn: Connection, 
             sample_conn, worker, 1, result=VisitResult.SEEN_ALL, fever_count=fever,
             idempotency_key="fever-range-1",
         )  # fmt: skip
+
+
+def test_a_linked_users_visit_names_the_worker(sample_db: conftest.TestDatabase) -> None:
+    """A visit recorded by an account linked to a staff member stores them as the worker;
+    an account not linked leaves the worker empty."""
+    with sample_db.app.connect() as conn, conn.begin() as outer:
+        with sample_db.owner.connect() as owner:
+            household, grid = owner.execute(
+                text("SELECT id, grid_id FROM households WHERE grid_id IS NOT NULL LIMIT 1")
+            ).one()
+            staff = owner.execute(text("SELECT id FROM staff ORDER BY id LIMIT 1")).scalar_one()
+        user = conn.execute(
+            text("INSERT INTO users (username, role, staff_id) "
+                 "VALUES ('linked-w', 'grid_worker', :s) RETURNING id"),
+            {"s": staff},
+        ).scalar_one()  # fmt: skip
+        linked = Principal(name="linked-w", role=Role.GRID_WORKER, user_id=int(user),
+                           grid_ids=frozenset({int(grid)}))  # fmt: skip
+        unlinked = Principal(name="w", role=Role.GRID_WORKER, grid_ids=frozenset({int(grid)}))
+        ids = [
+            record_visit(
+                conn, who, int(household), result=VisitResult.SEEN_ALL, fever_count=0,
+                idempotency_key=f"worker-{who.name}",
+            )["visit"]
+            for who in (linked, unlinked)
+        ]  # fmt: skip
+        workers = conn.execute(
+            text("SELECT id, worker_id FROM visits WHERE id = ANY(:i)"), {"i": ids}
+        ).all()
+        assert dict(workers) == {ids[0]: staff, ids[1]: None}
+        outer.rollback()
