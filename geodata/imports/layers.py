@@ -19,6 +19,8 @@ from geodata.vocab import (
     EntranceState,
     HouseholdStatus,
     Period,
+    StaffRole,
+    TeamKind,
     VillageKind,
     VisitResult,
 )
@@ -82,6 +84,11 @@ class FieldSpec:
     """The table column written (default: the name); for a link, the id column it resolves to."""
     link: str | None = None
     """The table whose source id this field names."""
+    link_key: str = "source_id"
+    """The column of `link` the value names (villages and grids: also by `code`)."""
+    deferred: bool = False
+    """A link to the layer's own table: it may name a row of the same file, so it is resolved
+    and checked after the upsert (a team's parent)."""
     choices: tuple[str, ...] = ()
     minimum: float | None = None
     above: float | None = None
@@ -116,7 +123,8 @@ class FieldSpec:
         if self.max_length is not None:
             rules.append(f"at most {self.max_length} characters")
         if self.link is not None:
-            rules.append(f"a source id of {self.link}")
+            key = self.link_key.replace("_", " ")
+            rules.append(f"a {key} of {self.link}")
         if self.identifier:
             rules.append("no < > \" ' or control characters")
         if self.unique:
@@ -163,6 +171,14 @@ class LayerSpec:
     spatial: tuple[SpatialLink, ...] = ()
     follows: tuple[Follow, ...] = ()
     notes: str = ""
+    key: tuple[str, ...] = ()
+    """A table without source ids (shift-staff): the link fields whose pair keys a row."""
+    staged: bool = False
+    """Always through the staging table, where rules across rows and tables are checked."""
+    timestamps: bool = True
+    """The table has `updated_at` (checkpoint_shifts has only `version`)."""
+    insert_defaults: tuple[tuple[str, str], ...] = ()
+    """(column, SQL) written into new rows only (a shift's head count starts at 0)."""
 
     @property
     def link_fields(self) -> tuple[FieldSpec, ...]:
@@ -209,6 +225,23 @@ def _link(name: str, table: str, column: str, help: str, *, required: bool = Fal
     )
 
 
+def _by_code(name: str, table: str, column: str, help: str, *, required: bool = False) -> FieldSpec:
+    return FieldSpec(
+        name=name,
+        type=FieldType.TEXT,
+        link=table,
+        link_key="code",
+        column=column,
+        required=required,
+        max_length=32,
+        help=help,
+    )
+
+
+def _responsible(name: str, column: str, help: str) -> FieldSpec:
+    return _link(name, "staff", column, help)
+
+
 def _village_inside(*, required: bool = False) -> SpatialLink:
     return SpatialLink(
         column="village_id",
@@ -241,6 +274,7 @@ LAYERS: dict[Layer, LayerSpec] = {
             _CODE,
             _choice("kind", VillageKind, "kind of settlement", default="village"),
             FieldSpec(name="population", type=FieldType.INT, minimum=0, help="people living"),
+            _responsible("secretary_source_id", "secretary_id", "the village secretary (staff)"),
         ),
         notes="The 5 km extent check does not apply to villages (they define the extent); "
         "latitude/longitude swaps are still detected against the villages already loaded.",
@@ -249,7 +283,12 @@ LAYERS: dict[Layer, LayerSpec] = {
         layer=Layer.GRIDS,
         table="grids",
         geometry=GeometryKind.MULTIPOLYGON,
-        fields=(_CODE, _name(), _VILLAGE_LINK),
+        fields=(
+            _CODE,
+            _name(),
+            _VILLAGE_LINK,
+            _responsible("leader_source_id", "leader_id", "the grid leader (staff)"),
+        ),
         spatial=(_village_inside(required=True),),
     ),
     Layer.COMPOUNDS: LayerSpec(
@@ -261,6 +300,7 @@ LAYERS: dict[Layer, LayerSpec] = {
             _choice("kind", CompoundKind, "kind of compound", default="residential_compound"),
             _choice("closure", Closure, "whether it can be sealed", default="open"),
             _VILLAGE_LINK,
+            _responsible("head_source_id", "head_id", "the yard head (staff)"),
         ),
         spatial=(_village_inside(),),
     ),
@@ -279,6 +319,7 @@ LAYERS: dict[Layer, LayerSpec] = {
                 "compound_id",
                 "its compound (else: the compound containing it)",
             ),
+            _responsible("head_source_id", "head_id", "the building head (staff)"),
         ),
         spatial=(
             SpatialLink(column="grid_id", table="grids"),
@@ -489,6 +530,92 @@ LAYERS: dict[Layer, LayerSpec] = {
         follows=(Follow(column="grid_id", via="household_id", table="households"),),
         notes="The grid is the household's.",
     ),
+    Layer.TEAMS: LayerSpec(
+        layer=Layer.TEAMS,
+        table="teams",
+        geometry=None,
+        fields=(
+            _name(required=True),
+            _choice("kind", TeamKind, "combat unit or one of its groups", required=True),
+            _by_code("village_code", "villages", "village_id", "its village", required=True),
+            FieldSpec(
+                name="parent_source_id",
+                type=FieldType.TEXT,
+                link="teams",
+                column="parent_id",
+                deferred=True,
+                max_length=SOURCE_ID_MAX,
+                help="a group's combat unit (a team of this file or already loaded)",
+            ),
+        ),
+        staged=True,
+        notes="A group's parent is a combat unit of the same village; a combat unit has none.",
+    ),
+    Layer.STAFF: LayerSpec(
+        layer=Layer.STAFF,
+        table="staff",
+        geometry=None,
+        fields=(
+            FieldSpec(
+                name="name", type=FieldType.TEXT, required=True, personal=True, help="full name"
+            ),
+            _choice("role", StaffRole, "what the person does", required=True),
+            _by_code("village_code", "villages", "village_id", "their village", required=True),
+            _link("team_source_id", "teams", "team_id", "their team"),
+            _by_code("grid_code", "grids", "grid_id", "their grid"),
+            FieldSpec(
+                name="phone", type=FieldType.TEXT, max_length=32, personal=True, help="phone"
+            ),
+        ),
+        staged=True,
+        notes="Personal data: names and phones are never echoed in a report. The team and the "
+        "grid are of the person's village; a person on shifts stays in the village of their "
+        "checkpoints.",
+    ),
+    Layer.SHIFTS: LayerSpec(
+        layer=Layer.SHIFTS,
+        table="checkpoint_shifts",
+        geometry=None,
+        fields=(
+            _link(
+                "checkpoint_source_id",
+                "checkpoints",
+                "checkpoint_id",
+                "the checkpoint",
+                required=True,
+            ),
+            FieldSpec(
+                name="starts_at",
+                type=FieldType.DATETIME,
+                required=True,
+                help="start (ISO 8601 with offset)",
+            ),
+            FieldSpec(
+                name="ends_at",
+                type=FieldType.DATETIME,
+                required=True,
+                help="end (ISO 8601 with offset): after the start, at most 24 h later",
+            ),
+        ),
+        staged=True,
+        timestamps=False,
+        insert_defaults=(("staff_count", "0"),),
+        notes="The head count follows the people of the shift (the shift-staff layer).",
+    ),
+    Layer.SHIFT_STAFF: LayerSpec(
+        layer=Layer.SHIFT_STAFF,
+        table="shift_staff",
+        geometry=None,
+        fields=(
+            _link("shift_source_id", "checkpoint_shifts", "shift_id", "the shift", required=True),
+            _link("staff_source_id", "staff", "staff_id", "the person", required=True),
+        ),
+        key=("shift_source_id", "staff_source_id"),
+        staged=True,
+        notes="No source_id: a row is keyed by its pair (a pair already there is unchanged; an "
+        "import never takes anyone off a shift). Nobody is on two overlapping shifts, and "
+        "nobody on a shift of a checkpoint of another village.",
+    ),
 }
 """Every importable layer."""
 
@@ -502,15 +629,13 @@ CASCADES: dict[str, tuple[tuple[str, str], ...]] = {
 def layer_help(spec: LayerSpec) -> str:
     """The fields of one layer, for `wangge import LAYER --help` and docs/IMPORT.md."""
     geometry = spec.geometry.value if spec.geometry is not None else "none (a table: CSV)"
-    lines = [
-        f"Geometry: {geometry}.",
-        "",
-        "Fields:",
-        "",
-        "  source_id (text, required; unique in the file; at most 128 characters; "
-        "no < > \" ' or control characters; or the field named by --id-field): "
-        "the key re-imports update by",
-    ]
+    lines = [f"Geometry: {geometry}.", "", "Fields:", ""]
+    if not spec.key:
+        lines.append(
+            "  source_id (text, required; unique in the file; at most 128 characters; "
+            "no < > \" ' or control characters; or the field named by --id-field): "
+            "the key re-imports update by"
+        )
     lines += [f"  {f.describe()}" for f in spec.fields]
     if spec.notes:
         lines += ["", spec.notes]

@@ -17,7 +17,7 @@ def resolve(conn: Connection, spec: LayerSpec) -> None:
         conn.execute(
             text(
                 f"UPDATE {STAGE} s SET {f.target} = t.id FROM {f.link} t "  # noqa: S608 (names from the layer spec and STAGE; the file's values are only copied between tables)
-                f"WHERE t.source_id = s.{f.name}"
+                f"WHERE t.{f.link_key} = s.{f.name}"
             )
         )
     for link in spec.spatial:

@@ -225,6 +225,8 @@ def _constraint(exc: IntegrityError | psycopg.IntegrityError) -> str:
     error = exc.orig if isinstance(exc, IntegrityError) else exc
     diag = getattr(error, "diag", None)
     name = getattr(diag, "constraint_name", None)
+    if name == "shift_staff_no_overlap":
+        return f"constraint {name}: a person would be on two overlapping shifts"
     return f"constraint {name}" if name else type(error).__name__
 
 
@@ -232,7 +234,7 @@ def _direct(conn: Connection, spec: LayerSpec) -> bool:
     """True when the rows can be copied straight into the layer's table as they are checked:
     it is empty, and nothing is derived from other rows (links found by geometry, followed
     columns, entrance events). Inside the import's transaction, a refused file is undone."""
-    if spec.layer is Layer.ENTRANCES or spec.follows:
+    if spec.layer is Layer.ENTRANCES or spec.follows or spec.staged:
         return False
     if any(link.required for link in spec.spatial):
         return False

@@ -26,6 +26,10 @@ class Layer(enum.StrEnum):
     HOUSEHOLDS = "households"
     RESIDENTS = "residents"
     VISITS = "visits"
+    TEAMS = "teams"
+    STAFF = "staff"
+    SHIFTS = "shifts"
+    SHIFT_STAFF = "shift-staff"
 
 
 class Datum(enum.StrEnum):

@@ -12,6 +12,7 @@ from tqdm import tqdm
 from geodata.auth import audit
 from geodata.imports.layers import LayerSpec
 from geodata.imports.links import cascade, resolve, unplaced
+from geodata.imports.people_rules import after_upsert, before_upsert
 from geodata.imports.report import ImportReport, Issue, Layer
 from geodata.imports.staging import STAGE
 from geodata.imports.validate import ROW
@@ -39,14 +40,16 @@ def load_staged(
         return []
     bar.set_postfix_str("resolve links")
     resolve(conn, spec)
-    issues = unplaced(conn, spec, row_kind=row_kind)
+    issues = unplaced(conn, spec, row_kind=row_kind) or before_upsert(conn, spec, row_kind=row_kind)
     if issues:
         return issues
     bar.set_postfix_str("upsert")
     if spec.layer is Layer.ENTRANCES:
         _entrance_events(conn, actor)
-    report.updated = _update(conn, spec)
-    if spec.layer is Layer.ENTRANCES:
+    report.updated = 0 if spec.key else _update(conn, spec)
+    if spec.key:
+        report.inserted = _insert_pairs(conn, spec)
+    elif spec.layer is Layer.ENTRANCES:
         new_ids = _insert_returning(conn, spec)
         report.inserted = len(new_ids)
         if new_ids:
@@ -54,6 +57,9 @@ def load_staged(
     else:
         report.inserted = _insert(conn, spec, fresh=False)
     report.unchanged = rows - report.updated - report.inserted
+    issues = after_upsert(conn, spec, row_kind=row_kind)
+    if issues:
+        return issues
     bar.update()
     bar.set_postfix_str("derive")
     followed = cascade(conn, spec.table, None)
@@ -71,7 +77,7 @@ def load_staged(
 def _fresh(conn: Connection, spec: LayerSpec) -> bool:
     """True when the staged rows can go straight into the table: none of their source ids is
     there yet, and nothing is to be resolved (links, derived links, followed columns, events)."""
-    if spec.layer is Layer.ENTRANCES or spec.follows:
+    if spec.layer is Layer.ENTRANCES or spec.follows or spec.staged:
         return False
     for f in spec.link_fields:
         if conn.execute(
@@ -128,9 +134,10 @@ def _update(conn: Connection, spec: LayerSpec) -> int:
     sets = ", ".join(f"{c} = {_target(spec, c)}" for c in cols)
     old = ", ".join(f"t.{c}" for c in cols)
     new = ", ".join(_target(spec, c) for c in cols)
+    stamp = ", updated_at = now()" if spec.timestamps else ""
     result = conn.execute(
         text(
-            f"UPDATE {spec.table} t SET {sets}, version = t.version + 1, updated_at = now() "  # noqa: S608 (names from the layer spec and STAGE; the file's values are only copied between tables)
+            f"UPDATE {spec.table} t SET {sets}, version = t.version + 1{stamp} "  # noqa: S608 (names from the layer spec and STAGE; the file's values are only copied between tables)
             f"FROM {STAGE} s WHERE t.source_id = s.source_id "
             f"AND ROW({old}) IS DISTINCT FROM ROW({new})"
         )
@@ -142,6 +149,9 @@ def _insert_sql(spec: LayerSpec, *, fresh: bool) -> str:
     cols = spec.columns
     keep = {f.target for f in spec.fields if f.keep_when_missing}
     values = ", ".join(f"COALESCE(s.{c}, now())" if c in keep else f"s.{c}" for c in cols)
+    for column, sql in spec.insert_defaults:
+        cols = (*cols, column)
+        values += f", {sql}"
     new = (
         ""
         if fresh
@@ -151,6 +161,21 @@ def _insert_sql(spec: LayerSpec, *, fresh: bool) -> str:
         f"INSERT INTO {spec.table} (source_id, {', '.join(cols)}) "  # noqa: S608 (names from the layer spec and STAGE; the file's values are only copied between tables)
         f'SELECT s.source_id, {values} FROM {STAGE} s {new}ORDER BY s."{ROW}"'
     )
+
+
+def _insert_pairs(conn: Connection, spec: LayerSpec) -> int:
+    """A keyed layer's rows: the pairs not in the table yet, in file order; how many."""
+    cols = spec.id_columns
+    names = ", ".join(cols)
+    same = " AND ".join(f"t.{c} = s.{c}" for c in cols)
+    result = conn.execute(
+        text(
+            f"INSERT INTO {spec.table} ({names}) SELECT {', '.join(f's.{c}' for c in cols)} "  # noqa: S608 (names from the layer spec and STAGE; the file's values are only copied between tables)
+            f"FROM {STAGE} s WHERE NOT EXISTS (SELECT 1 FROM {spec.table} t WHERE {same}) "
+            f'ORDER BY s."{ROW}"'
+        )
+    )
+    return int(result.rowcount)
 
 
 def _insert(conn: Connection, spec: LayerSpec, *, fresh: bool) -> int:

@@ -147,7 +147,9 @@ class Validator:
             if c not in matched.values() and c not in LABEL_COLUMNS and c != geometry_name:
                 self.ignored.setdefault(str(c), None)
 
-        if id_name not in matched:
+        if spec.key:
+            out["source_id"] = pd.Series([None] * n, dtype=object)  # the pair, after the fields
+        elif id_name not in matched:
             absent = self.absent.setdefault(id_name, [])
             absent.extend(_label_issue(rows, pos, "no source id", id_name) for pos in range(n))
             out["source_id"] = pd.Series([None] * n, dtype=object)
@@ -181,7 +183,9 @@ class Validator:
                     values = values.where(~pd.Series(missing), spec_field.default)
             out[_stage_name(spec_field)] = values.reset_index(drop=True)
 
-        if id_name in matched and n:
+        if spec.key:
+            out["source_id"] = self._pair_ids(rows, out)
+        if (id_name in matched or spec.key) and n:
             if any(f.unique for f in spec.fields) or any(
                 out[f.name].notna().any() for f in spec.link_fields
             ):
@@ -246,6 +250,23 @@ class Validator:
                 )
         return ids
 
+    def _pair_ids(self, rows: Rows, out: pd.DataFrame) -> pd.Series:
+        """A keyed layer's row key: its key fields joined; a pair seen before is named."""
+        key = self.spec.key
+        where = "line" if rows.kind == "line" else "feature"
+        ids: list[str | None] = []
+        parts = zip(*(out[name].tolist() for name in key), strict=True)
+        for pos, (values, label) in enumerate(zip(parts, rows.labels, strict=True)):
+            if any(v is None or v is pd.NA for v in values):
+                ids.append(None)
+                continue
+            pair = "\t".join(str(v) for v in values)
+            first = self.seen_ids.setdefault(pair, label)
+            if first != label:
+                rows.issue(pos, f"the same pair is in the file already ({where} {first})", key[-1])
+            ids.append(pair)
+        return pd.Series(ids, dtype=object)
+
     def _check_unique(self, out: pd.DataFrame, rows: Rows) -> None:
         spec = self.spec
         for spec_field in spec.fields:
@@ -309,19 +330,25 @@ def _check_links(conn: Connection, spec: LayerSpec, out: pd.DataFrame, rows: Row
     """Every link must name a row of its table; the ids found go into the link's column."""
     for spec_field in spec.link_fields:
         assert spec_field.link is not None
+        if spec_field.deferred:
+            continue
         values = out[spec_field.name]
         wanted = sorted({str(v) for v in values.dropna().tolist()})
         if not wanted:
             continue
         known: dict[str, int] = dict(
             conn.execute(
-                text(f"SELECT source_id, id FROM {spec_field.link} WHERE source_id = ANY(:ids)"),  # noqa: S608 (table and column names from the layer spec; values are bound)
+                text(
+                    f"SELECT {spec_field.link_key}, id FROM {spec_field.link} "  # noqa: S608 (table and column names from the layer spec; values are bound)
+                    f"WHERE {spec_field.link_key} = ANY(:ids)"
+                ),
                 {"ids": wanted},
             ).all()
         )
+        key = spec_field.link_key.replace("_", " ")
         for pos, value in enumerate(values.tolist()):
             if value is not None and value not in known:
-                rows.issue(pos, f"no {spec_field.link} has source id {value!r}", spec_field.name)
+                rows.issue(pos, f"no {spec_field.link} has {key} {value!r}", spec_field.name)
         out[spec_field.target] = pd.Series(
             [known.get(v) if v is not None else None for v in values.tolist()], dtype="Int64"
         )
