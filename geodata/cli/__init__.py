@@ -137,15 +137,21 @@ def stats(ctx: Context, fmt: str) -> None:
 
 
 @main.command("check")
+@click.option(
+    "--at", "at", metavar="DATETIME", default=None, help="evaluate the duty rules then (now)"
+)
 @format_option
 @pass_ctx
 @reports_errors
-def check(ctx: Context, fmt: str) -> None:
-    """Topology and rule problems: grid overlaps and gaps, strays, entrances, compounds."""
+def check(ctx: Context, at: str | None, fmt: str) -> None:
+    """Topology and rule problems: grid overlaps and gaps, strays, entrances, compounds,
+    leaders, village entrances, staffing, shifts, hours and teams."""
+    from geodata.records.as_of import parse_as_of
     from geodata.records.topology import check_all, render_report
 
+    moment = None if at is None else parse_as_of(at)
     with ctx.admin_engine.connect() as conn:
-        report = check_all(conn)
+        report = check_all(conn, at=moment)
     emit(report, fmt, render_report)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -99,9 +100,21 @@ def run_check(conn: Connection, name: str) -> dict[str, Any]:
     return {"count": len(rows), "items": items}
 
 
-def check_all(conn: Connection) -> dict[str, Any]:
-    """Every check; `problems` is the total count and `ok` whether it is zero."""
+def check_all(conn: Connection, *, at: datetime | None = None) -> dict[str, Any]:
+    """Every check; `problems` is the total count and `ok` whether it is zero. The rules
+    about people on duty (`records/duty_checks.py`) are evaluated at `at` (default now)."""
+    from geodata.records.duty_checks import duty_checks
+
+    moment = at if at is not None else datetime.now(UTC)
     checks = {name: run_check(conn, name) for name in CHECKS}
+    checks.update(duty_checks(conn, moment, limit=ITEM_LIMIT))
+    problems = sum(c["count"] for c in checks.values())
+    return {"ok": problems == 0, "problems": problems, "at": moment.isoformat(), "checks": checks}
+
+
+def topology_only(report: dict[str, Any]) -> dict[str, Any]:
+    """The report's topology checks alone (a town generated without people on duty)."""
+    checks = {name: report["checks"][name] for name in CHECKS}
     problems = sum(c["count"] for c in checks.values())
     return {"ok": problems == 0, "problems": problems, "checks": checks}
 

@@ -7,6 +7,8 @@ from click.testing import CliRunner
 
 from geodata.cli import main
 from geodata.models import Base
+from geodata.records.duty_checks import DUTY_CHECKS
+from geodata.records.topology import CHECKS
 from tests.conftest import TestDatabase
 
 
@@ -63,7 +65,8 @@ def test_check_on_the_sample_town_finds_exactly_the_planted_breaks(
     code, report = run(sample_db, "check", "--format", "json")
     assert code == 0
     assert isinstance(report, dict)
-    counts = {name: c["count"] for name, c in report["checks"].items()}
+    counts = {name: c["count"] for name, c in report["checks"].items() if name in CHECKS}
+    assert set(report["checks"]) == set(CHECKS) | set(DUTY_CHECKS)
     assert counts == {
         "grid_overlaps": 0,
         "grid_gaps": 0,
@@ -85,3 +88,13 @@ def test_sample_town_figures(sample_db: TestDatabase) -> None:
     assert stats["households"] > 5_000
     assert stats["isolation_sites"] == 1
     assert stats["patrol_zones"] == 22
+
+
+def test_check_at_a_moment(sample_db: TestDatabase) -> None:
+    code, report = run(sample_db, "check", "--at", "2026-02-01T08:30+08:00", "--format", "json")
+    assert code == 0
+    assert isinstance(report, dict)
+    assert report["at"] == "2026-02-01T08:30:00+08:00"
+    for name in DUTY_CHECKS:
+        assert all(i["hour"].startswith("2026-0") for i in report["checks"][name]["items"])
+    assert run(sample_db, "check", "--at", "yesterday-ish")[0] == 2
