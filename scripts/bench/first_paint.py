@@ -130,7 +130,7 @@ def first_paint(
         def on_finished(request: Any) -> None:
             pending.discard(request.url)
             timing = request.timing  # epoch ms at its start, then ms after that
-            at = timing["startTime"] + timing["responseEnd"] - origin[0]
+            at = timing["startTime"] + timing["responseEnd"]  # epoch ms; origin taken off below
             for kind, part in KINDS.items():
                 if part in request.url:
                     finished[kind] = max(finished.get(kind, 0.0), float(at))
@@ -163,7 +163,9 @@ def first_paint(
         later: dict[str, Any] = dict(page.evaluate("window.__paint"))
         marks.update({k: v for k, v in later.items() if k not in marks})
         out = {k: float(v) for k, v in marks.items() if isinstance(v, (int, float))}
-        out.update({f"last {k}": v for k, v in finished.items()})
+        # Counted from navigation start only now: a request answered while timeOrigin was
+        # being read would have been counted from 0, the epoch.
+        out.update({f"last {k}": v - origin[0] for k, v in finished.items()})
         out["unfinished requests"] = float(len(pending))
         return out
     finally:
