@@ -7,7 +7,6 @@ import re
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -34,7 +33,7 @@ class OpsTown:
 
 
 @pytest.fixture(scope="module")
-def town(throwaway_sample_db: conftest.TestDatabase) -> Iterator[OpsTown]:
+def town(throwaway_sample_db: conftest.TestDatabase) -> OpsTown:
     db = throwaway_sample_db
     with db.owner.begin() as c:
         villages = [
@@ -74,7 +73,7 @@ def town(throwaway_sample_db: conftest.TestDatabase) -> Iterator[OpsTown]:
     )
     app = create_app(db.settings, engine=db.app, admin_engine=db.owner)
     app.config["TESTING"] = True
-    yield OpsTown(app, db, accounts, str(staff), villages[0], villages[-1])
+    return OpsTown(app, db, accounts, str(staff), villages[0], villages[-1])
 
 
 def _entrance(town: OpsTown, state: str = "open") -> int:
