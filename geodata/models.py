@@ -563,7 +563,9 @@ class Rectification(IdMixin, TimestampMixin, Base):
 
     __tablename__ = "rectifications"
     __table_args__ = (
-        CheckConstraint("verified_by_id IS DISTINCT FROM fixed_by_id", name="verifier_not_fixer"),
+        CheckConstraint(
+            "verified_by_id IS NULL OR verified_by_id <> fixed_by_id", name="verifier_not_fixer"
+        ),
         CheckConstraint(
             "(status = 'open') = (fixed_by_id IS NULL) AND "
             "(status = 'verified') = (verified_by_id IS NOT NULL)",

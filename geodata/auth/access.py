@@ -39,6 +39,8 @@ class Action(enum.StrEnum):
     """The command post: seal or open entrances, activate or close checkpoints, staff shifts."""
     MANAGE_TOWN = "manage_town"
     MANAGE_PEOPLE = "manage_people"
+    SUPERVISE = "supervise"
+    """Supervision (督导): checkpoint inspections and rectification items."""
 
 
 A = Action
@@ -52,6 +54,7 @@ POLICY: dict[Role, frozenset[Action]] = {
             A.REVEAL_PERSONAL,
             A.EXPORT_AGGREGATE,
             A.OPERATE,
+            A.SUPERVISE,
         }
     ),
     Role.PLANNER: frozenset({A.VIEW_MAP, A.VIEW_COVERAGE, A.PLAN, A.EXPORT_AGGREGATE}),
