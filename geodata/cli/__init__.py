@@ -26,6 +26,9 @@ LAZY_COMMANDS = {
     "coverage": "geodata.cli.coverage:coverage_cmd",
     "plan": "geodata.cli.plan:plan_group",
     "town": "geodata.cli.town:town_group",
+    "entrances": "geodata.cli.operations:entrances_group",
+    "checkpoints": "geodata.cli.operations:checkpoints_group",
+    "shifts": "geodata.cli.operations:shifts_group",
 }
 """Commands loaded when they run, so that each one starts without the others' libraries."""
 
