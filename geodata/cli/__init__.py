@@ -29,6 +29,8 @@ LAZY_COMMANDS = {
     "entrances": "geodata.cli.operations:entrances_group",
     "checkpoints": "geodata.cli.operations:checkpoints_group",
     "shifts": "geodata.cli.operations:shifts_group",
+    "inspections": "geodata.cli.supervision:inspections_group",
+    "rectifications": "geodata.cli.supervision:rectifications_group",
 }
 """Commands loaded when they run, so that each one starts without the others' libraries."""
 
