@@ -28,6 +28,8 @@ LAZY_COMMANDS = {
     "town": "geodata.cli.town:town_group",
     "entrances": "geodata.cli.operations:entrances_group",
     "checkpoints": "geodata.cli.operations:checkpoints_group",
+    "staff": "geodata.cli.people:staff_group",
+    "teams": "geodata.cli.people:teams_group",
     "shifts": "geodata.cli.operations:shifts_group",
     "inspections": "geodata.cli.supervision:inspections_group",
     "rectifications": "geodata.cli.supervision:rectifications_group",
