@@ -127,9 +127,12 @@ def page_config(
     languages: Mapping[str, str],
     language: str,
     translate: Translate,
+    operate: Mapping[str, str] | None = None,
 ) -> dict[str, object]:
-    """The controls: search, as-of date, colour-by switch, full screen, language, basemap."""
+    """The controls: search, as-of date, colour-by switch, full screen, language, basemap;
+    with `operate` (the API's root and the CSRF token), the popups' state-change buttons."""
     return {
+        "operate": operate_config(operate, translate) if operate is not None else None,
         "coverageUrl": coverage_url,
         "basemapUrl": basemap_url,
         "classes": [list(pair) for pair in COVERAGE_CLASSES],
@@ -139,6 +142,34 @@ def page_config(
         "languages": [[code, name] for code, name in languages.items()],
         "language": language,
     }
+
+
+OPERATE_MESSAGES = {
+    "state": "State",
+    "version": "version",
+    "planned": "planned",
+    "reason": "Reason",
+    "responsible": "Responsible (staff id)",
+    "effectiveAt": "Effective at (empty: now)",
+    "apply": "Apply",
+    "done": "Done.",
+    "stale": "Changed meanwhile: this is the state now. Choose again.",
+    "failed": "The change could not be sent.",
+}
+OPERATE_TARGETS = {
+    "open": "Open",
+    "sealed": "Seal",
+    "checkpoint": "Make a checkpoint",
+    "active": "Activate",
+    "closed": "Close",
+}
+
+
+def operate_config(operate: Mapping[str, str], translate: Translate) -> dict[str, object]:
+    """What the popups need to change an entrance's or a checkpoint's state."""
+    messages: dict[str, object] = {k: translate(v) for k, v in OPERATE_MESSAGES.items()}
+    messages["to"] = {k: translate(v) for k, v in OPERATE_TARGETS.items()}
+    return {"api": operate["api"], "csrf": operate["csrf"], "messages": messages}
 
 
 def build_map(
@@ -152,6 +183,7 @@ def build_map(
     languages: Mapping[str, str] | None = None,
     language: str = "en",
     translate: Translate = str,
+    operate: Mapping[str, str] | None = None,
 ) -> folium.Map:
     """The Folium map, fitted to `extent`, with no tile layer of Folium's and this app's assets.
 
@@ -190,6 +222,7 @@ def build_map(
                 languages=languages or {},
                 language=language,
                 translate=translate,
+                operate=operate,
             )
         ).add_to(folium_map)
     return folium_map

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_babel import gettext  # type: ignore[import-untyped]
+from flask_wtf.csrf import generate_csrf
 
 from geodata import params
 from geodata.auth.access import Action
@@ -39,6 +40,11 @@ def _translate(message: str) -> str:
     return gettext(message) if message else message
 
 
+def _operate() -> dict[str, str]:
+    """The command post's API root (ids are appended) and the session's CSRF token."""
+    return {"api": f"{request.script_root}/api/v1/", "csrf": generate_csrf()}
+
+
 @bp.get("/")
 @requires(Action.VIEW_MAP)
 def index() -> str:
@@ -54,6 +60,7 @@ def index() -> str:
         languages=LANGUAGE_NAMES,
         language=select_locale(),
         translate=_translate,
+        operate=_operate() if who.can(Action.OPERATE) else None,
     )
     nonce = csp_nonce()
     allow_basemap_images()
