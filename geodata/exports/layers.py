@@ -248,6 +248,42 @@ PUBLIC_LAYERS: tuple[Layer, ...] = (
             F("reserve_rooms", "t.reserve_rooms", K.INT),
         ),
     ),
+    # The people layers' fields are named as their import's, so that a full export imports back.
+    Layer(
+        name="teams",
+        title="Teams",
+        geometry_type="Point",
+        from_sql="""
+            teams AS t
+            JOIN villages AS v ON v.id = t.village_id
+            LEFT JOIN teams AS p ON p.id = t.parent_id
+        """,
+        geom_sql="ST_PointOnSurface(v.geom)",
+        bbox_sql="v.geom",
+        fields=(
+            F("source_id", "t.source_id", K.TEXT),
+            F("name", "t.name", K.TEXT),
+            F("kind", "t.kind", K.TEXT),
+            F("village_code", "v.code", K.TEXT),
+            F("parent_source_id", "p.source_id", K.TEXT),
+        ),
+    ),
+    Layer(
+        name="shifts",
+        title="Checkpoint shifts",
+        geometry_type="Point",
+        from_sql="checkpoint_shifts AS t JOIN checkpoints AS k ON k.id = t.checkpoint_id",
+        geom_sql="k.geom",
+        fields=(
+            F("source_id", "t.source_id", K.TEXT),
+            F("checkpoint_source_id", "k.source_id", K.TEXT),
+            F("starts_at", "t.starts_at", K.DATETIME),
+            F("ends_at", "t.ends_at", K.DATETIME),
+            F("staff_count", "t.staff_count", K.INT),
+        ),
+        time_sql="t.starts_at",
+        time_kind=K.DATETIME,
+    ),
 )
 """Layers without personal data: exported as they are to anyone who may see the map."""
 
@@ -355,6 +391,81 @@ PERSONAL_LAYERS: tuple[Layer, ...] = (
 )
 """Layers with personal data: aggregate by default, pseudonymous or full by right."""
 
+STAFF_GRID = (
+    "coalesce(st.grid_id, (SELECT min(fg.id) FROM grids AS fg WHERE fg.village_id = st.village_id))"
+)
+"""A person's grid, for scope and counts: their own, else their village's first (a village
+secretary counts in their village, and is seen by whoever sees that grid)."""
+_LEADERS = "('village_secretary', 'grid_leader', 'yard_head', 'building_head')"
+
+PEOPLE_LAYERS: tuple[Layer, ...] = (
+    Layer(
+        name="staff",
+        title="Staff",
+        geometry_type="Point",
+        from_sql=f"""
+            staff AS t
+            CROSS JOIN LATERAL (SELECT t.grid_id, t.village_id) AS st
+            JOIN villages AS v ON v.id = t.village_id
+            LEFT JOIN grids AS g ON g.id = {STAFF_GRID}
+            LEFT JOIN grids AS own ON own.id = t.grid_id
+            LEFT JOIN teams AS tm ON tm.id = t.team_id
+        """,
+        geom_sql=GRID_POINT,
+        bbox_sql="g.geom",
+        fields=(
+            F("source_id", "t.source_id", K.TEXT, T.DROP),
+            F("name", "t.name", K.TEXT, T.DROP),
+            F("role", "t.role", K.TEXT),
+            F("village_code", "v.code", K.TEXT),
+            F("team_source_id", "tm.source_id", K.TEXT),
+            F("grid_code", "own.code", K.TEXT),
+            F("phone", "t.phone", K.TEXT, T.DROP),
+        ),
+        personal=True,
+        id_kind="staff",
+        grid_sql="g.id",
+        measures=(
+            Measure("staff", "1"),
+            Measure("responsible", f"(t.role IN {_LEADERS})::int"),
+            Measure("grid_workers", "(t.role = 'grid_worker')::int"),
+            Measure("checkpoint_staff", "(t.role = 'checkpoint_staff')::int"),
+        ),
+    ),
+    Layer(
+        name="shift-staff",
+        title="People on shifts",
+        geometry_type="Point",
+        from_sql=f"""
+            shift_staff AS t
+            JOIN checkpoint_shifts AS sh ON sh.id = t.shift_id
+            JOIN checkpoints AS k ON k.id = sh.checkpoint_id
+            JOIN staff AS st ON st.id = t.staff_id
+            LEFT JOIN grids AS g ON g.id = {STAFF_GRID}
+        """,
+        geom_sql="k.geom",
+        bbox_sql="k.geom",
+        fields=(
+            F("shift_source_id", "sh.source_id", K.TEXT),
+            F("staff_source_id", "st.source_id", K.TEXT, T.DROP),
+            F("staff_id", "t.staff_id", K.INT, T.PSEUDONYM, "staff"),
+            F("starts_at", "t.starts_at", K.DATETIME),
+            F("ends_at", "t.ends_at", K.DATETIME),
+        ),
+        personal=True,
+        id_kind="shift_staff",
+        grid_sql="g.id",
+        time_sql="t.starts_at",
+        time_kind=K.DATETIME,
+        measures=(
+            Measure("assignments", "1"),
+            Measure("hours", "extract(epoch FROM t.ends_at - t.starts_at) / 3600"),
+        ),
+    ),
+)
+"""The people: personal like the layers above (names and phones dropped but by right)."""
+
+PERSONAL_LAYERS += PEOPLE_LAYERS
 LAYERS: dict[str, Layer] = {layer.name: layer for layer in PUBLIC_LAYERS + PERSONAL_LAYERS}
 COVERAGE = "coverage"
 """The coverage results: households screened per grid (or village) on a day."""

@@ -44,8 +44,16 @@ relative to ``today``:
   on a primary road half are ``road`` checkpoints, the rest ``village_gate``. Shifts
   00-08, 08-16, 16-24 (Asia/Shanghai) for today and the 6 days before; one in eight
   understaffed by one.
-- Teams and staff: per village a checkpoint team (3 × staff per shift for each of its
-  checkpoints) and day and night patrol teams (4-6 each); per grid a leader and 2 workers.
+- Teams: per village a combat unit (作战单元) with its groups: a checkpoint group, an
+  emergency group and day and night patrol teams; per grid a household-visit group (入户组)
+  under its village's unit.
+- Staff: per grid a leader and 2 workers (its household-visit group); per checkpoint 3 crews
+  of staff per shift people (the checkpoint group), crew k on shift k of every day, so nobody
+  is on overlapping shifts or more than 8 h in any 24; 4-6 per patrol team; 4 in the
+  emergency group (role ``patrol``: the roles have no emergency role); a village secretary per
+  village (in its combat unit, ``villages.secretary_id``); a yard head per compound
+  (``compounds.head_id``); a building head per building of 8 households or more
+  (``buildings.head_id``). Shifts hold their people (``shift_staff``); the head count follows.
 - Patrol zones: per village the day zone is the whole village, the night zone the land
   within 100 m of its buildings.
 - Isolation site: 120 beds and 10 reserve rooms at the centroid of the largest school.
@@ -71,13 +79,12 @@ from geodata.samples.town.duty import (
     plan_isolation_site,
     plan_patrol_zones,
     plan_shifts,
-    plan_staff,
-    plan_teams,
 )
 from geodata.samples.town.entrances import plan_entrances
 from geodata.samples.town.geometry import locate
 from geodata.samples.town.grids import plan_grids
 from geodata.samples.town.households import household_rows
+from geodata.samples.town.people import plan_shift_staff, plan_staff, plan_teams, responsible
 from geodata.samples.town.places import plan_buildings, plan_compounds, plan_roads, plan_villages
 from geodata.samples.town.plan import TownPlan
 from geodata.samples.town.visits import plan_visits
@@ -121,9 +128,13 @@ def build_plan(extract: OsmExtract, *, seed: int, today: date) -> TownPlan:
     entrances = plan_entrances(streams[3], villages, compounds, roads, today=today)
     checkpoints = plan_checkpoints(streams[3], villages, entrances, roads)
     checkpoints["created_at"] = history_start(today)
-    teams = plan_teams(villages)
-    staff = plan_staff(streams[4], villages, grids, teams, checkpoints)
-    grids["leader"] = staff.index[staff["role"] == "grid_leader"].to_numpy()
+    teams = plan_teams(villages, grids)
+    staff = plan_staff(
+        streams[4], villages, grids, compounds, buildings, households, teams, checkpoints
+    )
+    grids["leader"] = responsible(staff, "grid_leader")
+    villages["secretary"] = responsible(staff, "village_secretary")
+    shifts = plan_shifts(streams[5], checkpoints, today=today)
     return TownPlan(
         villages=villages,
         grids=grids,
@@ -134,7 +145,8 @@ def build_plan(extract: OsmExtract, *, seed: int, today: date) -> TownPlan:
         residents=residents,
         entrances=entrances,
         checkpoints=checkpoints,
-        shifts=plan_shifts(streams[5], checkpoints, today=today),
+        shifts=shifts,
+        shift_staff=plan_shift_staff(shifts, staff, checkpoints),
         teams=teams,
         staff=staff,
         patrol_zones=plan_patrol_zones(villages, buildings, teams),

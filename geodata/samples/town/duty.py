@@ -1,4 +1,5 @@
-"""Who keeps the sample town: checkpoints and shifts, teams, staff, patrol zones, isolation."""
+"""Who keeps the sample town: checkpoints and shifts, patrol zones, isolation (the people and
+units: `geodata.samples.town.people`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import pandas as pd
 import shapely
 
 from geodata.samples.osm_extract import WGS84
-from geodata.samples.people import chinese_names, synthetic_phones
 from geodata.samples.town.geometry import polygonal, to_wgs84
 from geodata.samples.town.plan import serial_ids
 from geodata.town_time import TOWN_TIMEZONE
@@ -72,70 +72,13 @@ def plan_shifts(
     starts_at = starts.take(np.tile(np.arange(starts.size), n))
     return pd.DataFrame(
         {
+            "source_id": serial_ids("sample:shift/", n * starts.size),
             "checkpoint": np.repeat(np.arange(n), starts.size),
             "starts_at": starts_at,
             "ends_at": starts_at + pd.Timedelta(hours=8),
             "staff_count": np.where(short, wanted - 1, wanted),
         }
     )
-
-
-def plan_teams(villages: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Per village a checkpoint team and a day and a night patrol team (in that order)."""
-    kinds = [
-        ("checkpoint", "checkpoint", "卡点组"),
-        ("patrol", "day", "日间巡逻队"),
-        ("patrol", "night", "夜间巡逻队"),
-    ]
-    rows = [
-        {
-            "source_id": f"sample:team/{code}-{slug}",
-            "name": f"{name}{label}",
-            "kind": kind,
-            "village": v,
-        }
-        for v, (code, name) in enumerate(zip(villages["code"], villages["name"], strict=True))
-        for kind, slug, label in kinds
-    ]
-    return pd.DataFrame(rows)
-
-
-def plan_staff(
-    rng: np.random.Generator,
-    villages: gpd.GeoDataFrame,
-    grids: gpd.GeoDataFrame,
-    teams: pd.DataFrame,
-    checkpoints: pd.DataFrame,
-) -> pd.DataFrame:
-    """Grid leaders (one per grid, in grid order), grid workers (2 per grid), team members."""
-    n_grids, n_villages = len(grids), len(villages)
-    grid_village = grids["village"].to_numpy()
-    on_checkpoints = 3 * np.bincount(
-        checkpoints["village"], weights=checkpoints["staff_per_shift"], minlength=n_villages
-    ).astype(np.int64)
-    patrol = rng.integers(4, 7, size=(n_villages, 2))
-    team_size = np.column_stack([on_checkpoints, patrol]).ravel()  # teams are in this order
-    team_village = teams["village"].to_numpy()
-    team = np.repeat(np.arange(len(teams)), team_size)
-    team_role = np.where(teams["kind"].to_numpy() == "checkpoint", "checkpoint_staff", "patrol")
-    frame = pd.DataFrame(
-        {
-            "role": np.r_[
-                np.full(n_grids, "grid_leader"),
-                np.full(2 * n_grids, "grid_worker"),
-                team_role[team],
-            ],
-            "village": np.r_[grid_village, np.repeat(grid_village, 2), team_village[team]],
-            "grid": np.r_[
-                np.arange(n_grids), np.repeat(np.arange(n_grids), 2), np.full(team.size, -1)
-            ],
-            "team": np.r_[np.full(3 * n_grids, -1), team],
-        }
-    )
-    frame["source_id"] = serial_ids("sample:staff/", len(frame))
-    frame["name"] = chinese_names(rng, len(frame))
-    frame["phone"] = synthetic_phones(rng, len(frame))
-    return frame
 
 
 def plan_patrol_zones(

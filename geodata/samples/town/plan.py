@@ -23,6 +23,7 @@ class TownPlan:
     entrances: gpd.GeoDataFrame
     checkpoints: gpd.GeoDataFrame
     shifts: pd.DataFrame
+    shift_staff: pd.DataFrame
     teams: pd.DataFrame
     staff: pd.DataFrame
     patrol_zones: gpd.GeoDataFrame

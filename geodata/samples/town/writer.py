@@ -138,6 +138,7 @@ def write_plan(conn: Connection, plan: TownPlan) -> dict[str, int]:
         plan.teams,
         ("source_id", "name", "kind"),
         village_id=village[plan.teams["village"]],
+        parent_id=ref(team, plan.teams["parent"]),
     )
     copy(
         "staff",
@@ -147,12 +148,19 @@ def write_plan(conn: Connection, plan: TownPlan) -> dict[str, int]:
         team_id=ref(team, plan.staff["team"]),
         grid_id=ref(grid, plan.staff["grid"]),
     )
-    conn.execute(
-        text(
-            "UPDATE grids SET leader_id = v.leader FROM unnest(:ids, :leaders) AS v(id, leader) "
-            "WHERE grids.id = v.id"
-        ).bindparams(bindparam("ids"), bindparam("leaders")),
-        {"ids": grid.tolist(), "leaders": staff[plan.grids["leader"]].tolist()},
+    heads = plan.staff.index.to_numpy()
+    yard, building = plan.staff["compound"].to_numpy(), plan.staff["building"].to_numpy()
+    _set_responsible(conn, "grids", "leader_id", grid, staff[plan.grids["leader"]])
+    _set_responsible(conn, "villages", "secretary_id", village, staff[plan.villages["secretary"]])
+    _set_responsible(
+        conn, "compounds", "head_id", compound[yard[yard >= 0]], staff[heads[yard >= 0]]
+    )
+    _set_responsible(
+        conn,
+        "buildings",
+        "head_id",
+        ids["buildings"][building[building >= 0]],
+        staff[heads[building >= 0]],
     )
     copy(
         "checkpoints",
@@ -161,11 +169,23 @@ def write_plan(conn: Connection, plan: TownPlan) -> dict[str, int]:
         village_id=village[plan.checkpoints["village"]],
         entrance_id=entrance[plan.checkpoints["entrance"]],
     )
+    shift = reserve_ids(conn, "checkpoint_shifts", len(plan.shifts))
     copy(
         "checkpoint_shifts",
         plan.shifts,
-        ("starts_at", "ends_at", "staff_count"),
+        ("source_id", "starts_at", "ends_at", "staff_count"),
+        id=shift,
         checkpoint_id=ids["checkpoints"][plan.shifts["checkpoint"]],
+    )
+    on = plan.shift_staff["shift"].to_numpy()
+    copy(
+        "shift_staff",
+        plan.shift_staff,
+        (),
+        shift_id=shift[on],
+        staff_id=staff[plan.shift_staff["staff"]],
+        starts_at=plan.shifts["starts_at"].to_numpy()[on],
+        ends_at=plan.shifts["ends_at"].to_numpy()[on],
     )
     copy(
         "patrol_zones",
@@ -188,3 +208,14 @@ def write_plan(conn: Connection, plan: TownPlan) -> dict[str, int]:
         worker_id=staff[plan.visits["worker"]],
     )
     return counts
+
+
+def _set_responsible(conn: Connection, table: str, column: str, ids: Ints, staff: Ints) -> None:
+    """The person responsible for each row of `table` (`column` = their staff id)."""
+    conn.execute(
+        text(
+            f"UPDATE {table} SET {column} = v.person "  # noqa: S608 (table and column written in code; ids are bound)
+            f"FROM unnest(:ids, :people) AS v(id, person) WHERE {table}.id = v.id"
+        ).bindparams(bindparam("ids"), bindparam("people")),
+        {"ids": ids.tolist(), "people": staff.tolist()},
+    )

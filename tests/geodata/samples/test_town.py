@@ -314,11 +314,74 @@ def test_grids_have_a_leader_and_two_workers(sample_conn: Connection) -> None:
     assert wrong == 0
 
 
+def test_someone_is_responsible_at_every_level(sample_conn: Connection) -> None:
+    wrong = scalar(
+        sample_conn,
+        """
+        SELECT (SELECT count(*) FROM villages v LEFT JOIN staff s ON s.id = v.secretary_id
+                WHERE s.role IS DISTINCT FROM 'village_secretary' OR s.village_id <> v.id)
+             + (SELECT count(*) FROM compounds c LEFT JOIN staff s ON s.id = c.head_id
+                WHERE s.role IS DISTINCT FROM 'yard_head' OR s.village_id <> c.village_id)
+             + (SELECT count(*) FROM buildings b JOIN staff s ON s.id = b.head_id
+                WHERE s.role <> 'building_head' OR s.grid_id <> b.grid_id)
+        """,
+    )
+    assert wrong == 0
+    heads = scalar(sample_conn, "SELECT count(*) FROM buildings WHERE head_id IS NOT NULL")
+    assert 0 < heads < scalar(sample_conn, "SELECT count(*) FROM buildings") / 5
+
+
+def test_shifts_hold_their_people(sample_conn: Connection) -> None:
+    wrong = scalar(
+        sample_conn,
+        """
+        SELECT count(*) FROM checkpoint_shifts sh JOIN checkpoints c ON c.id = sh.checkpoint_id
+        WHERE sh.staff_count <> (SELECT count(*) FROM shift_staff x WHERE x.shift_id = sh.id)
+           OR EXISTS (SELECT 1 FROM shift_staff x JOIN staff s ON s.id = x.staff_id
+                      WHERE x.shift_id = sh.id AND (s.role <> 'checkpoint_staff'
+                            OR s.village_id <> c.village_id))
+        """,
+    )
+    assert wrong == 0
+    most = scalar(
+        sample_conn,
+        """
+        SELECT max(h) FROM (
+            SELECT sum(extract(epoch FROM least(b.ends_at, a.starts_at + interval '24 hours')
+                               - b.starts_at)) / 3600 AS h
+            FROM shift_staff a JOIN shift_staff b ON b.staff_id = a.staff_id
+             AND b.starts_at >= a.starts_at AND b.starts_at < a.starts_at + interval '24 hours'
+            GROUP BY a.id) AS w
+        """,
+    )
+    assert most == 8
+    assert (
+        scalar(sample_conn, "SELECT count(*) FROM checkpoint_shifts WHERE source_id IS NULL") == 0
+    )
+
+
 def test_teams_and_patrol_zones_per_village(sample_conn: Connection) -> None:
     teams = sample_conn.execute(
         text("SELECT kind, count(*) FROM teams GROUP BY kind ORDER BY kind")
     ).all()
-    assert [tuple(t) for t in teams] == [("checkpoint", 11), ("patrol", 22)]
+    n_grids = scalar(sample_conn, "SELECT count(*) FROM grids")
+    assert [tuple(t) for t in teams] == [
+        ("checkpoint", 11),
+        ("combat_unit", 11),
+        ("emergency", 11),
+        ("household_visit", n_grids),
+        ("patrol", 22),
+    ]
+    misplaced = scalar(
+        sample_conn,
+        """
+        SELECT count(*) FROM teams t LEFT JOIN teams p ON p.id = t.parent_id
+        WHERE (t.kind = 'combat_unit') <> (t.parent_id IS NULL)
+           OR p.kind <> 'combat_unit' OR p.village_id <> t.village_id
+           OR NOT EXISTS (SELECT 1 FROM staff s WHERE s.team_id = t.id)
+        """,
+    )
+    assert misplaced == 0
     zones = scalar(
         sample_conn,
         """

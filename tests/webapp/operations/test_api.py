@@ -332,8 +332,7 @@ def test_a_person_is_put_on_a_shift_and_taken_off(town: OpsTown) -> None:
         shift = conn.execute(
             text(
                 "SELECT s.id, c.village_id FROM checkpoint_shifts s JOIN checkpoints c"
-                " ON c.id = s.checkpoint_id WHERE c.village_id IS NOT NULL AND NOT EXISTS"
-                " (SELECT 1 FROM shift_staff x WHERE x.shift_id = s.id) ORDER BY s.id LIMIT 1"
+                " ON c.id = s.checkpoint_id WHERE c.village_id IS NOT NULL ORDER BY s.id LIMIT 1"
             )
         ).one()
         conn.execute(
@@ -353,11 +352,11 @@ def test_a_person_is_put_on_a_shift_and_taken_off(town: OpsTown) -> None:
     assert refused.status_code == 403
     on = client.post(url, json=ask | {"version": version}, headers=_as(town, "admin"))
     assert on.status_code == 200
-    assert on.get_json()["staff"] == ["ops-api-on-shift"]
+    assert "ops-api-on-shift" in on.get_json()["staff"]
     stale = client.delete(url, json=ask | {"version": version}, headers=_as(town, "admin"))
     assert stale.status_code == 409
     off = client.delete(
         url, json=ask | {"version": on.get_json()["version"]}, headers=_as(town, "admin")
     )
     assert off.status_code == 200
-    assert off.get_json()["staff"] == []
+    assert "ops-api-on-shift" not in off.get_json()["staff"]
