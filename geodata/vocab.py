@@ -94,3 +94,15 @@ class Role(enum.StrEnum):
     PLANNER = "planner"
     ANALYST = "analyst"
     GRID_WORKER = "grid_worker"
+
+
+CANDIDATE_KINDS = (
+    "checkpoint",
+    "compound_entrance",
+    "village_entrance",
+    "road_crossing",
+    "road_junction",
+)
+"""Where a checkpoint may be placed: an existing one, an entrance, a road crossing or junction."""
+SHIFTS_PER_DAY = 3
+"""Checkpoints are staffed around the clock in three shifts."""

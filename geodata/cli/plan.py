@@ -8,7 +8,6 @@ from typing import Any
 import click
 
 from geodata import params
-from geodata.analysis.placement.plan import SHIFTS_PER_DAY
 from geodata.auth.access import Action
 from geodata.cli.context import Context, emit, format_option, pass_ctx, reports_errors
 from geodata.errors import ConfigError
@@ -19,6 +18,7 @@ from geodata.services.planning import (
     checkpoint_plan_from_files,
     seal_plan_for,
 )
+from geodata.vocab import SHIFTS_PER_DAY
 
 
 @click.group("plan")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
-from geodata.analysis.coverage.metric import utm_epsg
+from geodata.analysis.utm import utm_epsg
 
 WGS84 = 4326
 WEB_MERCATOR = 3857

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -14,8 +14,11 @@ from pydantic import (
     model_validator,
 )
 
-from geodata.analysis.placement.candidates import KINDS
-from geodata.analysis.placement.plan import SHIFTS_PER_DAY, PlanRequest
+from geodata.vocab import CANDIDATE_KINDS as KINDS
+from geodata.vocab import SHIFTS_PER_DAY
+
+if TYPE_CHECKING:
+    from geodata.analysis.placement.plan import PlanRequest
 from geodata.params.base import Flag, Number, Whole, number_range, whole_range
 
 MAX_RADIUS_M = 100_000.0
@@ -61,6 +64,9 @@ class PlanParams(BaseModel):
 
     def plan_request(self, *, default_time_limit_s: float | None = None) -> PlanRequest:
         """The analysis' request; `default_time_limit_s` when none was asked for."""
+        # Imported here: validating a request loads none of the solver's libraries.
+        from geodata.analysis.placement.plan import PlanRequest
+
         return PlanRequest(
             radius_m=self.radius_m,
             model=self.model,

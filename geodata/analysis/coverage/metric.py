@@ -9,16 +9,12 @@ import shapely
 from numpy.typing import NDArray
 from pyproj import Transformer
 
+from geodata.analysis.utm import utm_epsg
+
+__all__ = ["project_geoms", "project_xy", "unproject_xy", "utm_epsg"]
+
 Floats = NDArray[np.float64]
 Geoms = NDArray[np.object_]
-
-
-def utm_epsg(lon: float, lat: float) -> int:
-    """EPSG code of the WGS 84 UTM zone holding (lon, lat): 326xx north, 327xx south."""
-    if not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):
-        raise ValueError(f"not a longitude/latitude: {lon}, {lat}")
-    zone = min(int((lon + 180.0) // 6.0) + 1, 60)
-    return (32600 if lat >= 0 else 32700) + zone
 
 
 @functools.cache

@@ -11,6 +11,7 @@ from scipy.spatial import cKDTree
 from geodata.analysis.coverage.closure import OPEN_STATES
 from geodata.analysis.coverage.metric import project_geoms, unproject_xy
 from geodata.analysis.coverage.network import RoadNetwork
+from geodata.vocab import CANDIDATE_KINDS
 
 Floats = NDArray[np.float64]
 Geoms = NDArray[np.object_]
@@ -18,7 +19,7 @@ Geoms = NDArray[np.object_]
 SAME_SITE_M = 1.0
 """Candidates closer than this are one site (the first kind listed wins)."""
 
-KINDS = ("checkpoint", "compound_entrance", "village_entrance", "road_crossing", "road_junction")
+KINDS = CANDIDATE_KINDS
 """Candidate kinds, in the order that wins when two fall on one spot."""
 
 POST_ROADS = frozenset(

@@ -15,13 +15,13 @@ from geodata.analysis.coverage.metric import project_geoms, project_xy, utm_epsg
 from geodata.analysis.coverage.network import RoadNetwork
 from geodata.analysis.placement.covering import Placement, maximal_covering, set_covering
 from geodata.analysis.placement.reach_matrix import network_coverage, straight_coverage
+from geodata.vocab import SHIFTS_PER_DAY
 
 Floats = NDArray[np.float64]
 Geoms = NDArray[np.object_]
 Model = Literal["mclp", "lscp"]
 MODELS: tuple[Model, ...] = ("mclp", "lscp")
 
-SHIFTS_PER_DAY = 3
 """A post is staffed around the clock in three shifts."""
 
 
