@@ -61,27 +61,31 @@ def entrance_states(
     only = "" if entrance_ids is None else " WHERE id = ANY(:ids)"
     only_events = "" if entrance_ids is None else " WHERE entrance_id = ANY(:ids)"
     params = {} if entrance_ids is None else {"ids": entrance_ids}
-    entrances = pd.DataFrame(
-        conn.execute(
-            text(
-                "SELECT id, state, extract(epoch FROM since)::float8 AS since_s FROM entrances"  # noqa: S608 (the filter is one of two constant strings; ids are bound)
-                + only
-            ),
-            params,
-        ).all(),
-        columns=["id", "state", "since_s"],
-    )
-    if entrances.empty:
+    # Each column comes back as one array: building frames from rows cost more than the
+    # replay itself on a map layer's request.
+    ids, current, since_s = conn.execute(
+        text(
+            "SELECT array_agg(id), array_agg(state::text), array_agg(extract(epoch FROM since)"  # noqa: S608 (one of two constant conditions)
+            "::float8) FROM entrances" + only
+        ),
+        params,
+    ).one()
+    if not ids:
         return [], []
+    entrances = pd.DataFrame({"id": ids, "state": current, "since_s": since_s})
+    events_at = conn.execute(
+        text(
+            "SELECT array_agg(entrance_id ORDER BY entrance_id, at, id),"  # noqa: S608 (one of two constant conditions)
+            " array_agg(extract(epoch FROM at)::float8 ORDER BY entrance_id, at, id),"
+            " array_agg(from_state::text ORDER BY entrance_id, at, id),"
+            " array_agg(to_state::text ORDER BY entrance_id, at, id)"
+            " FROM entrance_events" + only_events
+        ),
+        params,
+    ).one()
+    columns = ["entrance_id", "at_s", "from_state", "to_state"]
     events = pd.DataFrame(
-        conn.execute(
-            text(
-                "SELECT entrance_id, extract(epoch FROM at)::float8 AS at_s, from_state,"  # noqa: S608 (the filter is one of two constant strings; ids are bound)
-                " to_state FROM entrance_events" + only_events + " ORDER BY entrance_id, at, id"
-            ),
-            params,
-        ).all(),
-        columns=["entrance_id", "at_s", "from_state", "to_state"],
+        {name: (values or []) for name, values in zip(columns, events_at, strict=True)}
     )
     states = entrance_states_as_of(entrances, events, moment.timestamp())
     there = states.notna()
