@@ -22,10 +22,8 @@ from geodata.auth.access import Action, Principal
 from geodata.errors import NotFoundError, WanggeError
 from geodata.params.operations import ShiftStaffParams, StateChangeParams
 from geodata.records.as_of import checkpoint_state_as_of, entrance_states
+from geodata.records.town_settings import setting
 from geodata.vocab import CheckpointState, EntranceState
-
-DEFAULT_GRACE_MINUTES = 5
-"""How far in the past a planned change may be dated, unless the town's settings say."""
 
 
 class OperationRefused(WanggeError):  # noqa: N818 - reads as the outcome the person sees
@@ -162,11 +160,7 @@ def show(conn: Connection, principal: Principal, kind_name: str, ref: int | str)
 
 
 def _grace(conn: Connection) -> timedelta:
-    value = conn.execute(
-        text("SELECT value FROM town_settings WHERE key = 'planned_change_grace_minutes'")
-    ).scalar()
-    minutes = DEFAULT_GRACE_MINUTES if value is None else int(value)
-    return timedelta(minutes=minutes)
+    return timedelta(minutes=int(setting(conn, "planned_change_grace_minutes")))
 
 
 def _staff_id(conn: Connection, what: str, source_id: str) -> tuple[int, int]:
