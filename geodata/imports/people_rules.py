@@ -61,6 +61,23 @@ _OVERLAPS = f"""
     ORDER BY n.row, t.row NULLS FIRST
 """  # noqa: S608 (STAGE and ROW are constants; the file's values are never pasted)
 
+_MOVED_ONTO = f"""
+    SELECT DISTINCT ON (s."{ROW}") s."{ROW}", 'staff ' || quote_literal(st.source_id)
+        || ' on shift ' || quote_literal(s.source_id) || ' would also be on shift '
+        || coalesce(quote_literal(o.source_id), 'id ' || o.id) || ', which it would overlap'
+    FROM {STAGE} s
+    JOIN checkpoint_shifts me ON me.source_id = s.source_id
+    JOIN shift_staff x ON x.shift_id = me.id
+    JOIN staff st ON st.id = x.staff_id
+    JOIN shift_staff y ON y.staff_id = x.staff_id AND y.shift_id <> me.id
+    JOIN checkpoint_shifts o ON o.id = y.shift_id
+    LEFT JOIN {STAGE} so ON so.source_id = o.source_id
+    WHERE (s.starts_at, s.ends_at) IS DISTINCT FROM (me.starts_at, me.ends_at)
+      AND tstzrange(s.starts_at, s.ends_at) && tstzrange(
+        coalesce(so.starts_at, o.starts_at), coalesce(so.ends_at, o.ends_at))
+    ORDER BY s."{ROW}", o.id
+"""  # noqa: S608 (STAGE and ROW are constants; the file's values are never pasted)
+
 _TEAM_PARENT = f"""
     SELECT s."{ROW}", CASE
         WHEN s.parent_id IS NULL THEN 'no teams has source id ' || quote_literal(s.parent_source_id)
@@ -96,7 +113,8 @@ _STAFF_UNIT = f"""
 def before_upsert(conn: Connection, spec: LayerSpec, *, row_kind: str) -> list[Issue]:
     """Problems found on the staged rows with their links resolved, before anything is written."""
     if spec.layer is Layer.SHIFTS:
-        return _issues(conn, _SHIFT_TIMES, "ends_at", row_kind)
+        times = _issues(conn, _SHIFT_TIMES, "ends_at", row_kind)
+        return times or _issues(conn, _MOVED_ONTO, "starts_at", row_kind)
     if spec.layer is Layer.STAFF:
         return _field_issues(conn, _STAFF_UNIT, row_kind)
     if spec.layer is Layer.SHIFT_STAFF:
