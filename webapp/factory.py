@@ -19,6 +19,7 @@ from webapp import (
     ogc,
     operations,
     plan,
+    supervision,
     tiles,
     visits,
 )
@@ -43,6 +44,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     exports.bp,
     ogc.bp,
     operations.bp,
+    supervision.bp,
 )
 """Every blueprint of the app; each package of webapp/ but infra/ exports its `bp`."""
 
