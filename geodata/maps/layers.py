@@ -83,6 +83,28 @@ _ENTRANCES_AS_OF = LayerSource(
 )
 """The exported entrances, with each state replayed as of the moment."""
 
+_TOWN_ZONE = (
+    "coalesce((SELECT z.value #>> '{}' FROM town_settings AS z WHERE z.key = 'timezone'),"
+    " 'Asia/Shanghai')"
+)
+_CHECKPOINT_FLAGS = f"""to_json(array_remove(ARRAY[
+    CASE WHEN replay.state = 'active' AND coalesce(on_duty.n, 0) < t.staff_per_shift
+         THEN 'understaffed' END,
+    CASE WHEN replay.state = 'active' AND NOT EXISTS (
+             SELECT 1 FROM inspections AS i WHERE i.checkpoint_id = t.id
+             AND i.at <= CAST(:as_of AS timestamptz)
+             AND i.at >= (date_trunc('day', CAST(:as_of AS timestamptz) AT TIME ZONE {_TOWN_ZONE})
+                          AT TIME ZONE {_TOWN_ZONE}))
+         THEN 'not_inspected_today' END,
+    CASE WHEN EXISTS (
+             SELECT 1 FROM rectifications AS r WHERE r.checkpoint_id = t.id
+             AND r.status IN ('open', 'fixed') AND r.deadline < CAST(:as_of AS timestamptz))
+         THEN 'overdue_items' END
+], NULL))"""  # noqa: S608 (constants of this module; the moment is bound)
+"""What the map flags at an active checkpoint: fewer people on duty than staff_per_shift at
+the moment, no inspection yet on the moment's town-time day, a rectification item past its
+deadline still open or not verified (items in their present status)."""
+
 _CHECKPOINTS_STAFFED = LayerSource(
     name="checkpoints",
     title="Checkpoints",
@@ -110,6 +132,7 @@ _CHECKPOINTS_STAFFED = LayerSource(
                     ELSE 'unstaffed' END""",
         ),
         ("staff_on_duty", "coalesce(on_duty.n, 0)"),
+        ("flags", _CHECKPOINT_FLAGS),
     ),
 )
 """The exported checkpoints made by the moment, each in its state then (the coverage
