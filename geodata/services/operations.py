@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from geodata.auth import audit
 from geodata.auth.access import Action, Principal
 from geodata.errors import NotFoundError, WanggeError
+from geodata.params.base import BIGINT_MAX
 from geodata.params.operations import ShiftStaffParams, StateChangeParams
 from geodata.records.as_of import checkpoint_state_as_of, entrance_states
 from geodata.records.town_settings import setting
@@ -74,7 +75,14 @@ KINDS = {"entrance": ENTRANCE, "checkpoint": CHECKPOINT}
 # -- reading -------------------------------------------------------------------------------
 
 
+def _known_id(what: str, ref: int | str) -> None:
+    """An id beyond the database's bigint names nothing (not an overflow in SQL)."""
+    if isinstance(ref, int) and not 0 < ref <= BIGINT_MAX:
+        raise NotFoundError(f"{what} {ref}: no such {what}")
+
+
 def _row(conn: Connection, kind: Kind, ref: int | str, *, lock: bool = False) -> Any:
+    _known_id(kind.name, ref)
     column = "o.id" if isinstance(ref, int) else "o.source_id"
     row = conn.execute(
         text(
@@ -265,6 +273,7 @@ def set_state(
 
 
 def _shift(conn: Connection, principal: Principal, ref: int | str, *, lock: bool = False) -> Any:
+    _known_id("shift", ref)
     column = "s.id" if isinstance(ref, int) else "s.source_id"
     row = conn.execute(
         text(

@@ -79,6 +79,9 @@ def walk(small_town_db: conftest.TestDatabase) -> Walk:
     with small_town_db.owner.connect() as conn:
         household = conn.execute(text("SELECT min(id) FROM households")).scalar_one()
         village = conn.execute(text("SELECT min(id) FROM villages")).scalar_one()
+        entrance = conn.execute(text("SELECT min(id) FROM entrances")).scalar_one()
+        checkpoint = conn.execute(text("SELECT min(id) FROM checkpoints")).scalar_one()
+        shift = conn.execute(text("SELECT min(id) FROM checkpoint_shifts")).scalar_one()
         lon, lat = conn.execute(
             text(
                 "SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Centroid(ST_Collect(geom)) c FROM grids) t"
@@ -96,6 +99,9 @@ def walk(small_town_db: conftest.TestDatabase) -> Walk:
         "ogc.item": {"cid": "villages", "fid": str(village)},
         "tiles.tile": {"layer": "households", "z": "15", "x": str(x), "y": str(y)},
         "static": {"filename": "plan/plan.js"},
+        "operations.entrance": {"object_id": str(entrance)},
+        "operations.checkpoint": {"object_id": str(checkpoint)},
+        "operations.shift": {"shift_id": str(shift)},
     }
     app = create_app(
         small_town_db.settings, engine=small_town_db.app, admin_engine=small_town_db.owner
