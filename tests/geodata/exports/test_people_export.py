@@ -6,9 +6,12 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import orjson
 import pytest
+from click.testing import CliRunner
 
 from geodata.auth.access import Principal, local_operator
+from geodata.cli import main
 from geodata.exports.privacy import AggregateLevel, PrivacyLevel
 from geodata.exports.run import ExportRequest, ExportResult, Format, export_to_file
 from geodata.imports.load import import_file
@@ -91,3 +94,30 @@ def test_staff_are_counted_per_village_by_default(town: TestDatabase, tmp_path: 
     assert len(rows) == 11
     assert {"staff", "responsible", "grid_workers", "checkpoint_staff"} <= set(rows[0])
     assert "name" not in rows[0]
+
+
+def _cli(db: TestDatabase, *args: str) -> tuple[int, str]:
+    env = {
+        "WANGGE_DATABASE_URL": db.settings.database_url or "",
+        "WANGGE_ADMIN_DATABASE_URL": db.settings.admin_database_url or "",
+        "WANGGE_EXPORT_KEY": "k" * 40,
+    }
+    result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+    return result.exit_code, result.stdout
+
+
+def test_the_cli_exports_and_imports_back_all_unchanged(town: TestDatabase, tmp_path: Path) -> None:
+    for layer in PEOPLE:
+        path = tmp_path / f"{layer.value}.csv"
+        code, out = _cli(town, "export", layer.value, "--privacy", "full", "-o", str(path))
+        assert code == 0, out
+        code, out = _cli(town, "import", layer.value, str(path), "--format", "json")
+        assert code == 0, out
+        report = orjson.loads(out)
+        assert report["inserted"] == report["updated"] == 0, report
+        assert report["unchanged"] == len(read_csv(path)) > 0
+    bad = tmp_path / "bad.csv"
+    bad.write_text("shift_source_id,staff_source_id\nsample:shift/1,nobody\n", encoding="utf-8")
+    code, out = _cli(town, "import", "shift-staff", str(bad))
+    assert code == 1
+    assert "no staff has source id 'nobody'" in out
