@@ -194,3 +194,35 @@ def test_overlapping_shifts_loaded_before_the_constraint_are_reported(conn: Conn
     items = check_all(conn, at=T)["checks"]["shift_overlap"]["items"]
     assert {i["staff"] for i in items} == {"test:staff/s1"}
     assert [i["hour"][11:16] for i in items] == ["04:00", "08:00"]
+
+
+def test_entrance_states_are_replayed_as_of_the_moment(conn: Connection) -> None:
+    town = _town(conn)
+    # The village's gate was sealed at 10:00 and a second entrance opened then.
+    gate = conn.execute(
+        text("SELECT id FROM entrances WHERE source_id = 'test:entrance/v1-gate'")
+    ).scalar_one()
+    conn.execute(
+        text(
+            "INSERT INTO entrance_events (entrance_id, at, from_state, to_state)"
+            " VALUES (:e, :at, 'checkpoint', 'sealed')"
+        ),
+        {"e": gate, "at": T + 10 * H},
+    )
+    conn.execute(text("UPDATE entrances SET state = 'sealed' WHERE id = :e"), {"e": gate})
+    side = f.square(0, 0, 1, 1).exterior.interpolate(0.6, normalized=True)
+    conn.execute(
+        insert(m.Entrance).values(
+            source_id="test:entrance/v1-side", village_id=town["v1"],
+            state=v.EntranceState.OPEN, since=T + 10 * H, geom=f.ewkt(side),
+        )
+    )  # fmt: skip
+
+    def v1(at: datetime) -> list[dict[str, Any]]:
+        items = check_all(conn, at=at)["checks"]["village_open_entrances"]["items"]
+        return [i for i in items if i["village"] == "9900000301"]
+
+    assert v1(T + 9 * H) == []
+    (after,) = v1(T + 11 * H)
+    assert after["entrance"] == "test:entrance/v1-side"
+    assert after["problem"] == "no active checkpoint"
