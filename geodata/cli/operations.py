@@ -188,62 +188,45 @@ def _with_shift_options(command: Any) -> Any:
     return command
 
 
-@click.command("put-on")
-@click.argument("shift_source_id")
-@click.argument("staff_source_id")
-@_with_shift_options
-@format_option
-@pass_ctx
-@reports_errors
-def put_on_cmd(
-    ctx: Context,
-    shift_source_id: str,
-    staff_source_id: str,
-    responsible: str,
-    reason: str,
-    version: int | None,
-    fmt: str,
-) -> None:
-    """Put STAFF_SOURCE_ID on shift SHIFT_SOURCE_ID (the command post; audited)."""
-    done = _shift_change(
-        ctx,
-        shift_source_id,
-        staff_source_id,
-        responsible=responsible,
-        reason=reason,
-        version=version,
-        on=True,
-    )
-    emit(done, fmt, render)
+def _shift_command(name: str, *, on: bool, help_text: str) -> click.Command:
+    """`put-on` or `take-off`: the same options, one direction."""
+
+    @click.command(name, help=help_text)
+    @click.argument("shift_source_id")
+    @click.argument("staff_source_id")
+    @_with_shift_options
+    @format_option
+    @pass_ctx
+    @reports_errors
+    def command(
+        ctx: Context,
+        shift_source_id: str,
+        staff_source_id: str,
+        responsible: str,
+        reason: str,
+        version: int | None,
+        fmt: str,
+    ) -> None:
+        done = _shift_change(
+            ctx,
+            shift_source_id,
+            staff_source_id,
+            responsible=responsible,
+            reason=reason,
+            version=version,
+            on=on,
+        )
+        emit(done, fmt, render)
+
+    return command
 
 
-@click.command("take-off")
-@click.argument("shift_source_id")
-@click.argument("staff_source_id")
-@_with_shift_options
-@format_option
-@pass_ctx
-@reports_errors
-def take_off_cmd(
-    ctx: Context,
-    shift_source_id: str,
-    staff_source_id: str,
-    responsible: str,
-    reason: str,
-    version: int | None,
-    fmt: str,
-) -> None:
-    """Take STAFF_SOURCE_ID off shift SHIFT_SOURCE_ID (the command post; audited)."""
-    done = _shift_change(
-        ctx,
-        shift_source_id,
-        staff_source_id,
-        responsible=responsible,
-        reason=reason,
-        version=version,
-        on=False,
-    )
-    emit(done, fmt, render)
+put_on_cmd = _shift_command(
+    "put-on", on=True, help_text="Put STAFF_SOURCE_ID on shift SHIFT_SOURCE_ID (audited)."
+)
+take_off_cmd = _shift_command(
+    "take-off", on=False, help_text="Take STAFF_SOURCE_ID off shift SHIFT_SOURCE_ID (audited)."
+)
 
 
 OWN_SHIFT_COMMANDS: dict[str, click.Command] = {"put-on": put_on_cmd, "take-off": take_off_cmd}
