@@ -12,6 +12,7 @@ from geodata import models as m
 from geodata import vocab as v
 from geodata.records.duty_checks import DUTY_CHECKS
 from geodata.records.topology import check_all
+from geodata.records.town_settings import set_setting
 from geodata.town_time import TOWN_TIMEZONE
 from tests import factories as f
 
@@ -178,11 +179,10 @@ def test_the_moment_decides(conn: Connection) -> None:
         None,
     ]
     # The limit is the town's setting; a day later nobody is over it.
-    conn.execute(
-        text("INSERT INTO town_settings (key, value) VALUES ('hours_limit_per_person', '16')")
-    )
-    assert check_all(conn, at=T + 5 * H)["checks"]["hours_over_limit"]["count"] == 0
-    conn.execute(text("DELETE FROM town_settings WHERE key = 'hours_limit_per_person'"))
+    with conn.begin_nested() as limit:
+        set_setting(conn, "hours_limit_per_person", "16", actor="test")
+        assert check_all(conn, at=T + 5 * H)["checks"]["hours_over_limit"]["count"] == 0
+        limit.rollback()
     assert check_all(conn, at=T + 72 * H)["checks"]["hours_over_limit"]["count"] == 0
 
 
