@@ -2,106 +2,30 @@
 
 from __future__ import annotations
 
-import io
-import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-from click.testing import CliRunner
-from shapely import box
 from sqlalchemy import Connection, text
 
-from geodata.cli import main
 from geodata.db.stats import table_counts
-from geodata.imports import load, readers
-from geodata.imports.load import import_file
-from geodata.imports.report import ImportReport, Layer, ReadOptions
-from tests import conftest, factories
-from tests.shared_data import OSM_GPKG
-from webapp import create_app
+from geodata.imports.report import Layer
+from tests import conftest
+from tests.geodata.imports.support import (
+    BOWTIE,
+    OSM,
+    assert_refused,
+    feature,
+    good_buildings,
+    polygon,
+    run,
+    run_cli,
+    square,
+    write_geojson,
+    write_text,
+)
 
-OSM = OSM_GPKG
-TOWN = box(9.50, 47.10, 9.56, 47.16)
-"""A village near Vaduz: features are placed inside it."""
-
-
-def square(x: float, y: float, d: float = 0.0002) -> list[list[float]]:
-    """An outer ring wound counter-clockwise (RFC 7946)."""
-    return [[x, y], [x + d, y], [x + d, y + d], [x, y + d], [x, y]]
-
-
-def polygon(*rings: list[list[float]]) -> dict[str, Any]:
-    return {"type": "Polygon", "coordinates": list(rings)}
-
-
-def feature(geometry: dict[str, Any] | None, **props: Any) -> dict[str, Any]:
-    return {"type": "Feature", "properties": props, "geometry": geometry}
-
-
-def write_geojson(tmp_path: Path, features: list[dict[str, Any]], name: str = "in") -> Path:
-    path = tmp_path / f"{name}.geojson"
-    path.write_bytes(orjson.dumps({"type": "FeatureCollection", "features": features}))
-    return path
-
-
-def write_text(tmp_path: Path, body: str, name: str) -> Path:
-    path = tmp_path / name
-    path.write_text(body, encoding="utf-8")
-    return path
-
-
-def run(
-    conn: Connection,
-    layer: Layer,
-    path: Path,
-    *,
-    repair: bool = False,
-    dry_run: bool = False,
-    **options: Any,
-) -> ImportReport:
-    return import_file(
-        conn,
-        layer,
-        path,
-        ReadOptions(**options),
-        repair=repair,
-        dry_run=dry_run,
-        actor="test",
-    )
-
-
-def good_buildings(n: int = 3, *, x: float = 9.52, y: float = 47.12) -> list[dict[str, Any]]:
-    return [
-        feature(polygon(square(x + i * 0.001, y)), source_id=f"b{i}", floors=2, name=f"B{i}")
-        for i in range(n)
-    ]
-
-
-@pytest.fixture
-def town(conn: Connection) -> int:
-    """One village with one grid covering it."""
-    village = factories.village(conn, "V1", TOWN)
-    factories.grid(conn, village, "G1", TOWN)
-    return village
-
-
-def assert_refused(
-    conn: Connection, report: ImportReport, before: dict[str, int], *needles: str
-) -> None:
-    assert report.errors, report
-    reasons = " | ".join(e.reason for e in report.errors)
-    for needle in needles:
-        assert needle in reasons, reasons
-    assert report.inserted == report.updated == report.unchanged == 0
-    assert table_counts(conn) == before
-
-
-# --- geometry -------------------------------------------------------------------------------
-
-BOWTIE = polygon([[9.52, 47.12], [9.521, 47.121], [9.521, 47.12], [9.52, 47.121], [9.52, 47.12]])
 SPIKE = polygon(
     [[9.52, 47.12], [9.522, 47.12], [9.522, 47.121], [9.523, 47.121], [9.522, 47.121],
      [9.522, 47.122], [9.52, 47.122], [9.52, 47.12]]
@@ -334,7 +258,7 @@ def test_cli_refuses_a_markup_id_with_exit_code_1(
     path = write_geojson(tmp_path, _villages((META_ID, "V-CLI", "cli")))
     with throwaway_db.owner.connect() as c:
         before = table_counts(c)
-    code, out = _cli(throwaway_db, "import", "villages", str(path), "--format", "json")
+    code, out = run_cli(throwaway_db, "import", "villages", str(path), "--format", "json")
     assert code == 1
     (error,) = orjson.loads(out)["errors"]
     assert (error["feature"], error["field"]) == (0, "source_id")
@@ -371,13 +295,6 @@ def test_missing_source_id_field_is_refused(conn: Connection, tmp_path: Path) ->
     ok = run(conn, Layer.BUILDINGS, write_geojson(tmp_path, features, "b"), id_field="ref")
     assert ok.ok
     assert ok.inserted == 1
-
-
-@pytest.fixture
-def buildings(conn: Connection, tmp_path: Path, town: int) -> None:
-    report = run(conn, Layer.BUILDINGS, write_geojson(tmp_path, good_buildings(3), "buildings"))
-    assert report.ok, report
-    assert report.inserted == 3
 
 
 @pytest.mark.parametrize(
@@ -499,276 +416,3 @@ def test_osm_buildings_import_then_reimport_unchanged(conn: Connection) -> None:
 
 
 # --- the command line -------------------------------------------------------------------------
-
-
-def _cli(db: conftest.TestDatabase, *args: str) -> tuple[int, str]:
-    env = {
-        "WANGGE_DATABASE_URL": db.settings.database_url or "",
-        "WANGGE_ADMIN_DATABASE_URL": db.settings.admin_database_url or "",
-    }
-    result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
-    return result.exit_code, result.stdout
-
-
-def _sites(tmp_path: Path, *, beds: object = 4, name: str = "sites") -> Path:
-    return write_geojson(
-        tmp_path,
-        [
-            feature(
-                {"type": "Point", "coordinates": [9.52, 47.12]},
-                source_id="cli-1",
-                name="Hall",
-                beds=beds,
-            )
-        ],
-        name,
-    )
-
-
-def test_cli_exit_codes(own_db: conftest.TestDatabase, tmp_path: Path) -> None:
-    code, out = _cli(own_db, "import", "isolation-sites", str(_sites(tmp_path)), "--format", "json")
-    assert code == 0, out
-    report = orjson.loads(out)
-    assert (report["layer"], report["inserted"], report["errors"]) == ("isolation-sites", 1, [])
-    code, out = _cli(own_db, "import", "isolation-sites", str(_sites(tmp_path)))
-    assert code == 0
-    assert "0 inserted, 0 updated, 1 unchanged" in out
-    bad = _sites(tmp_path, beds="many", name="bad")
-    code, out = _cli(own_db, "import", "isolation-sites", str(bad), "--format", "json")
-    assert code == 1
-    errors = orjson.loads(out)["errors"]
-    assert errors == [
-        {"reason": "'many' is not a whole number", "feature": 0, "line": None, "field": "beds"}
-    ]
-    code, out = _cli(own_db, "import", "isolation-sites", str(bad))
-    assert code == 1
-    assert "REFUSED" in out
-    assert "'many' is not a whole number" in out
-    assert _cli(own_db, "import", "isolation-sites", str(tmp_path / "missing.geojson"))[0] == 2
-    assert _cli(own_db, "import", "lakes", str(bad))[0] == 2
-    assert _cli(own_db, "import", "isolation-sites", str(bad), "--datum", "mars")[0] == 2
-    code, out = _cli(own_db, "import", "households", "--help")
-    assert code == 0
-    assert "members (integer, required; >= 0)" in out
-
-
-# --- the web endpoint -------------------------------------------------------------------------
-
-
-@pytest.fixture
-def web(own_db: conftest.TestDatabase) -> Iterator[dict[str, Any]]:
-    """The app over a database of the test's own (imports commit)."""
-    accounts = {
-        "admin": conftest.make_account(own_db, "imp-admin", "admin"),
-        "planner": conftest.make_account(own_db, "imp-planner", "planner"),
-    }
-    app = create_app(own_db.settings, engine=own_db.app, admin_engine=own_db.owner)
-    try:
-        yield {"app": app, "accounts": accounts}
-    finally:
-        engine = app.extensions.get("wangge.import.admin_engine")
-        if engine is not None:
-            engine.dispose()
-
-
-def _post(web: dict[str, Any], role: str, path: Path, **form: str) -> Any:
-    client = web["app"].test_client()
-    token = web["accounts"][role].token
-    with path.open("rb") as fh:
-        return client.post(
-            "/api/v1/import/isolation-sites",
-            data={"file": (fh, "my sites.geojson"), **form},
-            headers={"Authorization": f"Bearer {token}"},
-            content_type="multipart/form-data",
-        )
-
-
-def test_web_import_for_admin_refused_for_planner(web: dict[str, Any], tmp_path: Path) -> None:
-    assert _post(web, "planner", _sites(tmp_path)).status_code == 403
-    dry = _post(web, "admin", _sites(tmp_path), dry_run="true")
-    assert dry.status_code == 200
-    assert dry.get_json()["inserted"] == 1
-    ok = _post(web, "admin", _sites(tmp_path))
-    assert ok.status_code == 200, ok.get_json()
-    body = ok.get_json()
-    assert (body["inserted"], body["file"]) == (1, "my_sites.geojson")
-    again = _post(web, "admin", _sites(tmp_path)).get_json()
-    assert again["unchanged"] == 1
-    refused = _post(web, "admin", _sites(tmp_path, beds=-2, name="bad"))
-    assert refused.status_code == 422
-    assert refused.get_json()["errors"][0]["field"] == "beds"
-
-
-def test_web_import_checks_the_size_before_parsing(web: dict[str, Any], tmp_path: Path) -> None:
-    web["app"].config["WANGGE_IMPORT_MAX_BYTES"] = 2048
-    big = write_text(tmp_path, "x" * 5000, "big.geojson")
-    assert _post(web, "admin", big).status_code == 413
-
-
-class RecordingStream(io.BytesIO):
-    """An upload body that remembers whether anything read it."""
-
-    def __init__(self, body: bytes) -> None:
-        super().__init__(body)
-        self.was_read = False
-
-    def read(self, size: int | None = -1, /) -> bytes:
-        self.was_read = True
-        return super().read(size)
-
-    def readline(self, size: int | None = -1, /) -> bytes:
-        self.was_read = True
-        return super().readline(size)
-
-    def readinto(self, buffer: Any, /) -> int:
-        self.was_read = True
-        return super().readinto(buffer)
-
-
-_BOUNDARY = "wangge-boundary"
-_BIG_UPLOAD = (
-    f'--{_BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="big.geojson"\r\n'
-    "Content-Type: application/geo+json\r\n\r\n"
-).encode() + b" " * (8 * 1024 * 1024)
-
-
-def _raw_upload(client: Any, headers: dict[str, str]) -> tuple[int, bool]:
-    """POST an 8 MiB multipart body; the status and whether the app read any of it."""
-    stream = RecordingStream(_BIG_UPLOAD + f"\r\n--{_BOUNDARY}--\r\n".encode())
-    response = client.post(
-        "/api/v1/import/isolation-sites",
-        input_stream=stream,
-        headers={
-            "Content-Type": f"multipart/form-data; boundary={_BOUNDARY}",
-            "Content-Length": str(len(stream.getvalue())),
-            **headers,
-        },
-    )
-    return response.status_code, stream.was_read
-
-
-def _session_client(web: dict[str, Any], role: str) -> tuple[Any, str]:
-    """A client signed in as `role` through the login form, and its CSRF token."""
-    client = web["app"].test_client()
-
-    def token() -> str:
-        found = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
-        assert found
-        return found.group(1)
-
-    account = web["accounts"][role]
-    signed_in = client.post(
-        "/login",
-        data={"username": account.username, "password": account.password, "csrf_token": token()},
-    )
-    assert signed_in.status_code == 302
-    return client, token()  # the session is new after signing in, and so is its token
-
-
-def test_a_refused_upload_is_answered_without_reading_its_body(web: dict[str, Any]) -> None:
-    web["app"].config["WANGGE_IMPORT_MAX_BYTES"] = 16 * 1024 * 1024
-    anonymous = web["app"].test_client()
-    assert _raw_upload(anonymous, {}) == (401, False)
-    assert _raw_upload(anonymous, {"Authorization": "Bearer not-a-token"}) == (401, False)
-    planner = {"Authorization": f"Bearer {web['accounts']['planner'].token}"}
-    assert _raw_upload(anonymous, planner) == (403, False)
-    in_session, token = _session_client(web, "planner")
-    assert _raw_upload(in_session, {"X-CSRFToken": token}) == (403, False)
-    admin, token = _session_client(web, "admin")
-    assert _raw_upload(admin, {}) == (400, False)  # a session's upload needs its CSRF header
-    assert _raw_upload(admin, {"X-CSRFToken": "forged"}) == (400, False)
-    status, read = _raw_upload(admin, {"X-CSRFToken": token})
-    assert (status, read) == (
-        422,
-        True,
-    )  # allowed: read, then refused as a file that is not GeoJSON
-
-
-def test_a_session_upload_with_its_csrf_header_is_imported(
-    web: dict[str, Any], tmp_path: Path
-) -> None:
-    client, token = _session_client(web, "admin")
-    with _sites(tmp_path).open("rb") as fh:
-        answer = client.post(
-            "/api/v1/import/isolation-sites",
-            data={"file": (fh, "sites.geojson"), "dry_run": "true"},
-            headers={"X-CSRFToken": token},
-            content_type="multipart/form-data",
-        )
-    assert answer.status_code == 200, answer.get_json()
-    assert answer.get_json()["inserted"] == 1
-
-
-# --- files read in chunks -------------------------------------------------------------------
-
-
-def test_bad_feature_in_the_last_chunk_refuses_the_whole_file(
-    conn: Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(readers, "CHUNK_ROWS", 4)
-    monkeypatch.setattr(load, "BULK_ROWS", 4)  # indexes dropped, then built once
-    dropped: list[list[str]] = []
-
-    def defer(conn_: Connection, table: str) -> list[str]:
-        dropped.append(real_defer(conn_, table))
-        return dropped[-1]
-
-    real_defer = load._defer_indexes
-    monkeypatch.setattr(load, "_defer_indexes", defer)
-    indexes = text("SELECT indexdef FROM pg_indexes WHERE tablename = 'buildings' ORDER BY 1")
-    keys = text(
-        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-        "WHERE conrelid = 'buildings'::regclass AND contype = 'f' ORDER BY 1"
-    )
-    before_indexes = conn.execute(indexes).scalars().all()
-    before_keys = [tuple(k) for k in conn.execute(keys).all()]
-    assert len(before_keys) == 3  # grid, compound and head (its responsible person)
-    features = [
-        feature(polygon(square(9.50 + i * 0.0005, 47.12)), source_id=f"b{i}", floors=2)
-        for i in range(10)
-    ]
-    features[9]["geometry"] = BOWTIE
-    path = write_geojson(tmp_path, features)
-    chunks = list(readers.read_chunks(path, ReadOptions(), expect_geometry=True))
-    assert [c.frame["__feature__"].tolist() for c in chunks] == [
-        [0, 1, 2, 3], [4, 5, 6, 7], [8, 9]
-    ]  # fmt: skip
-    before = table_counts(conn)
-    report = run(conn, Layer.BUILDINGS, path)
-    assert_refused(conn, report, before, "Self-intersection")
-    assert [(e.feature, e.field) for e in report.errors] == [(9, "geometry")]
-    assert conn.execute(text("SELECT count(*) FROM buildings")).scalar() == 0
-    assert conn.execute(indexes).scalars().all() == before_indexes
-    assert [tuple(k) for k in conn.execute(keys).all()] == before_keys
-    assert len(dropped) == 1
-    plain = [i for i in before_indexes if not i.startswith("CREATE UNIQUE")]
-    added = [f"ALTER TABLE buildings ADD CONSTRAINT {name} {d}" for name, d in before_keys]
-    assert sorted(dropped[0]) == sorted(plain + added)  # every plain index and key, only those
-
-    features[9]["geometry"] = polygon(square(9.52, 47.13))
-    features[8]["properties"]["source_id"] = "b1"
-    report = run(conn, Layer.BUILDINGS, write_geojson(tmp_path, features, "dup"))
-    assert_refused(conn, report, before, "duplicate source id 'b1' (first at feature 1)")
-    assert [(e.feature, e.field) for e in report.errors] == [(8, "source_id")]
-
-    features[8]["properties"]["source_id"] = "b8"
-    report = run(conn, Layer.BUILDINGS, write_geojson(tmp_path, features, "ok"))
-    assert (report.errors, report.inserted) == ([], 10)
-    assert conn.execute(indexes).scalars().all() == before_indexes
-    assert [tuple(k) for k in conn.execute(keys).all()] == before_keys
-
-
-def test_repeated_key_in_the_last_chunk_refuses_the_whole_file(
-    conn: Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(readers, "CHUNK_ROWS", 4)
-    features = [
-        feature(polygon(square(9.50 + i * 0.0005, 47.12)), source_id=f"b{i}", floors=2)
-        for i in range(10)
-    ]
-    text_ = orjson.dumps({"type": "FeatureCollection", "features": features}).decode()
-    text_ = text_.replace('"source_id":"b9"', '"source_id":"b9","floors":3')
-    before = table_counts(conn)
-    report = run(conn, Layer.BUILDINGS, write_text(tmp_path, text_, "repeated.geojson"))
-    assert_refused(conn, report, before, "duplicate key 'floors' in a JSON object")
-    assert run(conn, Layer.BUILDINGS, write_geojson(tmp_path, features)).inserted == 10
