@@ -84,35 +84,48 @@ def entrances_group() -> None:
     """Entrances: seal or open them (the command post)."""
 
 
-@entrances_group.command("set-state")
-@click.argument("source_id")
-@click.argument("state", type=click.Choice(["open", "sealed", "checkpoint"]))
-@_with_change_options
-@format_option
-@pass_ctx
-@reports_errors
-def entrance_set_state(
-    ctx: Context,
-    source_id: str,
-    state: str,
-    effective_at: str | None,
-    responsible: str,
-    reason: str,
-    version: int | None,
-    fmt: str,
-) -> None:
-    """Seal or open entrance SOURCE_ID, now or at --effective-at."""
-    done = _set_state(
-        ctx,
+def _set_state_command(kind: str, states: tuple[str, ...], help_text: str) -> click.Command:
+    """`set-state` of an entrance or a checkpoint: the same options, the kind's states."""
+
+    @click.command("set-state", help=help_text)
+    @click.argument("source_id")
+    @click.argument("state", type=click.Choice(states))
+    @_with_change_options
+    @format_option
+    @pass_ctx
+    @reports_errors
+    def command(
+        ctx: Context,
+        source_id: str,
+        state: str,
+        effective_at: str | None,
+        responsible: str,
+        reason: str,
+        version: int | None,
+        fmt: str,
+    ) -> None:
+        done = _set_state(
+            ctx,
+            kind,
+            source_id,
+            state,
+            effective_at=effective_at,
+            responsible=responsible,
+            reason=reason,
+            version=version,
+        )
+        emit(done, fmt, render)
+
+    return command
+
+
+entrances_group.add_command(
+    _set_state_command(
         "entrance",
-        source_id,
-        state,
-        effective_at=effective_at,
-        responsible=responsible,
-        reason=reason,
-        version=version,
+        ("open", "sealed", "checkpoint"),
+        "Seal or open entrance SOURCE_ID, now or at --effective-at.",
     )
-    emit(done, fmt, render)
+)
 
 
 @click.group("checkpoints")
@@ -120,35 +133,13 @@ def checkpoints_group() -> None:
     """Checkpoints: activate or close them (the command post)."""
 
 
-@checkpoints_group.command("set-state")
-@click.argument("source_id")
-@click.argument("state", type=click.Choice(["active", "closed"]))
-@_with_change_options
-@format_option
-@pass_ctx
-@reports_errors
-def checkpoint_set_state(
-    ctx: Context,
-    source_id: str,
-    state: str,
-    effective_at: str | None,
-    responsible: str,
-    reason: str,
-    version: int | None,
-    fmt: str,
-) -> None:
-    """Activate or close checkpoint SOURCE_ID, now or at --effective-at."""
-    done = _set_state(
-        ctx,
+checkpoints_group.add_command(
+    _set_state_command(
         "checkpoint",
-        source_id,
-        state,
-        effective_at=effective_at,
-        responsible=responsible,
-        reason=reason,
-        version=version,
+        ("active", "closed"),
+        "Activate or close checkpoint SOURCE_ID, now or at --effective-at.",
     )
-    emit(done, fmt, render)
+)
 
 
 def _shift_change(
