@@ -4,11 +4,13 @@ access: counted per building, summed per cell of resolution 9, published through
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime, time
 
 import h3  # type: ignore[import-untyped]
 import numpy as np
 import shapely
+from numpy.typing import NDArray
 from sqlalchemy import Connection, text
 
 from geodata.auth.access import Principal
@@ -65,16 +67,23 @@ def household_cells(conn: Connection, principal: Principal, day: date) -> Publis
     return table
 
 
+@functools.lru_cache(maxsize=16)
+def _outlines(cells: tuple[str, ...]) -> NDArray[np.object_]:
+    """The cells' outlines in lon/lat, made once per published table (every tile of a day
+    asks for the same cells)."""
+    rings = [[(lng, lat) for lat, lng in h3.cell_to_boundary(c)] for c in cells]
+    outlines: NDArray[np.object_] = shapely.polygons(rings)
+    return outlines
+
+
 def cells_meeting(
     table: Published, west: float, south: float, east: float, north: float
 ) -> list[tuple[str, bytes, list[int | None]]]:
     """The cells of `table` meeting a lon/lat box: each cell, its outline as WKB, figures."""
-    cells = sorted(table)
+    cells = tuple(sorted(table))
     if not cells:
         return []
-    outlines = shapely.polygons(
-        [[(lng, lat) for lat, lng in h3.cell_to_boundary(c)] for c in cells]
-    )
+    outlines = _outlines(cells)
     meets = shapely.intersects(outlines, shapely.box(west, south, east, north))
     return [
         (cells[i], shapely.to_wkb(outlines[i]), table[cells[i]])
