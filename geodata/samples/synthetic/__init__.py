@@ -27,6 +27,7 @@ from geodata.auth.rls import bypasses_rls
 from geodata.db.bulk import raw
 from geodata.errors import ConfigError, WanggeError
 from geodata.samples.columnar import Table, copy_table
+from geodata.samples.history import HISTORY_DAYS
 from geodata.samples.synthetic import population
 from geodata.samples.synthetic.duty import STAFF_PER_GRID, build_duty
 from geodata.samples.synthetic.layout import TownCounts, build_layout
@@ -57,6 +58,7 @@ LOAD_ORDER = (
     "entrance_events",
     "checkpoints",
     "checkpoint_shifts",
+    "shift_staff",
     "patrol_zones",
     "isolation_sites",
     "visits",
@@ -77,6 +79,8 @@ class SyntheticSpec:
     checkpoints: int
     seed: int
     reference_date: date = REFERENCE_DATE
+    shift_days: int = 1
+    """Days of shifts at every checkpoint: the reference day and the days before it."""
 
     @classmethod
     def from_counts(
@@ -88,6 +92,7 @@ class SyntheticSpec:
         checkpoints: int | None = None,
         seed: int,
         reference_date: date = REFERENCE_DATE,
+        shift_days: int = 1,
     ) -> SyntheticSpec:
         """About 500 households a grid, 2,000 a village and a checkpoint per 2,000 households."""
         if households < 1:
@@ -106,6 +111,8 @@ class SyntheticSpec:
             raise ConfigError(f"need 1 <= villages <= grids (got {villages} and {grids})")
         if checkpoints < 0:
             raise ConfigError("checkpoints must not be negative")
+        if not 1 <= shift_days <= HISTORY_DAYS:
+            raise ConfigError(f"shift days must be in 1 .. {HISTORY_DAYS} (got {shift_days})")
         return cls(
             households=households,
             villages=villages,
@@ -113,6 +120,7 @@ class SyntheticSpec:
             checkpoints=checkpoints,
             seed=seed,
             reference_date=reference_date,
+            shift_days=shift_days,
         )
 
     @property
@@ -154,6 +162,7 @@ def generate_town(spec: SyntheticSpec) -> dict[str, Table]:
         village_names=places.village_names,
         grid_names=places.grid_names,
         reference=spec.reference_date,
+        shift_days=spec.shift_days,
     )
     household = population.households(
         rng["households"],
@@ -178,6 +187,7 @@ def generate_town(spec: SyntheticSpec) -> dict[str, Table]:
         duty.staff,
         duty.checkpoints,
         duty.shifts,
+        duty.shift_staff,
         duty.patrol_zones,
         duty.isolation_sites,
         household,

@@ -1,4 +1,5 @@
-"""Who keeps a synthetic town: teams, staff, checkpoints, shifts, patrols, isolation sites."""
+"""Who keeps a synthetic town: teams, staff, checkpoints, shifts and the people on them,
+patrols, isolation sites."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ class Duty:
     staff: Table
     checkpoints: Table
     shifts: Table
+    shift_staff: Table
     patrol_zones: Table
     isolation_sites: Table
 
@@ -157,12 +159,14 @@ def _checkpoints(
     return table, per_shift
 
 
-def _shifts(per_shift: Ints, reference: date) -> Table:
-    """Three eight-hour shifts of the reference day at every checkpoint."""
-    n = len(per_shift) * SHIFTS
-    checkpoint = np.repeat(np.arange(len(per_shift)), SHIFTS)
-    hours = np.tile(np.arange(SHIFTS) * SHIFT_HOURS, len(per_shift)).astype("timedelta64[h]")
-    starts = np.datetime64(reference, "s") + hours
+def _shifts(per_shift: Ints, reference: date, days: int) -> Table:
+    """Three eight-hour shifts a day at every checkpoint, the reference day and the ``days - 1``
+    days before it; a checkpoint's shifts in time order, checkpoint by checkpoint."""
+    slots = days * SHIFTS
+    n = len(per_shift) * slots
+    checkpoint = np.repeat(np.arange(len(per_shift)), slots)
+    hours = np.tile(np.arange(slots) * SHIFT_HOURS, len(per_shift)).astype("timedelta64[h]")
+    starts = np.datetime64(reference, "s") - np.timedelta64(days - 1, "D") + hours
     return Table(
         "checkpoint_shifts",
         {
@@ -173,6 +177,36 @@ def _shifts(per_shift: Ints, reference: date) -> Table:
             "staff_count": per_shift[checkpoint],
         },
         refs={"checkpoint_id": "checkpoints"},
+    )
+
+
+def _shift_staff(shifts: Table, staff: Table, per_shift: Ints) -> Table:
+    """The people on every shift, as many as its head count: a checkpoint's staff (its
+    village's checkpoint staff, listed checkpoint by checkpoint as the checkpoints go, which
+    are in village order) are SHIFTS crews of its ``staff_per_shift`` people, crew k keeping
+    shift k of every day, so nobody is on two shifts at once or works over 8 hours in 24."""
+    role = staff.columns["role"]
+    first_guard = int(np.argmax(role == StaffRole.CHECKPOINT_STAFF.value)) + 1
+    first = first_guard + np.concatenate([[0], np.cumsum(SHIFTS * per_shift)[:-1]])
+    checkpoint = shifts.columns["checkpoint_id"] - 1
+    starts = shifts.columns["starts_at"]
+    crew = (starts - starts.astype("datetime64[D]")).astype("timedelta64[h]").astype(
+        np.int64
+    ) // SHIFT_HOURS
+    count = shifts.columns["staff_count"]
+    shift = np.repeat(np.arange(len(count)), count)
+    seat = np.arange(len(shift)) - np.repeat(np.cumsum(count) - count, count)
+    person = first[checkpoint[shift]] + crew[shift] * per_shift[checkpoint[shift]] + seat
+    return Table(
+        "shift_staff",
+        {
+            "id": local_ids(len(shift)),
+            "shift_id": shift + 1,
+            "staff_id": person,
+            "starts_at": starts[shift],
+            "ends_at": shifts.columns["ends_at"][shift],
+        },
+        refs={"shift_id": "checkpoint_shifts", "staff_id": "staff"},
     )
 
 
@@ -251,6 +285,7 @@ def build_duty(
     village_names: StrArray,
     grid_names: StrArray,
     reference: date,
+    shift_days: int = 1,
 ) -> Duty:
     teams, checkpoint_team = _teams(layout, village_names, grid_names)
     checkpoints, per_shift = _checkpoints(rng, layout, village_names)
@@ -261,11 +296,13 @@ def build_duty(
     staff = _staff(
         rng, layout, checkpoint_team=checkpoint_team, checkpoint_staff=per_shift * SHIFTS
     )
+    shifts = _shifts(per_shift, reference, shift_days)
     return Duty(
         teams=teams,
         staff=staff,
         checkpoints=checkpoints,
-        shifts=_shifts(per_shift, reference),
+        shifts=shifts,
+        shift_staff=_shift_staff(shifts, staff, per_shift),
         patrol_zones=_patrol_zones(layout, village_names),
         isolation_sites=_isolation_sites(rng, layout, village_names),
     )

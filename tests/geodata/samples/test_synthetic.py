@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime, time, timedelta
 
 import numpy as np
 import pytest
@@ -10,10 +11,12 @@ from sqlalchemy import Connection, text
 
 from geodata.errors import ConfigError, WanggeError
 from geodata.models import Base
+from geodata.records.duty_checks import duty_checks
 from geodata.records.topology import check_all, render_report, topology_only
 from geodata.samples.columnar import Table, rows_text
 from geodata.samples.people import ID_CHECK_CHARS, ID_WEIGHTS
 from geodata.samples.synthetic import LOAD_ORDER, SyntheticSpec, generate_town, load_synthetic
+from geodata.town_time import TOWN_TIMEZONE
 from tests.conftest import TestDatabase
 
 SPEC = SyntheticSpec.from_counts(households=3_000, villages=2, grids=6, checkpoints=3, seed=11)
@@ -76,6 +79,12 @@ def test_spec_refuses_nonsense(
             checkpoints=checkpoints,
             seed=seed,
         )
+
+
+@pytest.mark.parametrize("shift_days", [0, 31])
+def test_spec_refuses_shift_days_outside_the_history(shift_days: int) -> None:
+    with pytest.raises(ConfigError, match="shift days"):
+        SyntheticSpec.from_counts(households=100, seed=1, shift_days=shift_days)
 
 
 # -- the town in memory --------------------------------------------------------
@@ -327,3 +336,54 @@ def test_odd_sizes_make_a_sound_town(
     assert counts["checkpoints"] == spec.checkpoints
     report = topology_only(check_all(conn))
     assert report["ok"], render_report(report)
+
+
+# -- people on shifts ----------------------------------------------------------
+def test_shifts_hold_their_people_in_memory() -> None:
+    town = generate_town(replace(SPEC, shift_days=3))
+    shifts, people = town["checkpoint_shifts"], town["shift_staff"]
+    assert len(shifts) == 3 * 3 * SPEC.checkpoints
+    on = np.bincount(people.columns["shift_id"], minlength=len(shifts) + 1)[1:]
+    assert (on == shifts.columns["staff_count"]).all()
+    assert (on >= 2).all()
+    # Each checkpoint person keeps one shift a day: 3 days, 3 shifts.
+    staff = town["staff"]
+    guards = staff.columns["role"] == "checkpoint_staff"
+    shifts_of = np.bincount(people.columns["staff_id"], minlength=len(staff) + 1)[1:]
+    assert set(shifts_of[guards].tolist()) == {3}
+    assert set(shifts_of[~guards].tolist()) == {0}
+
+
+def test_shifts_have_people_and_their_head_count(conn: Connection) -> None:
+    counts = load_synthetic(conn, SPEC, progress=False)
+    assert counts["shift_staff"] == count(conn, "SELECT sum(staff_count) FROM checkpoint_shifts")
+    assert counts["shift_staff"] >= 2 * counts["checkpoint_shifts"]
+    miscounted = """
+        SELECT count(*) FROM checkpoint_shifts s
+        WHERE s.staff_count <> (SELECT count(*) FROM shift_staff p WHERE p.shift_id = s.id)
+           OR s.staff_count < (SELECT staff_per_shift FROM checkpoints c
+                               WHERE c.id = s.checkpoint_id)"""
+    assert count(conn, miscounted) == 0
+    strangers = """
+        SELECT count(*) FROM shift_staff p
+        JOIN checkpoint_shifts s ON s.id = p.shift_id
+        JOIN checkpoints c ON c.id = s.checkpoint_id
+        JOIN staff t ON t.id = p.staff_id
+        JOIN teams m ON m.id = t.team_id
+        WHERE t.role <> 'checkpoint_staff' OR m.kind <> 'checkpoint'
+           OR t.village_id <> c.village_id OR m.village_id <> c.village_id
+           OR (p.starts_at, p.ends_at) IS DISTINCT FROM (s.starts_at, s.ends_at)"""
+    assert count(conn, strangers) == 0
+
+
+def test_a_town_of_several_days_passes_the_staffing_rules(conn: Connection) -> None:
+    spec = replace(SPEC, shift_days=2)
+    load_synthetic(conn, spec, progress=False)
+    assert count(conn, "SELECT count(*) FROM checkpoint_shifts") == 2 * 3 * spec.checkpoints
+    moment = datetime.combine(spec.reference_date, time(0, 30), tzinfo=TOWN_TIMEZONE)
+    checks = duty_checks(conn, moment, limit=5)
+    for key in ("checkpoint_understaffed", "shift_overlap", "hours_over_limit"):
+        assert checks[key]["count"] == 0, (key, checks[key])
+    # The day after the last shifts, every checkpoint is short in every hour.
+    after = duty_checks(conn, moment + timedelta(days=1), limit=5)
+    assert after["checkpoint_understaffed"]["count"] == 24 * spec.checkpoints
