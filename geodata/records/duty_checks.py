@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, text
 
@@ -30,7 +31,12 @@ DUTY_CHECKS = (
 
 
 def _frame(conn: Connection, sql: str, params: dict[str, Any], columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame(conn.execute(text(sql), params).all(), columns=columns)
+    """The rows as a frame, built column by column: pandas handed a county's 36,000 result
+    rows as they are spends 0.2 s asking each for attributes (the query itself: 0.08 s)."""
+    rows = conn.execute(text(sql), params).all()
+    if not rows:
+        return pd.DataFrame([], columns=columns)
+    return pd.DataFrame(dict(zip(columns, zip(*rows, strict=True), strict=True)))
 
 
 def checkpoint_frame(conn: Connection, moment: datetime) -> pd.DataFrame:
@@ -64,16 +70,22 @@ def shift_frame(conn: Connection, start: datetime, end: datetime) -> pd.DataFram
 
 def assignment_frame(conn: Connection, start: datetime, end: datetime) -> pd.DataFrame:
     """People on shifts overlapping [start, end): staff (source id), shift_id, starts_s,
-    ends_s."""
-    return _frame(
-        conn,
-        "SELECT p.source_id, a.shift_id, extract(epoch FROM a.starts_at)::float8,"
-        " extract(epoch FROM a.ends_at)::float8 FROM shift_staff AS a"
-        " JOIN staff AS p ON p.id = a.staff_id"
-        " WHERE a.ends_at > :start AND a.starts_at < :end",
+    ends_s. Each column comes back as one array (a county's 36,000 rows: 0.05 s, where
+    rows took 0.1 s more)."""
+    columns = ["staff", "shift_id", "starts_s", "ends_s"]
+    values = conn.execute(
+        text(
+            "SELECT array_agg(p.source_id), array_agg(a.shift_id),"
+            " array_agg(extract(epoch FROM a.starts_at)::float8),"
+            " array_agg(extract(epoch FROM a.ends_at)::float8) FROM shift_staff AS a"
+            " JOIN staff AS p ON p.id = a.staff_id"
+            " WHERE a.ends_at > :start AND a.starts_at < :end"
+        ),
         {"start": start, "end": end},
-        ["staff", "shift_id", "starts_s", "ends_s"],
-    )
+    ).one()
+    if values[0] is None:
+        return pd.DataFrame([], columns=columns)
+    return pd.DataFrame(dict(zip(columns, values, strict=True)))
 
 
 def _grids(conn: Connection, moment: datetime) -> pd.DataFrame:
@@ -108,12 +120,12 @@ def _teams(conn: Connection, moment: datetime) -> tuple[pd.DataFrame, pd.DataFra
         {"moment": moment},
         ["id", "source_id", "kind", "parent_id"],
     )
-    members = _frame(
-        conn,
-        f"SELECT team_id FROM staff WHERE team_id IS NOT NULL AND {serving}",  # noqa: S608 (a constant)
+    # One row a serving person (a county's 21,000): one array.
+    team_ids = conn.execute(
+        text(f"SELECT array_agg(team_id) FROM staff WHERE team_id IS NOT NULL AND {serving}"),  # noqa: S608 (a constant)
         {"moment": moment},
-        ["team_id"],
-    )
+    ).scalar_one()
+    members = pd.DataFrame({"team_id": pd.Series(team_ids or [], dtype=np.int64)})
     return teams, members
 
 
