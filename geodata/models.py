@@ -317,12 +317,18 @@ class CheckpointEvent(IdMixin, Base):
     )
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     from_state: Mapped[CheckpointState | None] = mapped_column(_enum(CheckpointState, "from_state"))
-    to_state: Mapped[CheckpointState] = mapped_column(
-        _enum(CheckpointState, "to_state"), nullable=False
-    )
+    to_state: Mapped[CheckpointState | None] = mapped_column(_enum(CheckpointState, "to_state"))
+    """None for a staffing event."""
     user_name: Mapped[str | None] = mapped_column(Text)
     responsible_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     reason: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False, server_default="state")
+    """`state`, or `staff_on`/`staff_off`: a person put on a shift or taken off it
+    (migration 0013)."""
+    shift_id: Mapped[int | None] = mapped_column(
+        ForeignKey("checkpoint_shifts.id", ondelete="SET NULL")
+    )
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
 
 
 class CheckpointShift(IdMixin, Base):
@@ -356,6 +362,11 @@ class ShiftStaff(IdMixin, Base):
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), nullable=False, index=True)
     starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    joins_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When a person put on a running shift (or planned to join later) starts."""
+    leaves_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When a person taken off a shift leaves; `starts_at`/`ends_at` are the shift's times
+    cut to these two."""
 
 
 class PatrolZone(Imported, Base):

@@ -18,6 +18,7 @@ from webapp import (
     map,
     ogc,
     operations,
+    people,
     plan,
     supervision,
     tiles,
@@ -45,6 +46,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     ogc.bp,
     operations.bp,
     supervision.bp,
+    people.bp,
 )
 """Every blueprint of the app; each package of webapp/ but infra/ exports its `bp`."""
 

@@ -39,6 +39,7 @@ class Action(enum.StrEnum):
     """The command post: seal or open entrances, activate or close checkpoints, staff shifts."""
     MANAGE_TOWN = "manage_town"
     MANAGE_PEOPLE = "manage_people"
+    """Staff, teams and shifts: add, edit, retire (commanders for their villages)."""
     SUPERVISE = "supervise"
     """Supervision (督导): checkpoint inspections and rectification items."""
 
@@ -55,6 +56,7 @@ POLICY: dict[Role, frozenset[Action]] = {
             A.EXPORT_AGGREGATE,
             A.OPERATE,
             A.SUPERVISE,
+            A.MANAGE_PEOPLE,
         }
     ),
     Role.PLANNER: frozenset({A.VIEW_MAP, A.VIEW_COVERAGE, A.PLAN, A.EXPORT_AGGREGATE}),

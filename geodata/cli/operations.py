@@ -1,5 +1,6 @@
 """`wangge entrances set-state`, `wangge checkpoints set-state` and `wangge shifts put-on |
-take-off`: the command post's changes, as the API makes them (`geodata.services.operations`).
+take-off`: the command post's changes, as the API makes them (`geodata.services.operations`
+and `geodata.services.shift_staffing`).
 
 Objects are named by their source id. A change needs the version the caller saw; without
 `--version` the current one is read in the same transaction (the command line acts at once).
@@ -41,9 +42,12 @@ def _with_change_options(command: Any) -> Any:
 
 def render(obj: dict[str, Any]) -> str:
     lines = [f"{obj['type']} {obj['source_id']}: {obj.get('state', '')} (version {obj['version']})"]
-    lines += [f"  planned {p['effective_at']}: {p['state']}" for p in obj.get("planned", [])]
-    if "staff" in obj:
-        lines.append(f"  {obj['starts_at']} - {obj['ends_at']}: {', '.join(obj['staff']) or '-'}")
+    for p in obj.get("planned", []):
+        what = p["state"] if "state" in p else f"{p['change'].replace('_', ' ')} {p['staff']}"
+        lines.append(f"  planned {p['effective_at']}: {what}")
+    if "people" in obj:
+        lines.append(f"  {obj['starts_at']} - {obj['ends_at']}")
+        lines += [f"    {p['staff']}: {p['from']} - {p['until']}" for p in obj["people"]]
     return "\n".join(lines)
 
 
@@ -147,36 +151,29 @@ def _shift_change(
     shift: str,
     staff: str,
     *,
+    effective_at: str | None,
     responsible: str,
     reason: str,
     version: int | None,
     on: bool,
 ) -> dict[str, Any]:
-    from geodata.services.operations import change_shift_staff, show_shift
+    from geodata.services.shift_staffing import change_shift_staff, show_shift
 
     principal = ctx.acting(Action.OPERATE)
     with ctx.admin_engine.begin() as conn:
         seen = (
             version if version is not None else int(show_shift(conn, principal, shift)["version"])
         )
-        change = params.validate(
-            ShiftStaffParams,
-            {"staff": staff, "version": seen, "reason": reason, "responsible": responsible},
-        )
+        fields: dict[str, Any] = {
+            "staff": staff,
+            "version": seen,
+            "reason": reason,
+            "responsible": responsible,
+        }
+        if effective_at is not None:
+            fields["effective_at"] = effective_at
+        change = params.validate(ShiftStaffParams, fields)
         return change_shift_staff(conn, principal, shift, change, on=on)
-
-
-_SHIFT_OPTIONS = (
-    click.option("--responsible", required=True, metavar="STAFF_SOURCE_ID"),
-    click.option("--reason", required=True),
-    click.option("--version", type=int, default=None, help="the shift's version seen"),
-)
-
-
-def _with_shift_options(command: Any) -> Any:
-    for option in reversed(_SHIFT_OPTIONS):
-        command = option(command)
-    return command
 
 
 def _shift_command(name: str, *, on: bool, help_text: str) -> click.Command:
@@ -185,7 +182,7 @@ def _shift_command(name: str, *, on: bool, help_text: str) -> click.Command:
     @click.command(name, help=help_text)
     @click.argument("shift_source_id")
     @click.argument("staff_source_id")
-    @_with_shift_options
+    @_with_change_options
     @format_option
     @pass_ctx
     @reports_errors
@@ -193,6 +190,7 @@ def _shift_command(name: str, *, on: bool, help_text: str) -> click.Command:
         ctx: Context,
         shift_source_id: str,
         staff_source_id: str,
+        effective_at: str | None,
         responsible: str,
         reason: str,
         version: int | None,
@@ -202,6 +200,7 @@ def _shift_command(name: str, *, on: bool, help_text: str) -> click.Command:
             ctx,
             shift_source_id,
             staff_source_id,
+            effective_at=effective_at,
             responsible=responsible,
             reason=reason,
             version=version,
@@ -213,10 +212,16 @@ def _shift_command(name: str, *, on: bool, help_text: str) -> click.Command:
 
 
 put_on_cmd = _shift_command(
-    "put-on", on=True, help_text="Put STAFF_SOURCE_ID on shift SHIFT_SOURCE_ID (audited)."
+    "put-on",
+    on=True,
+    help_text="Put STAFF_SOURCE_ID on shift SHIFT_SOURCE_ID from now or --effective-at "
+    "(an event; audited).",
 )
 take_off_cmd = _shift_command(
-    "take-off", on=False, help_text="Take STAFF_SOURCE_ID off shift SHIFT_SOURCE_ID (audited)."
+    "take-off",
+    on=False,
+    help_text="Take STAFF_SOURCE_ID off shift SHIFT_SOURCE_ID from now or --effective-at "
+    "(an event; audited).",
 )
 
 

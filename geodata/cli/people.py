@@ -1,34 +1,33 @@
 """`wangge staff|teams|shifts`: people, units and shifts, named by source id (villages and
-grids by code). Writes need the manage_people action (admins); every write is audited, and
-so is every list of people (names and phones are personal data)."""
+grids by code). Writes need the manage_people action (admins for the town, commanders for
+their villages; `geodata.services.people`); every write is audited, and so is every list of
+people (names and phones are personal data)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
-from typing import Any
+from datetime import datetime
+from typing import Any, TypeVar
 
 import click
 from sqlalchemy import Connection
 
-from geodata.auth import audit
 from geodata.auth.access import Action, Principal
 from geodata.cli.context import Context, emit, format_option, pass_ctx, reports_errors
-from geodata.records import people, shifts, town_settings
+from geodata.records import shifts, town_settings
 from geodata.records.refusal import RecordRefused
+from geodata.services import people as service
 from geodata.vocab import StaffRole, TeamKind
 
+T = TypeVar("T")
 
-def _write(
-    ctx: Context, action: str, object_type: str, work: Callable[[Connection, Principal], Any]
-) -> Any:
-    """Run one write in one transaction as a principal who may manage people; audited."""
+
+def _write(ctx: Context, work: Callable[[Connection, Principal], T]) -> T:
+    """Run one change in one transaction as a principal who may manage people (the service
+    checks the village and audits)."""
     principal = ctx.acting(Action.MANAGE_PEOPLE)
     with ctx.admin_engine.begin() as conn:
-        result, ids, detail = work(conn, principal)
-        audit.record(conn, actor=principal.name, action=action, object_type=object_type,
-                     object_ids=ids, row_count=len(ids), detail=detail)  # fmt: skip
-    return result
+        return work(conn, principal)
 
 
 def _moment(conn: Connection, value: str, field: str) -> datetime:
@@ -80,12 +79,9 @@ def staff_add(ctx: Context, source_id: str, name: str, role: str, village: str,
               team: str | None, grid: str | None, phone: str | None) -> None:  # fmt: skip
     """Add a person; their team and grid must be of their village."""
 
-    def work(conn: Connection, _: Principal) -> Any:
-        new = people.add_staff(conn, source_id, name=name, role=StaffRole(role),
-                               village=village, team=team, grid=grid, phone=phone)  # fmt: skip
-        return None, [new], None
-
-    _write(ctx, "staff_add", "staff", work)
+    _write(ctx, lambda conn, who: service.add_staff(
+        conn, who, source_id, name=name, role=StaffRole(role), village=village, team=team,
+        grid=grid, phone=phone))  # fmt: skip
     click.echo(f"added staff {source_id}")
 
 
@@ -104,13 +100,9 @@ def staff_edit(ctx: Context, source_id: str, name: str | None, role: str | None,
                phone: str | None) -> None:  # fmt: skip
     """Change the fields given."""
 
-    def work(conn: Connection, _: Principal) -> Any:
-        fields = people.edit_staff(conn, source_id, name=name,
-                                   role=None if role is None else StaffRole(role),
-                                   village=village, team=team, grid=grid, phone=phone)  # fmt: skip
-        return fields, [people.staff(conn, source_id).id], {"fields": fields}
-
-    fields = _write(ctx, "staff_edit", "staff", work)
+    fields = _write(ctx, lambda conn, who: service.edit_staff(
+        conn, who, source_id, name=name, role=None if role is None else StaffRole(role),
+        village=village, team=team, grid=grid, phone=phone))  # fmt: skip
     click.echo(f"staff {source_id}: {', '.join(fields) or 'nothing'} changed")
 
 
@@ -120,8 +112,7 @@ def staff_edit(ctx: Context, source_id: str, name: str | None, role: str | None,
 @reports_errors
 def staff_retire(ctx: Context, source_id: str) -> None:
     """Retire a person (kept for the history that names them)."""
-    _write(ctx, "staff_retire", "staff",
-           lambda conn, _: (None, [people.retire_staff(conn, source_id)], None))  # fmt: skip
+    _write(ctx, lambda conn, who: service.retire_staff(conn, who, source_id))
     click.echo(f"retired staff {source_id}")
 
 
@@ -134,11 +125,9 @@ def staff_retire(ctx: Context, source_id: str) -> None:
 def staff_list(ctx: Context, village: str | None, retired: bool, fmt: str) -> None:
     """People with their role, village, team and grid (personal data: audited)."""
 
-    def work(conn: Connection, _: Principal) -> Any:
-        rows = people.list_staff(conn, village=village, retired=retired)
-        return rows, [int(r["id"]) for r in rows], None
-
-    rows = _write(ctx, "staff_list", "staff", work)
+    rows = _write(
+        ctx, lambda conn, who: service.list_staff(conn, who, village=village, retired=retired)
+    )
     columns = ["source_id", "name", "role", "phone", "village", "team", "grid", "retired_at"]
     emit(_rows(rows), fmt, _table(columns))
 
@@ -161,12 +150,9 @@ def teams_add(ctx: Context, source_id: str, name: str, kind: str, village: str,
               parent: str | None) -> None:  # fmt: skip
     """Add a combat unit (one per village) or a group under its village's combat unit."""
 
-    def work(conn: Connection, _: Principal) -> Any:
-        new = people.add_team(conn, source_id, name=name, kind=TeamKind(kind),
-                              village=village, parent=parent)  # fmt: skip
-        return None, [new], {"kind": kind}
-
-    _write(ctx, "team_add", "team", work)
+    _write(ctx, lambda conn, who: service.add_team(
+        conn, who, source_id, name=name, kind=TeamKind(kind), village=village,
+        parent=parent))  # fmt: skip
     click.echo(f"added team {source_id}")
 
 
@@ -179,11 +165,9 @@ def teams_add(ctx: Context, source_id: str, name: str, kind: str, village: str,
 def teams_edit(ctx: Context, source_id: str, name: str | None, parent: str | None) -> None:
     """Rename a team or move a group under another combat unit of its village."""
 
-    def work(conn: Connection, _: Principal) -> Any:
-        fields = people.edit_team(conn, source_id, name=name, parent=parent)
-        return fields, [people.team(conn, source_id).id], {"fields": fields}
-
-    fields = _write(ctx, "team_edit", "team", work)
+    fields = _write(
+        ctx, lambda conn, who: service.edit_team(conn, who, source_id, name=name, parent=parent)
+    )
     click.echo(f"team {source_id}: {', '.join(fields) or 'nothing'} changed")
 
 
@@ -193,8 +177,7 @@ def teams_edit(ctx: Context, source_id: str, name: str | None, parent: str | Non
 @reports_errors
 def teams_retire(ctx: Context, source_id: str) -> None:
     """Retire a team with no member or group left (kept for its history)."""
-    _write(ctx, "team_retire", "team",
-           lambda conn, _: (None, [people.retire_team(conn, source_id)], None))  # fmt: skip
+    _write(ctx, lambda conn, who: service.retire_team(conn, who, source_id))
     click.echo(f"retired team {source_id}")
 
 
@@ -206,9 +189,9 @@ def teams_retire(ctx: Context, source_id: str) -> None:
 @reports_errors
 def teams_list(ctx: Context, village: str | None, retired: bool, fmt: str) -> None:
     """Teams with their kind, village, combat unit and members."""
-    ctx.acting(Action.VIEW_MAP)
+    principal = ctx.acting(Action.VIEW_MAP)
     with ctx.admin_engine.connect() as conn:
-        rows = people.list_teams(conn, village=village, retired=retired)
+        rows = service.list_teams(conn, principal, village=village, retired=retired)
     columns = ["source_id", "name", "kind", "village", "parent", "members", "retired_at"]
     emit(_rows(rows), fmt, _table(columns))
 
@@ -229,11 +212,13 @@ def shifts_group() -> None:
 def shifts_add(ctx: Context, source_id: str, checkpoint: str, starts: str, ends: str) -> None:
     """Add a shift (at most 24 h) to a checkpoint."""
 
-    def work(conn: Connection, _: Principal) -> Any:
+    def work(conn: Connection, who: Principal) -> int:
         start, end = _moment(conn, starts, "--starts"), _moment(conn, ends, "--ends")
-        return None, [shifts.add_shift(conn, checkpoint, start, end, source_id=source_id)], None
+        return service.add_shift(
+            conn, who, source_id, checkpoint=checkpoint, starts_at=start, ends_at=end
+        )
 
-    _write(ctx, "shift_add", "checkpoint_shift", work)
+    _write(ctx, work)
     click.echo(f"added shift {source_id}")
 
 
@@ -245,11 +230,9 @@ def shifts_add(ctx: Context, source_id: str, checkpoint: str, starts: str, ends:
 def shifts_assign(ctx: Context, shift_source_id: str, staff_source_id: str) -> None:
     """Put a person on a shift (refused if they are on an overlapping one)."""
 
-    def work(conn: Connection, _: Principal) -> Any:
-        added = shifts.assign(conn, shift_source_id, staff_source_id)
-        return added, [shifts.shift(conn, shift_source_id).id], {"staff": staff_source_id}
-
-    added = _write(ctx, "shift_assign", "checkpoint_shift", work)
+    added = _write(
+        ctx, lambda conn, who: service.assign(conn, who, shift_source_id, staff_source_id)
+    )
     click.echo(f"{staff_source_id} {'put on' if added else 'already on'} {shift_source_id}")
 
 
@@ -261,11 +244,7 @@ def shifts_assign(ctx: Context, shift_source_id: str, staff_source_id: str) -> N
 def shifts_unassign(ctx: Context, shift_source_id: str, staff_source_id: str) -> None:
     """Take a person off a shift."""
 
-    def work(conn: Connection, _: Principal) -> Any:
-        shifts.unassign(conn, shift_source_id, staff_source_id)
-        return None, [shifts.shift(conn, shift_source_id).id], {"staff": staff_source_id}
-
-    _write(ctx, "shift_unassign", "checkpoint_shift", work)
+    _write(ctx, lambda conn, who: service.unassign(conn, who, shift_source_id, staff_source_id))
     click.echo(f"{staff_source_id} taken off {shift_source_id}")
 
 
@@ -279,10 +258,10 @@ def shifts_unassign(ctx: Context, shift_source_id: str, staff_source_id: str) ->
 def shifts_list(ctx: Context, checkpoint: str | None, start: str | None, end: str | None,
                 fmt: str) -> None:  # fmt: skip
     """Shifts with their checkpoint, times and people (staff source ids)."""
-    ctx.acting(Action.VIEW_MAP)
+    principal = ctx.acting(Action.VIEW_MAP)
     with ctx.admin_engine.connect() as conn:
-        rows = shifts.list_shifts(
-            conn, checkpoint_source_id=checkpoint,
+        rows = service.list_shifts(
+            conn, principal, checkpoint=checkpoint,
             start=None if start is None else _moment(conn, start, "--from"),
             end=None if end is None else _moment(conn, end, "--to"),
         )  # fmt: skip
@@ -305,14 +284,7 @@ def shifts_rota(ctx: Context, checkpoint: str, first_day: datetime, days: int,
     the same rota changes nothing; refused as a whole when the people cannot cover it."""
     listed = [s.strip() for s in staff.split(",") if s.strip()]
 
-    def work(conn: Connection, _: Principal) -> Any:
-        chosen = pattern or str(town_settings.setting(conn, "shift_pattern"))
-        day: date = first_day.date()
-        report = shifts.make_rota(conn, checkpoint, first_day=day, days=days,
-                                  pattern=chosen, staff_source_ids=listed)  # fmt: skip
-        cp = shifts.checkpoint(conn, checkpoint)
-        detail = {k: report[k] for k in ("created", "changed", "unchanged", "assignments")}
-        return report, [int(cp.id)], detail
-
-    report = _write(ctx, "shift_rota", "checkpoint", work)
+    report = _write(ctx, lambda conn, who: service.rota(
+        conn, who, checkpoint=checkpoint, first_day=first_day.date(), days=days,
+        pattern=pattern, staff=listed))  # fmt: skip
     emit(report, fmt)

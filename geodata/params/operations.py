@@ -47,8 +47,9 @@ class StateChangeParams(BaseModel):
 
 
 class ShiftStaffParams(BaseModel):
-    """`{"staff", "version", "reason", "responsible"}`: the person put on (or taken off) the
-    shift, the shift's version seen, who is responsible and why."""
+    """`{"staff", "version", "reason", "responsible", "effective_at"}`: the person put on (or
+    taken off) the shift, the shift's version seen, who is responsible and why, and when the
+    person joins (or leaves): optional, now."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -56,3 +57,4 @@ class ShiftStaffParams(BaseModel):
     version: Version
     reason: Reason
     responsible: SourceId
+    effective_at: Annotated[datetime, BeforeValidator(_moment)] | None = None

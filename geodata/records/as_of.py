@@ -43,7 +43,7 @@ def checkpoint_state_as_of(checkpoint: str, moment: str) -> str:
     SQL value `moment`, from its events: no row when it was made after that moment."""
     return (
         f"SELECT e.to_state AS state FROM checkpoint_events AS e"  # noqa: S608 (alias and moment are SQL written by the caller, never values)
-        f" WHERE e.checkpoint_id = {checkpoint}.id AND e.at <= {moment}"
+        f" WHERE e.checkpoint_id = {checkpoint}.id AND e.kind = 'state' AND e.at <= {moment}"
         f" ORDER BY e.at DESC, e.id DESC LIMIT 1"
     )
 

@@ -1,5 +1,5 @@
-"""The command post acts: an entrance sealed or opened, a checkpoint activated or closed, a
-person put on a shift or taken off it, by a principal holding `operate` (audited).
+"""The command post acts: an entrance sealed or opened, a checkpoint activated or closed, by a
+principal holding `operate` (audited); people on shifts are in `shift_staffing`.
 
 Each state change names its effective time (now, or planned), the staff member responsible
 and a reason, and is written as an entrance or checkpoint event, so that "as of" replays it.
@@ -15,13 +15,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, text
-from sqlalchemy.exc import IntegrityError
 
 from geodata.auth import audit
 from geodata.auth.access import Action, Principal
 from geodata.errors import NotFoundError, WanggeError
 from geodata.params.base import BIGINT_MAX
-from geodata.params.operations import ShiftStaffParams, StateChangeParams
+from geodata.params.operations import StateChangeParams
 from geodata.records.as_of import checkpoint_state_as_of, entrance_states
 from geodata.records.town_settings import setting
 from geodata.vocab import CheckpointState, EntranceState
@@ -50,6 +49,8 @@ class Kind:
     key: str
     states: tuple[str, ...]
     village_sql: str
+    state_events: str = ""
+    """The condition keeping state events of `events` (checkpoints also hold staffing events)."""
 
 
 ENTRANCE = Kind(
@@ -68,6 +69,7 @@ CHECKPOINT = Kind(
     key="checkpoint_id",
     states=tuple(s.value for s in CheckpointState),
     village_sql="o.village_id",
+    state_events=" AND e.kind = 'state'",
 )
 KINDS = {"entrance": ENTRANCE, "checkpoint": CHECKPOINT}
 
@@ -75,14 +77,14 @@ KINDS = {"entrance": ENTRANCE, "checkpoint": CHECKPOINT}
 # -- reading -------------------------------------------------------------------------------
 
 
-def _known_id(what: str, ref: int | str) -> None:
+def known_id(what: str, ref: int | str) -> None:
     """An id beyond the database's bigint names nothing (not an overflow in SQL)."""
     if isinstance(ref, int) and not 0 < ref <= BIGINT_MAX:
         raise NotFoundError(f"{what} {ref}: no such {what}")
 
 
 def _row(conn: Connection, kind: Kind, ref: int | str, *, lock: bool = False) -> Any:
-    _known_id(kind.name, ref)
+    known_id(kind.name, ref)
     column = "o.id" if isinstance(ref, int) else "o.source_id"
     row = conn.execute(
         text(
@@ -97,7 +99,7 @@ def _row(conn: Connection, kind: Kind, ref: int | str, *, lock: bool = False) ->
     return row
 
 
-def _in_scope(conn: Connection, principal: Principal, village_id: int | None) -> bool:
+def in_scope(conn: Connection, principal: Principal, village_id: int | None) -> bool:
     if principal.grid_ids is None:
         return True
     if village_id is None:
@@ -130,7 +132,7 @@ def _describe(conn: Connection, kind: Kind, row: Any, now: datetime) -> dict[str
         text(
             f"SELECT e.at, e.to_state::text AS state, e.reason, e.user_name, s.source_id"  # noqa: S608 (constants of this module)
             f" FROM {kind.events} e LEFT JOIN staff s ON s.id = e.responsible_id"
-            f" WHERE e.{kind.key} = :id AND e.at > :now ORDER BY e.at, e.id"
+            f" WHERE e.{kind.key} = :id AND e.at > :now{kind.state_events} ORDER BY e.at, e.id"
         ),
         {"id": int(row.id), "now": now},
     ).all()
@@ -159,7 +161,7 @@ def show(conn: Connection, principal: Principal, kind_name: str, ref: int | str)
     principal.require(Action.VIEW_MAP)
     kind = KINDS[kind_name]
     row = _row(conn, kind, ref)
-    if not _in_scope(conn, principal, row.village_id):
+    if not in_scope(conn, principal, row.village_id):
         raise NotFoundError(f"{kind.name} {ref}: no such {kind.name}")
     return _describe(conn, kind, row, datetime.now(UTC))
 
@@ -167,11 +169,24 @@ def show(conn: Connection, principal: Principal, kind_name: str, ref: int | str)
 # -- checks shared by every change -----------------------------------------------------------
 
 
-def _grace(conn: Connection) -> timedelta:
+def planned_grace(conn: Connection) -> timedelta:
     return timedelta(minutes=int(setting(conn, "planned_change_grace_minutes")))
 
 
-def _staff_id(conn: Connection, what: str, source_id: str) -> tuple[int, int]:
+def effective_moment(
+    conn: Connection, label: str, effective_at: datetime | None, now: datetime
+) -> datetime:
+    """When a change takes effect: `effective_at`, or now; refused when further in the past
+    than the town's grace period."""
+    at = effective_at or now
+    grace = planned_grace(conn)
+    if at < now - grace:
+        minutes = int(grace.total_seconds() // 60)
+        raise OperationRefused(f"{label}: effective_at: more than {minutes} minutes in the past")
+    return at
+
+
+def active_staff(conn: Connection, what: str, source_id: str) -> tuple[int, int]:
     row = conn.execute(
         text("SELECT id, village_id FROM staff WHERE source_id = :s AND retired_at IS NULL"),
         {"s": source_id},
@@ -184,7 +199,7 @@ def _staff_id(conn: Connection, what: str, source_id: str) -> tuple[int, int]:
 def _target(conn: Connection, principal: Principal, kind: Kind, ref: int | str) -> Any:
     principal.require(Action.OPERATE)
     row = _row(conn, kind, ref, lock=True)
-    if not _in_scope(conn, principal, row.village_id):
+    if not in_scope(conn, principal, row.village_id):
         raise NotFoundError(f"{kind.name} {ref}: no such {kind.name}")
     return row
 
@@ -212,11 +227,8 @@ def set_state(
     now = now or datetime.now(UTC)
     if change.state not in kind.states:
         raise OperationRefused(f"{label}: state: one of {', '.join(kind.states)}")
-    responsible_id, _ = _staff_id(conn, f"{label}: responsible", change.responsible)
-    at = change.effective_at or now
-    if at < now - _grace(conn):
-        minutes = int(_grace(conn).total_seconds() // 60)
-        raise OperationRefused(f"{label}: effective_at: more than {minutes} minutes in the past")
+    responsible_id, _ = active_staff(conn, f"{label}: responsible", change.responsible)
+    at = effective_moment(conn, label, change.effective_at, now)
     if int(row.version) != change.version:
         raise StaleVersion(
             f"{label}: version: changed since it was read (now {row.version})",
@@ -267,105 +279,3 @@ def set_state(
         },
     )
     return _describe(conn, kind, _row(conn, kind, int(row.id)), now)
-
-
-# -- shifts ----------------------------------------------------------------------------------
-
-
-def _shift(conn: Connection, principal: Principal, ref: int | str, *, lock: bool = False) -> Any:
-    _known_id("shift", ref)
-    column = "s.id" if isinstance(ref, int) else "s.source_id"
-    row = conn.execute(
-        text(
-            "SELECT s.id, s.source_id, s.checkpoint_id, s.starts_at, s.ends_at, s.staff_count,"  # noqa: S608 (one of two constant columns)
-            " s.version, c.source_id AS checkpoint, c.village_id FROM checkpoint_shifts s"
-            f" JOIN checkpoints c ON c.id = s.checkpoint_id WHERE {column} = :ref"
-            + (" FOR UPDATE OF s" if lock else "")
-        ),
-        {"ref": ref},
-    ).first()
-    if row is None or not _in_scope(conn, principal, row.village_id):
-        raise NotFoundError(f"shift {ref}: no such shift")
-    return row
-
-
-def _describe_shift(conn: Connection, row: Any) -> dict[str, Any]:
-    staff = conn.execute(
-        text(
-            "SELECT st.source_id FROM shift_staff ss JOIN staff st ON st.id = ss.staff_id"
-            " WHERE ss.shift_id = :id ORDER BY st.source_id"
-        ),
-        {"id": int(row.id)},
-    ).scalars()
-    return {
-        "id": int(row.id),
-        "source_id": row.source_id,
-        "type": "shift",
-        "checkpoint": row.checkpoint,
-        "starts_at": row.starts_at.isoformat(),
-        "ends_at": row.ends_at.isoformat(),
-        "staff_count": int(row.staff_count),
-        "staff": list(staff),
-        "version": int(row.version),
-    }
-
-
-def show_shift(conn: Connection, principal: Principal, ref: int | str) -> dict[str, Any]:
-    """A shift, the people on it (staff source ids) and its version."""
-    principal.require(Action.VIEW_MAP)
-    return _describe_shift(conn, _shift(conn, principal, ref))
-
-
-def change_shift_staff(
-    conn: Connection, principal: Principal, ref: int | str, change: ShiftStaffParams, *, on: bool
-) -> dict[str, Any]:
-    """Put `change.staff` on the shift (`on`) or take them off it; audited."""
-    principal.require(Action.OPERATE)
-    row = _shift(conn, principal, ref, lock=True)
-    label = f"shift {row.source_id or row.id}"
-    staff_id, village_id = _staff_id(conn, f"{label}: staff", change.staff)
-    responsible_id, _ = _staff_id(conn, f"{label}: responsible", change.responsible)
-    if int(row.version) != change.version:
-        raise StaleVersion(
-            f"{label}: version: changed since it was read (now {row.version})",
-            _describe_shift(conn, row),
-        )
-    there = conn.execute(
-        text("SELECT id FROM shift_staff WHERE shift_id = :s AND staff_id = :p"),
-        {"s": int(row.id), "p": staff_id},
-    ).scalar()
-    if on:
-        if there is not None:
-            raise OperationRefused(f"{label}: staff: already on this shift")
-        if row.village_id is not None and village_id != row.village_id:
-            raise OperationRefused(f"{label}: staff: serves another village")
-        try:
-            with conn.begin_nested():
-                conn.execute(
-                    text("INSERT INTO shift_staff (shift_id, staff_id) VALUES (:s, :p)"),
-                    {"s": int(row.id), "p": staff_id},
-                )
-        except IntegrityError as exc:
-            if "shift_staff_no_overlap" in str(exc.orig):
-                raise OperationRefused(
-                    f"{label}: staff: already on a shift that overlaps this one"
-                ) from None
-            raise
-    else:
-        if there is None:
-            raise OperationRefused(f"{label}: staff: not on this shift")
-        conn.execute(text("DELETE FROM shift_staff WHERE id = :id"), {"id": int(there)})
-    conn.execute(
-        text("UPDATE checkpoint_shifts SET version = version + 1 WHERE id = :id"),
-        {"id": int(row.id)},
-    )
-    audit.record(
-        conn,
-        actor=principal.name,
-        action="shift_put_on" if on else "shift_take_off",
-        object_type="shift",
-        object_ids=[int(row.id)],
-        row_count=1,
-        detail={"staff_id": staff_id, "responsible_id": responsible_id},
-    )
-    return _describe_shift(conn, _shift(conn, principal, int(row.id)))

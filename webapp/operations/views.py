@@ -14,7 +14,8 @@ from flask import Blueprint, Response, request
 from geodata import params
 from geodata.auth.access import Action
 from geodata.params.operations import ShiftStaffParams, StateChangeParams
-from geodata.services.operations import change_shift_staff, set_state, show, show_shift
+from geodata.services.operations import set_state, show
+from geodata.services.shift_staffing import change_shift_staff, show_shift
 from webapp.infra import database
 from webapp.infra.policy import principal, requires
 from webapp.infra.responses import json_response
@@ -80,12 +81,14 @@ def _shift_staff(shift_id: int, *, on: bool) -> Response:
 @bp.post("/api/v1/shifts/<int:shift_id>/staff")
 @requires(Action.OPERATE)
 def put_on_shift(shift_id: int) -> Response:
-    """`{"staff", "version", "reason", "responsible"}`: put the person on the shift."""
+    """`{"staff", "version", "reason", "responsible", "effective_at"}`: put the person on
+    the shift (from now, or from `effective_at`)."""
     return _shift_staff(shift_id, on=True)
 
 
 @bp.delete("/api/v1/shifts/<int:shift_id>/staff")
 @requires(Action.OPERATE)
 def take_off_shift(shift_id: int) -> Response:
-    """`{"staff", "version", "reason", "responsible"}`: take the person off the shift."""
+    """`{"staff", "version", "reason", "responsible", "effective_at"}`: take the person
+    off the shift (from now, or from `effective_at`)."""
     return _shift_staff(shift_id, on=False)

@@ -102,7 +102,11 @@ def test_shifts_put_on_and_take_off(town: TestDatabase) -> None:
             )
         ).one()
         c.execute(
-            text("UPDATE checkpoint_shifts SET source_id = 'ops-cli-shift' WHERE id = :s"),
+            text(
+                "UPDATE checkpoint_shifts SET source_id = 'ops-cli-shift',"
+                " starts_at = '2031-05-01T08:00+08', ends_at = '2031-05-01T16:00+08'"
+                " WHERE id = :s"
+            ),
             {"s": shift.id},
         )
         c.execute(
@@ -121,6 +125,15 @@ def test_shifts_put_on_and_take_off(town: TestDatabase) -> None:
     off = invoke(
         town, "shifts", "take-off", "ops-cli-shift", "ops-cli-guard",
         "--responsible", "ops-cli-staff", "--reason", "home", "--format", "json",
+        "--effective-at", "2031-05-01T12:00",
     )  # fmt: skip
     assert off.exit_code == 0, off.output
-    assert "ops-cli-guard" not in orjson.loads(off.stdout)["staff"]
+    shown = orjson.loads(off.stdout)
+    assert "ops-cli-guard" not in shown["staff"]
+    guard = [p for p in shown["people"] if p["staff"] == "ops-cli-guard"]
+    assert guard == [
+        {"staff": "ops-cli-guard", "from": "2031-05-01T00:00:00+00:00",
+         "until": "2031-05-01T04:00:00+00:00"}
+    ]  # fmt: skip
+    planned = [(p["change"], p["staff"], p["effective_at"]) for p in shown["planned"]]
+    assert planned == [("take_off", "ops-cli-guard", "2031-05-01T04:00:00+00:00")]

@@ -80,9 +80,28 @@ def test_staff_teams_and_a_rota(town: TestDatabase) -> None:
     assert actions == {"staff_add": 4, "staff_list": 1, "team_add": 1, "shift_rota": 2}
 
 
-def test_a_commander_may_not_manage_people(town: TestDatabase) -> None:
-    make_account(town, "cmd-people", "commander")
-    refused = invoke(town, "--as", "cmd-people", "staff", "list")
+def test_a_commander_manages_own_villages_only(town: TestDatabase) -> None:
+    _, village, other = _checkpoint(town)
+    make_account(town, "cmd-people", "commander", village_codes=(village,))
+    add = ("staff", "add", "--name", "C", "--role", "checkpoint_staff", "--village")
+    done = invoke(town, "--as", "cmd-people", *add[:2], "t:cmd1", *add[2:], village)
+    assert done.exit_code == 0, done.output
+    refused = invoke(town, "--as", "cmd-people", *add[:2], "t:cmd2", *add[2:], other)
+    assert refused.exit_code != 0
+    assert f"village {other!r}: no such village" in refused.output
+    listed = invoke(town, "--as", "cmd-people", "staff", "list", "--format", "json")
+    assert listed.exit_code == 0, listed.output
+    assert {r["village"] for r in orjson.loads(listed.output)} == {village}
+    with town.owner.connect() as conn:
+        kept = conn.execute(
+            text("SELECT count(*) FROM staff WHERE source_id IN ('t:cmd1', 't:cmd2')")
+        ).scalar()
+    assert kept == 1
+
+
+def test_a_planner_may_not_manage_people(town: TestDatabase) -> None:
+    make_account(town, "gw-people", "planner")
+    refused = invoke(town, "--as", "gw-people", "staff", "list")
     assert refused.exit_code == 3
-    refused = invoke(town, "--as", "cmd-people", "staff", "retire", "whoever")
+    refused = invoke(town, "--as", "gw-people", "staff", "retire", "whoever")
     assert refused.exit_code == 3

@@ -1,5 +1,6 @@
 """The command post's changes on the sample town: state now or planned, replayed as of; the
-version that guards them; refusals that name the field and change nothing; scope; shifts."""
+version that guards them; refusals that name the field and change nothing; scope. People
+on shifts: test_shift_staffing."""
 
 from __future__ import annotations
 
@@ -12,15 +13,13 @@ from sqlalchemy import Connection, text
 from geodata.auth.access import ForbiddenError, Principal, local_operator
 from geodata.errors import NotFoundError
 from geodata.params import RequestError, validate
-from geodata.params.operations import ShiftStaffParams, StateChangeParams
+from geodata.params.operations import StateChangeParams
 from geodata.records.as_of import entrance_states
 from geodata.services.operations import (
     OperationRefused,
     StaleVersion,
-    change_shift_staff,
     set_state,
     show,
-    show_shift,
 )
 from geodata.vocab import Role
 
@@ -239,44 +238,6 @@ def test_a_commander_of_another_village_finds_nothing(sample_conn: Connection) -
     ).scalar_one()
     mine = Principal(name="c", role=Role.COMMANDER, grid_ids=frozenset(own))
     assert set_state(sample_conn, mine, "entrance", int(e.id), ask)["state"] == "sealed"
-
-
-def test_a_person_is_put_on_a_shift_and_taken_off(sample_conn: Connection) -> None:
-    shift = sample_conn.execute(
-        text(
-            "SELECT s.id, s.version, s.staff_count, c.village_id FROM checkpoint_shifts s"
-            " JOIN checkpoints c ON c.id = s.checkpoint_id WHERE c.village_id IS NOT NULL"
-            " ORDER BY s.id LIMIT 1"
-        )
-    ).one()
-    person = "ops-test-on-shift"
-    sample_conn.execute(
-        text(
-            "INSERT INTO staff (source_id, name, role, village_id) VALUES"
-            " (:s, 'On Shift', 'checkpoint_staff', :v)"
-        ),
-        {"s": person, "v": shift.village_id},
-    )
-    ask = validate(
-        ShiftStaffParams,
-        {"staff": person, "version": shift.version, "reason": "r", "responsible": person},
-    )
-    on = change_shift_staff(sample_conn, ADMIN, int(shift.id), ask, on=True)
-    assert person in on["staff"]
-    assert on["staff_count"] == len(on["staff"])  # the head count follows the people
-    assert on["version"] == shift.version + 1
-    with pytest.raises(StaleVersion):
-        change_shift_staff(sample_conn, ADMIN, int(shift.id), ask, on=False)
-    again = validate(
-        ShiftStaffParams,
-        {"staff": person, "version": on["version"], "reason": "r", "responsible": person},
-    )
-    with pytest.raises(OperationRefused, match="staff: already on this shift"):
-        change_shift_staff(sample_conn, ADMIN, int(shift.id), again, on=True)
-    off = change_shift_staff(sample_conn, ADMIN, int(shift.id), again, on=False)
-    assert person not in off["staff"]
-    assert off["staff_count"] == len(off["staff"]) == len(on["staff"]) - 1
-    assert show_shift(sample_conn, ADMIN, int(shift.id))["version"] == on["version"] + 1
 
 
 def test_the_grace_is_the_town_setting(sample_conn: Connection) -> None:

@@ -335,6 +335,13 @@ def test_a_person_is_put_on_a_shift_and_taken_off(town: OpsTown) -> None:
                 " ON c.id = s.checkpoint_id WHERE c.village_id IS NOT NULL ORDER BY s.id LIMIT 1"
             )
         ).one()
+        conn.execute(  # a shift running now, which a person can still join
+            text(
+                "UPDATE checkpoint_shifts SET starts_at = now() - interval '1 hour',"
+                " ends_at = now() + interval '7 hours' WHERE id = :s"
+            ),
+            {"s": shift.id},
+        )
         conn.execute(
             text(
                 "INSERT INTO staff (source_id, name, role, village_id) VALUES"
