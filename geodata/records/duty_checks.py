@@ -57,12 +57,19 @@ def checkpoint_frame(conn: Connection, moment: datetime) -> pd.DataFrame:
 
 
 def shift_frame(conn: Connection, start: datetime, end: datetime) -> pd.DataFrame:
-    """The shifts overlapping [start, end): checkpoint_id, starts_s, ends_s, staff_count."""
+    """Who is on duty during [start, end), as intervals of checkpoint_id, starts_s, ends_s,
+    staff_count: each person on a shift for their own hours there (put on late or taken off
+    early by the command post), and a shift without people by its head count."""
     return _frame(
         conn,
-        "SELECT checkpoint_id, extract(epoch FROM starts_at)::float8,"
-        " extract(epoch FROM ends_at)::float8, staff_count FROM checkpoint_shifts"
-        " WHERE ends_at > :start AND starts_at < :end",
+        "SELECT s.checkpoint_id, extract(epoch FROM a.starts_at)::float8,"
+        " extract(epoch FROM a.ends_at)::float8, 1 FROM shift_staff AS a"
+        " JOIN checkpoint_shifts AS s ON s.id = a.shift_id"
+        " WHERE a.ends_at > :start AND a.starts_at < :end"
+        " UNION ALL SELECT s.checkpoint_id, extract(epoch FROM s.starts_at)::float8,"
+        " extract(epoch FROM s.ends_at)::float8, s.staff_count FROM checkpoint_shifts AS s"
+        " WHERE s.ends_at > :start AND s.starts_at < :end AND s.staff_count > 0"
+        " AND NOT EXISTS (SELECT 1 FROM shift_staff AS a WHERE a.shift_id = s.id)",
         {"start": start, "end": end},
         ["checkpoint_id", "starts_s", "ends_s", "staff_count"],
     )

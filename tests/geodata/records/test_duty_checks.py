@@ -226,3 +226,16 @@ def test_entrance_states_are_replayed_as_of_the_moment(conn: Connection) -> None
     (after,) = v1(T + 11 * H)
     assert after["entrance"] == "test:entrance/v1-side"
     assert after["problem"] == "no active checkpoint"
+
+
+def test_a_person_taken_off_early_leaves_the_hours_short(conn: Connection) -> None:
+    town = _town(conn)
+    # s2 leaves the 00-08 shift at 04:00 (the command post's take-off): one person from then.
+    conn.execute(
+        text("UPDATE shift_staff SET leaves_at = :at WHERE staff_id <> :s1 AND starts_at = :t"),
+        {"at": T + 4 * H, "s1": town["s1"], "t": T},
+    )
+    short = check_all(conn, at=T + 30 * timedelta(minutes=1))["checks"]["checkpoint_understaffed"]
+    assert [(i["hour"][11:16], i["staff"]) for i in short["items"]] == [
+        (f"{h:02d}:00", 1) for h in range(4, 16)
+    ] + [(f"{h:02d}:00", 0) for h in range(16, 24)]
