@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from geoalchemy2 import Geometry, WKBElement
@@ -21,9 +22,11 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Numeric,
     String,
     Text,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
@@ -413,6 +416,75 @@ class Visit(Imported, Base):
     worker_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
     result: Mapped[VisitResult] = mapped_column(_enum(VisitResult, "visit_result"), nullable=False)
     fever_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    people_seen: Mapped[int | None] = mapped_column(Integer)
+    """How many of the household's members were seen (migration 0014)."""
+
+
+class Quarantine(IdMixin, Base):
+    """A person's quarantine from start to release (migration 0014). Personal data: row
+    security by grid, as residents. One active quarantine per person."""
+
+    __tablename__ = "quarantines"
+    __table_args__ = (
+        Index(
+            "uq_quarantines_one_active",
+            "resident_id",
+            unique=True,
+            postgresql_where=text("status = 'active'"),
+        ),
+    )
+
+    resident_id: Mapped[int] = mapped_column(
+        ForeignKey("residents.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
+    type: Mapped[str] = mapped_column(String(16), nullable=False)
+    reason: Mapped[str] = mapped_column(String(16), nullable=False)
+    origin: Mapped[str | None] = mapped_column(Text)
+    case_ref: Mapped[str | None] = mapped_column(Text)
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="active")
+    released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    created_by: Mapped[str | None] = mapped_column(Text)
+
+
+class QuarantineChange(IdMixin, Base):
+    """An extension, early release, release at the end or transfer of a quarantine."""
+
+    __tablename__ = "quarantine_changes"
+
+    quarantine_id: Mapped[int] = mapped_column(
+        ForeignKey("quarantines.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"))
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(Text)
+
+
+class QuarantineCheck(IdMixin, Base):
+    """A temperature taken of a quarantined person, in °C."""
+
+    __tablename__ = "quarantine_checks"
+    __table_args__ = (
+        Index("ix_quarantine_checks_quarantine_id_checked_at", "quarantine_id", "checked_at"),
+    )
+
+    quarantine_id: Mapped[int] = mapped_column(
+        ForeignKey("quarantines.id", ondelete="CASCADE"), nullable=False
+    )
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"))
+    checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    temperature_c: Mapped[Decimal] = mapped_column(Numeric(3, 1), nullable=False)
+    recorded_by: Mapped[str | None] = mapped_column(Text)
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
 
 
 class User(IdMixin, TimestampMixin, Base):

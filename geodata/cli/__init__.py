@@ -33,6 +33,7 @@ LAZY_COMMANDS = {
     "shifts": "geodata.cli.operations:shifts_group",
     "inspections": "geodata.cli.supervision:inspections_group",
     "rectifications": "geodata.cli.supervision:rectifications_group",
+    "quarantine": "geodata.cli.quarantine:quarantine_group",
 }
 """Commands loaded when they run, so that each one starts without the others' libraries."""
 

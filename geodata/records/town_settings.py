@@ -7,6 +7,7 @@ overrides the default; `setting(conn, key)` reads one, `town_timezone(conn)` the
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -52,6 +53,28 @@ def _shift_pattern(raw: str) -> str:
     return raw.strip()
 
 
+WINDOW = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])-([01][0-9]|2[0-4]):([0-5][0-9])")
+
+
+def _windows(raw: str) -> str:
+    """`07:00-12:00,14:00-20:00`: the follow-up windows of a day, in order, not overlapping."""
+    spans = [w.strip() for w in raw.split(",") if w.strip()]
+    if not spans:
+        raise _InvalidValueError("at least one window such as 07:00-12:00")
+    last_end = -1
+    for span in spans:
+        found = WINDOW.fullmatch(span)
+        if found is None:
+            raise _InvalidValueError(f"{span!r}: a window is HH:MM-HH:MM")
+        a, b = (int(found[1]) * 60 + int(found[2]), int(found[3]) * 60 + int(found[4]))
+        if b <= a or b > 24 * 60:
+            raise _InvalidValueError(f"{span!r}: ends before it starts")
+        if a < last_end:
+            raise _InvalidValueError(f"{span!r}: overlaps or precedes the window before it")
+        last_end = b
+    return ",".join(spans)
+
+
 @dataclass(frozen=True)
 class Key:
     """One setting: its default, how a typed value is read, and what it means."""
@@ -71,6 +94,19 @@ KEYS: dict[str, Key] = {
     "shift_pattern": Key("3x8", _shift_pattern, "the rota's default pattern of shifts"),
     "planned_change_grace_minutes": Key(
         5, _int_between(0, 1440), "how far in the past a planned change may still be dated"
+    ),
+    "quarantine_days_home": Key(14, _int_between(1, 60), "days of a home quarantine (居家隔离)"),
+    "quarantine_days_observation": Key(
+        14, _int_between(1, 60), "days of a home observation (居家留观)"
+    ),
+    "quarantine_days_concentrated": Key(
+        14, _int_between(1, 60), "days of a concentrated isolation (集中隔离)"
+    ),
+    "check_windows": Key(
+        "07:00-12:00,14:00-20:00", _windows, "a quarantined person's check windows of a day"
+    ),
+    "screening_window_days": Key(
+        14, _int_between(1, 60), "a household with nobody in quarantine is visited this often"
     ),
 }
 """Every key the town knows; later features add theirs here."""

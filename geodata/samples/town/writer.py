@@ -15,6 +15,7 @@ from geodata.db.bulk import copy_frame
 from geodata.samples.osm_extract import WGS84
 from geodata.samples.town.geometry import Ints
 from geodata.samples.town.plan import TownPlan, serial_ids
+from geodata.town_time import TOWN_TIMEZONE
 
 
 def reserve_ids(conn: Connection, table: str, n: int) -> Ints:
@@ -206,6 +207,12 @@ def write_plan(conn: Connection, plan: TownPlan) -> dict[str, int]:
         household_id=household[plan.visits["household"]],
         grid_id=grid[plan.visits["grid"]],
         worker_id=staff[plan.visits["worker"]],
+    )
+    # the residents in quarantine become quarantine records (migration 0014's function)
+    counts["quarantines"] = int(
+        conn.execute(
+            text("SELECT quarantines_from_residents(:zone)"), {"zone": TOWN_TIMEZONE.key}
+        ).scalar_one()
     )
     return counts
 
