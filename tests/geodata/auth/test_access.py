@@ -26,7 +26,7 @@ NAME_A = "王小明"
 EXPECTED: dict[Role, set[str]] = {
     Role.ADMIN: {str(a) for a in Action},
     Role.COMMANDER: {"view_map", "view_coverage", "view_households", "reveal_personal",
-                     "export_aggregate", "operate", "supervise"},
+                     "export_aggregate", "operate", "supervise", "manage_people"},
     Role.PLANNER: {"view_map", "view_coverage", "plan", "export_aggregate"},
     Role.ANALYST: {"view_map", "view_coverage", "export_aggregate", "export_pseudonymous"},
     Role.GRID_WORKER: {"view_map", "view_coverage", "view_households", "edit_households",
