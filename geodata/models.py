@@ -25,6 +25,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    UniqueConstraint,
     func,
     text,
 )
@@ -451,6 +452,96 @@ class Quarantine(IdMixin, Base):
         DateTime(timezone=True), nullable=False, server_default=func.now()
     )
     created_by: Mapped[str | None] = mapped_column(Text)
+
+
+class IsolationRoom(IdMixin, Base):
+    """A room of an isolation site; a reserve room is held back unless allowed."""
+
+    __tablename__ = "isolation_rooms"
+    __table_args__ = (UniqueConstraint("site_id", "number"),)
+
+    site_id: Mapped[int] = mapped_column(
+        ForeignKey("isolation_sites.id", ondelete="CASCADE"), nullable=False
+    )
+    number: Mapped[str] = mapped_column(String(32), nullable=False)
+    reserve: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+
+
+class IsolationBed(IdMixin, Base):
+    __tablename__ = "isolation_beds"
+    __table_args__ = (UniqueConstraint("room_id", "label"),)
+
+    room_id: Mapped[int] = mapped_column(
+        ForeignKey("isolation_rooms.id", ondelete="CASCADE"), nullable=False
+    )
+    site_id: Mapped[int] = mapped_column(
+        ForeignKey("isolation_sites.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    label: Mapped[str] = mapped_column(String(32), nullable=False)
+
+
+class BedAssignment(IdMixin, Base):
+    """Who is in which bed from when until when (no end: still there). An exclusion
+    constraint refuses two assignments of one bed at once (migration 0015)."""
+
+    __tablename__ = "bed_assignments"
+
+    bed_id: Mapped[int] = mapped_column(ForeignKey("isolation_beds.id"), nullable=False, index=True)
+    resident_id: Mapped[int] = mapped_column(
+        ForeignKey("residents.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    quarantine_id: Mapped[int | None] = mapped_column(
+        ForeignKey("quarantines.id", ondelete="CASCADE")
+    )
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"))
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    assigned_by: Mapped[str | None] = mapped_column(Text)
+
+
+class FeverAlert(IdMixin, Base):
+    """Opened by a check of 37.3 °C or more; open until someone records what was done."""
+
+    __tablename__ = "fever_alerts"
+
+    quarantine_id: Mapped[int] = mapped_column(
+        ForeignKey("quarantines.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    check_id: Mapped[int | None] = mapped_column(
+        ForeignKey("quarantine_checks.id", ondelete="CASCADE")
+    )
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"))
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    temperature_c: Mapped[Decimal] = mapped_column(Numeric(3, 1), nullable=False)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    action: Mapped[str | None] = mapped_column(Text)
+    closed_by: Mapped[str | None] = mapped_column(Text)
+
+
+class Campaign(IdMixin, Base):
+    """A screening campaign (排查): every household of its grids seen and every registered
+    person counted between its start and its deadline."""
+
+    __tablename__ = "campaigns"
+
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    deadline: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    created_by: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+
+class CampaignGrid(Base):
+    __tablename__ = "campaign_grids"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
+    )
+    grid_id: Mapped[int] = mapped_column(
+        ForeignKey("grids.id", ondelete="CASCADE"), primary_key=True
+    )
 
 
 class QuarantineChange(IdMixin, Base):

@@ -208,6 +208,10 @@ def write_plan(conn: Connection, plan: TownPlan) -> dict[str, int]:
         grid_id=grid[plan.visits["grid"]],
         worker_id=staff[plan.visits["worker"]],
     )
+    # every site's rooms and beds (migration 0015's function)
+    counts["isolation_beds"] = int(
+        conn.execute(text("SELECT isolation_beds_for_sites()")).scalar_one()
+    )
     # the residents in quarantine become quarantine records (migration 0014's function)
     counts["quarantines"] = int(
         conn.execute(
