@@ -19,3 +19,8 @@ class ConfigError(WanggeError):
 
 class NotFoundError(WanggeError):
     """An object does not exist, or is outside the caller's scope."""
+
+
+class ConflictError(WanggeError):
+    """The request is sound but clashes with what is there now (a second active quarantine,
+    a bed taken meanwhile): exit code 1, HTTP 409."""

@@ -20,6 +20,7 @@ from webapp import (
     operations,
     people,
     plan,
+    quarantines,
     supervision,
     tiles,
     visits,
@@ -47,6 +48,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     operations.bp,
     supervision.bp,
     people.bp,
+    quarantines.bp,
 )
 """Every blueprint of the app; each package of webapp/ but infra/ exports its `bp`."""
 

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
 
+from geodata.errors import ConflictError
 from geodata.records.refusal import RecordRefused
 from geodata.records.town_settings import setting, town_timezone
 
@@ -80,7 +81,7 @@ def add(conn: Connection, new: NewQuarantine, *, actor: str) -> dict[str, Any]:
         {"r": resident.id},
     ).scalar()
     if active is not None:
-        raise RecordRefused(f"{who}: resident: already in active quarantine {active}")
+        raise ConflictError(f"{who}: resident: already in active quarantine {active}")
     try:
         with conn.begin_nested():
             qid = conn.execute(
@@ -94,7 +95,7 @@ def add(conn: Connection, new: NewQuarantine, *, actor: str) -> dict[str, Any]:
             ).scalar_one()  # fmt: skip
     except IntegrityError as exc:
         if "uq_quarantines_one_active" in str(exc.orig):
-            raise RecordRefused(f"{who}: resident: already in an active quarantine") from None
+            raise ConflictError(f"{who}: resident: already in an active quarantine") from None
         raise
     found = get(conn, int(qid))
     assert found is not None
@@ -262,22 +263,33 @@ def record_check(
     until = row.released_at or row.ends_at
     if not row.starts_at <= at < until:
         raise RecordRefused(f"{who}: checked_at: outside the quarantine ({row.status})")
-    conn.execute(
+    check_id = conn.execute(
         text(
             "INSERT INTO quarantine_checks (quarantine_id, grid_id, checked_at, temperature_c,"
-            " recorded_by, idempotency_key) VALUES (:q, :g, :at, :t, :by, :k)"
+            " recorded_by, idempotency_key) VALUES (:q, :g, :at, :t, :by, :k) RETURNING id"
         ),
         {"q": quarantine_id, "g": row.grid_id, "at": at, "t": celsius, "by": by, "k": key},
-    )
+    ).scalar_one()
+    alert = None
+    if celsius >= FEVER_C:
+        alert = conn.execute(
+            text(
+                "INSERT INTO fever_alerts (quarantine_id, check_id, grid_id, opened_at,"
+                " temperature_c) VALUES (:q, :c, :g, :at, :t) RETURNING id"
+            ),
+            {"q": quarantine_id, "c": check_id, "g": row.grid_id, "at": at, "t": celsius},
+        ).scalar_one()
     done = {"quarantine": quarantine_id, "checked_at": at.astimezone(UTC).isoformat(),
-            "temperature_c": float(celsius), "fever": celsius >= FEVER_C}  # fmt: skip
+            "temperature_c": float(celsius), "fever": celsius >= FEVER_C,
+            "fever_alert": None if alert is None else int(alert)}  # fmt: skip
     return done, True
 
 
 def _check_by_key(conn: Connection, key: str) -> dict[str, Any] | None:
     row = conn.execute(
-        text("SELECT quarantine_id, checked_at, temperature_c FROM quarantine_checks"
-             " WHERE idempotency_key = :k"),
+        text("SELECT c.quarantine_id, c.checked_at, c.temperature_c, a.id AS alert"
+             " FROM quarantine_checks c LEFT JOIN fever_alerts a ON a.check_id = c.id"
+             " WHERE c.idempotency_key = :k"),
         {"k": key},
     ).first()  # fmt: skip
     if row is None:
@@ -285,7 +297,8 @@ def _check_by_key(conn: Connection, key: str) -> dict[str, Any] | None:
     return {"quarantine": int(row.quarantine_id),
             "checked_at": row.checked_at.astimezone(UTC).isoformat(),
             "temperature_c": float(row.temperature_c),
-            "fever": row.temperature_c >= FEVER_C}  # fmt: skip
+            "fever": row.temperature_c >= FEVER_C,
+            "fever_alert": None if row.alert is None else int(row.alert)}  # fmt: skip
 
 
 def windows(conn: Connection, day: date) -> list[tuple[datetime, datetime]]:
@@ -355,3 +368,56 @@ def grid_codes(conn: Connection, grid_ids: frozenset[int]) -> list[str]:
             text("SELECT code FROM grids WHERE id = ANY(:g)"), {"g": sorted(grid_ids)}
         ).scalars()
     )
+
+
+def alerts(conn: Connection, *, open_only: bool = True) -> list[dict[str, Any]]:
+    """Fever alerts (open ones first by default only), with the person and the grid."""
+    rows = conn.execute(
+        text(
+            "SELECT a.id, a.quarantine_id, r.source_id AS resident, g.code AS grid, a.grid_id,"
+            " a.opened_at, a.temperature_c, a.closed_at, a.action, a.closed_by"
+            " FROM fever_alerts a JOIN quarantines q ON q.id = a.quarantine_id"
+            " JOIN residents r ON r.id = q.resident_id LEFT JOIN grids g ON g.id = a.grid_id"
+            " WHERE NOT :open OR a.closed_at IS NULL ORDER BY a.opened_at, a.id"
+        ),
+        {"open": open_only},
+    ).all()
+    return [
+        {
+            "id": int(r.id),
+            "quarantine": int(r.quarantine_id),
+            "resident": r.resident,
+            "grid": r.grid,
+            "grid_id": r.grid_id,
+            "opened_at": r.opened_at.astimezone(UTC).isoformat(),
+            "temperature_c": float(r.temperature_c),
+            "closed_at": None if r.closed_at is None else r.closed_at.astimezone(UTC).isoformat(),
+            "action": r.action,
+        }
+        for r in rows
+    ]
+
+
+def alert_grid(conn: Connection, alert_id: int) -> int | None:
+    row = conn.execute(
+        text("SELECT grid_id FROM fever_alerts WHERE id = :i"), {"i": alert_id}
+    ).first()
+    if row is None:
+        raise RecordRefused(f"fever alert {alert_id}: unknown alert")
+    return None if row.grid_id is None else int(row.grid_id)
+
+
+def close_alert(conn: Connection, alert_id: int, *, action: str, by: str, at: datetime) -> bool:
+    """Record what was done; False (nothing changed) when it was closed already."""
+    if not action.strip():
+        raise RecordRefused(f"fever alert {alert_id}: action: required (what was done)")
+    done = conn.execute(
+        text(
+            "UPDATE fever_alerts SET closed_at = :at, action = :a, closed_by = :by"
+            " WHERE id = :i AND closed_at IS NULL"
+        ),
+        {"i": alert_id, "at": at, "a": action.strip(), "by": by},
+    ).rowcount
+    if not done:
+        alert_grid(conn, alert_id)  # unknown: a refusal
+    return bool(done)

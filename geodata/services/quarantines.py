@@ -13,6 +13,7 @@ from sqlalchemy import Connection
 
 from geodata.auth import audit
 from geodata.auth.access import Action, Principal
+from geodata.auth.rls import apply_scope
 from geodata.errors import NotFoundError
 from geodata.records import quarantines as records
 from geodata.records.quarantines import NewQuarantine
@@ -40,6 +41,7 @@ def _public(row: dict[str, Any]) -> dict[str, Any]:
 
 def add(conn: Connection, principal: Principal, new: NewQuarantine) -> dict[str, Any]:
     principal.require(Action.EDIT_HOUSEHOLDS)
+    apply_scope(conn, principal)
     try:
         mine = principal.covers(records.resident_grid(conn, new.resident))
     except RecordRefused:
@@ -61,6 +63,7 @@ def list_quarantines(
     now: datetime | None = None,
 ) -> list[dict[str, Any]]:
     principal.require(Action.VIEW_HOUSEHOLDS)
+    apply_scope(conn, principal)
     _release_due(conn, now or datetime.now(UTC))
     rows = [
         r for r in records.list_quarantines(conn, status=status) if principal.covers(r["grid_id"])
@@ -74,6 +77,7 @@ def due(
     conn: Connection, principal: Principal, day: date, *, now: datetime | None = None
 ) -> dict[str, Any]:
     principal.require(Action.VIEW_HOUSEHOLDS)
+    apply_scope(conn, principal)
     moment = now or datetime.now(UTC)
     _release_due(conn, moment)
     report = records.due(conn, day, moment)
@@ -99,6 +103,7 @@ def check(
     """Record a check; (the check, True) or, for an idempotency key seen before, the check
     written then and False."""
     principal.require(Action.EDIT_HOUSEHOLDS)
+    apply_scope(conn, principal)
     _own(conn, principal, quarantine_id)
     done, created = records.record_check(
         conn, quarantine_id, temperature_c=temperature_c, at=at or datetime.now(UTC),
@@ -117,6 +122,7 @@ def release(
 ) -> bool:  # fmt: skip
     """Release early; False (nothing changed) when it was released already."""
     principal.require(Action.OPERATE)
+    apply_scope(conn, principal)
     _own(conn, principal, quarantine_id)
     done = records.release(
         conn, quarantine_id, at=at or datetime.now(UTC), reason=reason, by=principal.name
@@ -132,6 +138,7 @@ def extend(
     conn: Connection, principal: Principal, quarantine_id: int, *, days: int, reason: str
 ) -> datetime:
     principal.require(Action.OPERATE)
+    apply_scope(conn, principal)
     _own(conn, principal, quarantine_id)
     ends = records.extend(
         conn, quarantine_id, days=days, at=datetime.now(UTC), reason=reason, by=principal.name
@@ -140,3 +147,35 @@ def extend(
                  object_type="quarantine", object_ids=[quarantine_id], row_count=1,
                  detail={"days": days})  # fmt: skip
     return ends
+
+
+def alerts(
+    conn: Connection, principal: Principal, *, open_only: bool = True
+) -> list[dict[str, Any]]:
+    """Fever alerts of the principal's grids (audited)."""
+    principal.require(Action.VIEW_HOUSEHOLDS)
+    apply_scope(conn, principal)
+    rows = [r for r in records.alerts(conn, open_only=open_only) if principal.covers(r["grid_id"])]
+    audit.record(conn, actor=principal.name, action="fever_alert_list",
+                 object_type="fever_alert", object_ids=[r["id"] for r in rows],
+                 row_count=len(rows), detail=None)  # fmt: skip
+    return [_public(r) for r in rows]
+
+
+def close_alert(conn: Connection, principal: Principal, alert_id: int, *, action: str) -> bool:
+    """Record what was done about a fever alert; False when it was closed already."""
+    principal.require(Action.EDIT_HOUSEHOLDS)
+    apply_scope(conn, principal)
+    try:
+        mine = principal.covers(records.alert_grid(conn, alert_id))
+    except RecordRefused:
+        mine = False
+    if not mine:
+        raise NotFoundError(f"fever alert {alert_id}: no such alert")
+    done = records.close_alert(conn, alert_id, action=action, by=principal.name,
+                               at=datetime.now(UTC))  # fmt: skip
+    if done:
+        audit.record(conn, actor=principal.name, action="fever_alert_close",
+                     object_type="fever_alert", object_ids=[alert_id], row_count=1,
+                     detail=None)  # fmt: skip
+    return done

@@ -14,7 +14,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from geodata.analysis.placement.covering import PlacementError
 from geodata.auth.access import ForbiddenError
 from geodata.auth.accounts import AccountError
-from geodata.errors import ClusterError, ConfigError, NotFoundError, WanggeError
+from geodata.errors import ClusterError, ConfigError, ConflictError, NotFoundError, WanggeError
 from geodata.exports.run import ExportError
 from geodata.imports.report import FileRefused
 from geodata.records.refusal import RecordRefused
@@ -67,6 +67,7 @@ STATUSES: tuple[tuple[type[WanggeError], int], ...] = (
     (NotFoundError, 404),
     (ForbiddenError, 403),
     (StaleVersion, 409),
+    (ConflictError, 409),
     *((kind, 400) for kind in BAD_INPUT),
     (ClusterError, 503),
 )
@@ -93,6 +94,8 @@ def _domain_error(exc: WanggeError) -> Response:
                 {"error": "Conflict", "message": str(exc), "current": exc.current}, status=409
             )
         return response
+    if status == 409:
+        return error_response(409, str(exc))
     if status == 503:
         current_app.logger.warning("database unavailable: %s", exc)
         return error_response(503, _UNAVAILABLE)

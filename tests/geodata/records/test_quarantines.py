@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Connection, text
 
+from geodata.errors import ConflictError
 from geodata.records import quarantines as q
 from geodata.records.refusal import RecordRefused
 
@@ -109,7 +110,7 @@ def test_released_at_the_end_once_with_an_event(sample_conn: Connection) -> None
 
 def test_refusals_change_nothing(sample_conn: Connection) -> None:
     made = _add(sample_conn, _at(DAY, 9))
-    with pytest.raises(RecordRefused, match="already in active quarantine"):
+    with pytest.raises(ConflictError, match="already in active quarantine"):
         _add(sample_conn, _at(DAY, 10), resident=made["resident"])
     with pytest.raises(RecordRefused, match="days: between 1 and 60"):
         _add(sample_conn, _at(DAY, 9), days=0)
@@ -139,6 +140,17 @@ def test_a_fever_and_an_idempotency_key(sample_conn: Connection) -> None:
     assert (new, new_again) == (True, False)
     assert first == again
     assert first["fever"] is True
+    (alert,) = q.alerts(sample_conn)
+    assert (alert["id"], alert["temperature_c"]) == (first["fever_alert"], 37.3)
+    with pytest.raises(RecordRefused, match="action: required"):
+        q.close_alert(sample_conn, alert["id"], action=" ", by="t", at=_at(DAY, 12))
+    assert q.close_alert(sample_conn, alert["id"], action="sent to the clinic", by="t",
+                         at=_at(DAY, 12))  # fmt: skip
+    assert not q.close_alert(sample_conn, alert["id"], action="again", by="t", at=_at(DAY, 13))
+    assert q.alerts(sample_conn) == []
+    normal, _ = q.record_check(sample_conn, made["id"], temperature_c="37.2", at=_at(DAY, 14),
+                               by="t")  # fmt: skip
+    assert normal["fever_alert"] is None
 
 
 def test_the_residents_quarantines_are_adopted(sample_conn: Connection) -> None:

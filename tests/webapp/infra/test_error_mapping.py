@@ -18,7 +18,7 @@ from geodata.auth.access import ForbiddenError
 from geodata.auth.accounts import AccountError
 from geodata.cli.context import reports_errors
 from geodata.disclosure.rules import DisclosureError
-from geodata.errors import ClusterError, ConfigError, NotFoundError, WanggeError
+from geodata.errors import ClusterError, ConfigError, ConflictError, NotFoundError, WanggeError
 from geodata.exports.privacy import PseudonymKeyError
 from geodata.exports.run import ExportError
 from geodata.identifiers import IdentifierError
@@ -48,6 +48,7 @@ ERRORS: dict[type[WanggeError], tuple[WanggeError, int, int]] = {
     RecordRefused: (RecordRefused("town setting 'timezone': unknown time zone"), 400, 1),
     OperationRefused: (OperationRefused("entrance E1: state: one of open, sealed"), 400, 1),
     StaleVersion: (StaleVersion("checkpoint C1: version: changed", {"version": 2}), 409, 1),
+    ConflictError: (ConflictError("quarantine of 'r1': resident: already in one"), 409, 1),
     ClusterError: (ClusterError(f"cannot connect: {STORED}"), 503, 1),
     PseudonymKeyError: (PseudonymKeyError(f"key file readable by others: {STORED}"), 500, 1),
     WanggeError: (WanggeError(f"something else: {STORED}"), 500, 1),
