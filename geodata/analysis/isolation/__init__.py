@@ -38,7 +38,7 @@ from geodata.analysis.isolation.inputs import (
     usable_beds,
 )
 from geodata.analysis.isolation.model import OPTIMAL, TIME_LIMIT, Clock, build_columns
-from geodata.analysis.isolation.solve import solve
+from geodata.analysis.isolation.solve import solve_columns
 
 __all__ = ["OPTIMAL", "TIME_LIMIT", "Assignment", "assign", "hand_out_beds"]
 
@@ -101,7 +101,7 @@ def assign(
     status: str = OPTIMAL
     values: Floats | None = np.zeros(0)
     if columns.n_cols:
-        status, values = solve(columns, capacity, integer=keep_families, clock=clock)
+        status, values = solve_columns(columns, capacity, integer=keep_families, clock=clock)
     unit_site = np.full(columns.n_units, -1, dtype=np.int64)
     if values is not None:
         chosen = values > 0.5

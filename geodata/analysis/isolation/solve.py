@@ -26,7 +26,7 @@ the LP bound. It sets only the speed: a second, larger MIP follows when the firs
 its answer optimal."""
 
 
-def solve(columns: Columns, capacity: Ints, *, integer: bool, clock: Clock) -> Result:
+def solve_columns(columns: Columns, capacity: Ints, *, integer: bool, clock: Clock) -> Result:
     """The column values of the lexicographic optimum: the most people, then the least metres."""
     wanted = float(columns.size[columns.has_column].sum())
     if wanted <= float(capacity.sum()):
