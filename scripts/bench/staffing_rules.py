@@ -1,5 +1,6 @@
 """Time the staffing rules of `wangge check` on a county's shifts and people, built directly
-as the frames the rules read (the synthetic generator makes shifts without people).
+as the frames the rules read: the rules alone, without the database (`check_staffing_db.py`
+times them end to end from a synthetic county's tables).
 
     .venv/bin/python scripts/bench/staffing_rules.py --runs 5
 
