@@ -1,5 +1,5 @@
-"""`wangge quarantine add|list|due|check|release|extend`: quarantines from start to
-release (`geodata.services.quarantines`). Residents are named by source id; times without a
+"""`wangge quarantine add|list|due|check|release|extend|alerts|close-alert`: quarantines from
+start to release (`geodata.services.quarantines`). Residents are named by source id; times without a
 zone are town time; `--format json` everywhere."""
 
 from __future__ import annotations
@@ -156,3 +156,44 @@ def extend_cmd(ctx: Context, quarantine_id: int, days: int, reason: str) -> None
     with ctx.admin_engine.begin() as conn:
         ends = service.extend(conn, principal, quarantine_id, days=days, reason=reason)
     click.echo(f"quarantine {quarantine_id}: ends {ends.isoformat()}")
+
+
+@quarantine_group.command("alerts")
+@click.option("--all", "everything", is_flag=True, help="closed ones too")
+@format_option
+@pass_ctx
+@reports_errors
+def alerts_cmd(ctx: Context, everything: bool, fmt: str) -> None:
+    """Fever alerts of the caller's grids: open until what was done is recorded."""
+    from geodata.services import quarantines as service
+
+    principal = ctx.acting(Action.VIEW_HOUSEHOLDS)
+    with ctx.admin_engine.begin() as conn:
+        rows = service.alerts(conn, principal, open_only=not everything)
+
+    def render(d: dict[str, Any]) -> str:
+        return (
+            "\n".join(
+                f"{a['id']}\t{a['resident']}\t{a['grid']}\t{a['temperature_c']}\t{a['opened_at']}"
+                + ("" if a["closed_at"] is None else f"\tclosed: {a['action']}")
+                for a in d["alerts"]
+            )
+            or "no open fever alert"
+        )
+
+    emit({"alerts": rows}, fmt, render)
+
+
+@quarantine_group.command("close-alert")
+@click.argument("alert_id", type=int)
+@click.option("--action", required=True, help="what was done")
+@pass_ctx
+@reports_errors
+def close_alert_cmd(ctx: Context, alert_id: int, action: str) -> None:
+    """Record what was done about a fever alert, which closes it."""
+    from geodata.services import quarantines as service
+
+    principal = ctx.acting(Action.EDIT_HOUSEHOLDS)
+    with ctx.admin_engine.begin() as conn:
+        done = service.close_alert(conn, principal, alert_id, action=action)
+    click.echo(f"fever alert {alert_id}: " + ("closed" if done else "closed already"))
