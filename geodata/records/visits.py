@@ -1,7 +1,9 @@
 """Door-to-door visits: which households a grid worker visits today, and recording a visit.
 
-Due today (the rules of the source reports): a household in home quarantine is visited twice
-a day; every other household is screened at least once in 14 days ("no household missed").
+Due today (the rules of the source reports): a household with someone in home quarantine or
+observation (a quarantine record active that day) is seen twice a day; every other household
+is seen at least once in the town's screening window (`screening_window_days`, default 14:
+"no household missed"). A visit that found nobody home did not see the household.
 Recording is idempotent: the client's idempotency key becomes the visit's source id, so a
 retried request never writes a second visit.
 """
@@ -11,8 +13,20 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, ScalarSelect, and_, case, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    ScalarSelect,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.dialects.postgresql import insert
 
 from geodata.auth import audit
@@ -20,23 +34,38 @@ from geodata.auth.access import Action, Principal
 from geodata.auth.rls import apply_scope
 from geodata.errors import ConfigError, NotFoundError
 from geodata.models import Base
-from geodata.town_time import TOWN_TIMEZONE
+from geodata.records.town_settings import setting, town_timezone
 from geodata.vocab import VisitResult
 
 QUARANTINE_VISITS_PER_DAY = 2
-SCREENING_DAYS = 14
+SEEN = (VisitResult.SEEN_ALL.value, VisitResult.PARTIAL.value)
+"""Visits that saw the household; `nobody_home` did not."""
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,100}$")
 
 H = Base.metadata.tables["households"]
+R = Base.metadata.tables["residents"]
+Q = Base.metadata.tables["quarantines"]
 V = Base.metadata.tables["visits"]
 G = Base.metadata.tables["grids"]
 B = Base.metadata.tables["buildings"]
 USERS = Base.metadata.tables["users"]
 
 
-def _day_bounds(day: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time.min, tzinfo=TOWN_TIMEZONE)
+def _day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time.min, tzinfo=zone)
     return start, start + timedelta(days=1)
+
+
+def _in_quarantine_at_home(start: datetime, end: datetime) -> ColumnElement[bool]:
+    """Whether someone of the household is in home quarantine or observation during the day
+    (a quarantine record, not the household's status: released people leave the list)."""
+    return exists().where(
+        R.c.household_id == H.c.id,
+        Q.c.resident_id == R.c.id,
+        Q.c.type.in_(("home", "observation")),
+        Q.c.starts_at < end,
+        func.coalesce(Q.c.released_at, Q.c.ends_at) > start,
+    )
 
 
 def due_today(
@@ -45,23 +74,25 @@ def due_today(
     """Households in scope that still need a visit on `day`, quarantine first; no names."""
     principal.require(Action.VIEW_HOUSEHOLDS)
     apply_scope(conn, principal)
-    day = day or datetime.now(TOWN_TIMEZONE).date()
-    start, end = _day_bounds(day)
-    since = start - timedelta(days=SCREENING_DAYS - 1)
+    zone = town_timezone(conn)
+    day = day or datetime.now(zone).date()
+    start, end = _day_bounds(day, zone)
+    since = start - timedelta(days=int(setting(conn, "screening_window_days")) - 1)
+    seen = V.c.result.in_(SEEN)
     today_visits = (
         select(V.c.household_id, func.count().label("n"))
-        .where(V.c.visited_at >= start, V.c.visited_at < end)
+        .where(V.c.visited_at >= start, V.c.visited_at < end, seen)
         .group_by(V.c.household_id)
         .subquery()
     )
     last_visit = (
         select(V.c.household_id, func.max(V.c.visited_at).label("at"))
-        .where(V.c.visited_at < end)
+        .where(V.c.visited_at < end, seen)
         .group_by(V.c.household_id)
         .subquery()
     )
     done_today = func.coalesce(today_visits.c.n, 0)
-    quarantine = H.c.status == "home_quarantine"
+    quarantine = _in_quarantine_at_home(start, end)
     needs = or_(
         and_(quarantine, done_today < QUARANTINE_VISITS_PER_DAY),
         and_(~quarantine, or_(last_visit.c.at.is_(None), last_visit.c.at < since)),

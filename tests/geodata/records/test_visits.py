@@ -28,18 +28,30 @@ def test_due_today_matches_the_rules(sample_conn: Connection) -> None:
         params={"g": grid_id},
     )  # fmt: skip
     visits = pd.read_sql(
-        text("SELECT household_id, visited_at FROM visits WHERE grid_id = :g"), sample_conn,
-        params={"g": grid_id},
+        text("SELECT household_id, visited_at, result FROM visits WHERE grid_id = :g"),
+        sample_conn, params={"g": grid_id},
+    )  # fmt: skip
+    quarantines = pd.read_sql(
+        text("SELECT r.household_id, q.type, q.starts_at, coalesce(q.released_at, q.ends_at)"
+             " AS until FROM quarantines q JOIN residents r ON r.id = q.resident_id"
+             " JOIN households h ON h.id = r.household_id WHERE h.grid_id = :g"),
+        sample_conn, params={"g": grid_id},
     )  # fmt: skip
     day = datetime.now(TOWN_TIMEZONE).date()
     start = pd.Timestamp(day, tz=TOWN_TIMEZONE)
     end = start + timedelta(days=1)
+    # Seen: a visit that found someone; in quarantine: at home, some time during the day.
+    visits = visits[visits["result"].isin(["seen_all", "partial"])]
     at = pd.to_datetime(visits["visited_at"], utc=True)
     today = visits[(at >= start) & (at < end)].groupby("household_id").size()
     last = visits[at < end].assign(at=at).groupby("household_id")["at"].max()
+    q_start = pd.to_datetime(quarantines["starts_at"], utc=True)
+    q_until = pd.to_datetime(quarantines["until"], utc=True)
+    at_home = quarantines["type"].isin(["home", "observation"])
+    in_quarantine = set(quarantines[at_home & (q_start < end) & (q_until > start)]["household_id"])
     expected = set()
-    for hid, status in households.itertuples(index=False):
-        if status == "home_quarantine":
+    for hid, _status in households.itertuples(index=False):
+        if hid in in_quarantine:
             if today.get(hid, 0) < 2:
                 expected.add(hid)
         elif hid not in last.index or last[hid] < start - timedelta(days=13):
@@ -166,3 +178,20 @@ def test_a_linked_users_visit_names_the_worker(sample_db: conftest.TestDatabase)
         ).all()
         assert dict(workers) == {ids[0]: staff, ids[1]: None}
         outer.rollback()
+
+
+def test_a_released_person_leaves_the_quarantine_list(sample_conn: Connection) -> None:
+    day = datetime.now(TOWN_TIMEZONE).date()
+    everyone = Principal(name="a", role=Role.ADMIN)
+    before = {r["id"]: r["reason"] for r in due_today(sample_conn, everyone, day=day, limit=5000)}
+    hid = next(h for h, why in before.items() if why == "quarantine")
+    released_at = datetime.combine(day, datetime.min.time(), TOWN_TIMEZONE) - timedelta(hours=1)
+    sample_conn.execute(
+        text(
+            "UPDATE quarantines q SET status = 'released', released_at = :at FROM residents r"
+            " WHERE r.id = q.resident_id AND r.household_id = :h"
+        ),
+        {"at": released_at, "h": hid},
+    )
+    after = {r["id"]: r["reason"] for r in due_today(sample_conn, everyone, day=day, limit=5000)}
+    assert after.get(hid) != "quarantine"  # the household's status alone keeps nobody
