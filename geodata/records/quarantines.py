@@ -323,42 +323,34 @@ def due(conn: Connection, day: date, now: datetime) -> dict[str, Any]:
     `missed` when the window has closed without one, `escalate` when it closed more than
     2 h ago. Missed checks are also counted per grid."""
     spans = windows(conn, day)
-    first, last = spans[0][0], spans[-1][1]
-    quarantines = conn.execute(
+    rows = conn.execute(
         text(
-            "SELECT q.id, r.source_id AS resident, g.code AS grid, q.starts_at,"
-            " coalesce(q.released_at, q.ends_at) AS until FROM quarantines q"
+            "SELECT q.id, r.source_id AS resident, g.code AS grid, w.k, EXISTS (SELECT 1"
+            " FROM quarantine_checks c WHERE c.quarantine_id = q.id AND c.checked_at >= w.opens"
+            " AND c.checked_at < w.closes) AS done"
+            " FROM unnest(CAST(:opens AS timestamptz[]), CAST(:closes AS timestamptz[]))"
+            " WITH ORDINALITY AS w(opens, closes, k)"
+            " JOIN quarantines q ON q.starts_at <= w.opens"
+            " AND w.opens < coalesce(q.released_at, q.ends_at)"
             " JOIN residents r ON r.id = q.resident_id LEFT JOIN grids g ON g.id = q.grid_id"
-            " WHERE q.starts_at <= :last AND coalesce(q.released_at, q.ends_at) > :first"
-            " ORDER BY q.id"
+            " ORDER BY q.id, w.k"
         ),
-        {"first": first, "last": last},
+        {"opens": [a for a, _ in spans], "closes": [b for _, b in spans]},
     ).all()
-    checks = conn.execute(
-        text(
-            "SELECT quarantine_id, checked_at FROM quarantine_checks"
-            " WHERE checked_at >= :first AND checked_at < :last"
-        ),
-        {"first": first, "last": last},
-    ).all()
-    taken: dict[int, list[datetime]] = {}
-    for c in checks:
-        taken.setdefault(int(c.quarantine_id), []).append(c.checked_at)
+    labels = [f"{a.isoformat()}/{b.isoformat()}" for a, b in spans]
+    closed = [b <= now for _, b in spans]
+    late = [now - b > ESCALATE_AFTER for _, b in spans]
     items: list[dict[str, Any]] = []
     missed_by_grid: dict[str, int] = {}
-    for q in quarantines:
-        for start, end in spans:
-            if not q.starts_at <= start < q.until:
-                continue
-            done = any(start <= t < end for t in taken.get(int(q.id), ()))
-            missed = not done and end <= now
-            items.append({
-                "quarantine": int(q.id), "resident": q.resident, "grid": q.grid,
-                "window": f"{start.isoformat()}/{end.isoformat()}", "done": done,
-                "missed": missed, "escalate": missed and now - end > ESCALATE_AFTER,
-            })  # fmt: skip
-            if missed and q.grid is not None:
-                missed_by_grid[q.grid] = missed_by_grid.get(q.grid, 0) + 1
+    for q, resident, grid, k, done in rows:
+        w = int(k) - 1
+        missed = not done and closed[w]
+        items.append({
+            "quarantine": int(q), "resident": resident, "grid": grid, "window": labels[w],
+            "done": bool(done), "missed": missed, "escalate": missed and late[w],
+        })  # fmt: skip
+        if missed and grid is not None:
+            missed_by_grid[grid] = missed_by_grid.get(grid, 0) + 1
     return {"date": day.isoformat(), "checks": items, "missed_by_grid": missed_by_grid}
 
 
