@@ -1,6 +1,6 @@
-"""`wangge quarantine add|list|due|check|release|extend|alerts|close-alert`: quarantines from
-start to release (`geodata.services.quarantines`). Residents are named by source id; times without a
-zone are town time; `--format json` everywhere."""
+"""`wangge quarantine`: quarantines from start to release (`geodata.services.quarantines`):
+add, list, due, missed, check, release, extend, alerts, close-alert. Residents are named by
+source id; times without a zone are town time; `--format json` everywhere."""
 
 from __future__ import annotations
 
@@ -197,3 +197,24 @@ def close_alert_cmd(ctx: Context, alert_id: int, action: str) -> None:
     with ctx.admin_engine.begin() as conn:
         done = service.close_alert(conn, principal, alert_id, action=action)
     click.echo(f"fever alert {alert_id}: " + ("closed" if done else "closed already"))
+
+
+@quarantine_group.command("missed")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="a town day; today")
+@format_option
+@pass_ctx
+@reports_errors
+def missed_cmd(ctx: Context, day: datetime | None, fmt: str) -> None:
+    """Checks due and missed per grid: exact for those who see households, else published
+    through the disclosure rules."""
+    from geodata.services import quarantines as service
+
+    principal = ctx.acting(Action.VIEW_COVERAGE)
+    with ctx.admin_engine.begin() as conn:
+        chosen: date = day.date() if day else datetime.now(town_timezone(conn)).date()
+        report = service.missed_figures(conn, principal, chosen)
+
+    def render(r: dict[str, Any]) -> str:
+        return "\n".join(f"{g['grid']}\t{g['checks_due']}\t{g['missed']}" for g in r["grids"])
+
+    emit(report, fmt, render)

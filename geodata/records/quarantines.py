@@ -413,3 +413,16 @@ def close_alert(conn: Connection, alert_id: int, *, action: str, by: str, at: da
     if not done:
         alert_grid(conn, alert_id)  # unknown: a refusal
     return bool(done)
+
+
+def checks_per_grid(conn: Connection, day: date, now: datetime) -> dict[str, tuple[int, int]]:
+    """Per grid code (with its village code as the group): checks due on the day and those
+    missed by `now`, counted as `due` counts them."""
+    report = due(conn, day, now)
+    out: dict[str, tuple[int, int]] = {}
+    for c in report["checks"]:
+        if c["grid"] is None:
+            continue
+        n, m = out.get(c["grid"], (0, 0))
+        out[c["grid"]] = (n + 1, m + int(c["missed"]))
+    return out

@@ -9,11 +9,14 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from geodata.auth import audit
 from geodata.auth.access import Action, Principal
 from geodata.auth.rls import apply_scope
+from geodata.disclosure.rules import controlled
+from geodata.disclosure.snapshots import publish, scope_key
+from geodata.disclosure.tables import CountTable, Unit
 from geodata.errors import NotFoundError
 from geodata.records import quarantines as records
 from geodata.records.quarantines import NewQuarantine
@@ -179,3 +182,54 @@ def close_alert(conn: Connection, principal: Principal, alert_id: int, *, action
                      object_type="fever_alert", object_ids=[alert_id], row_count=1,
                      detail=None)  # fmt: skip
     return done
+
+
+MISSED_FIGURES = ("checks_due", "missed")
+
+
+def missed_figures(
+    conn: Connection, principal: Principal, day: date, *, now: datetime | None = None
+) -> dict[str, Any]:
+    """Checks due and missed per grid on a day: exact for those who may see households, else
+    through the disclosure rules (counts under 5 withheld with their complements, the rest
+    randomly rounded to 5; a closed day frozen when first published)."""
+    principal.require(Action.VIEW_COVERAGE)
+    apply_scope(conn, principal)
+    moment = now or datetime.now(UTC)
+    villages: dict[str, str] = dict(
+        conn.execute(
+            text(
+                "SELECT g.code, v.code FROM grids g JOIN villages v ON v.id = g.village_id"
+                " WHERE CAST(:s AS bigint[]) IS NULL OR g.id = ANY(:s)"
+            ),
+            {"s": None if principal.grid_ids is None else sorted(principal.grid_ids)},
+        ).all()
+    )
+
+    def count() -> CountTable:
+        exact = records.checks_per_grid(conn, day, moment)
+        return CountTable(
+            level="grid",
+            figures=MISSED_FIGURES,
+            units=tuple(
+                Unit(key=g, counts=exact.get(g, (0, 0)), group=str(v), grids=(g,))
+                for g, v in sorted(villages.items())
+            ),
+        )
+
+    rows: dict[str, list[int | None]]
+    if not controlled(principal):
+        table = count()
+        rows = {u.key: list(u.counts) for u in table.units}
+        disclosure = "exact"
+    else:
+        scope = scope_key(principal.grid_ids)
+        _, published = publish(conn, name="quarantine_checks", figures=MISSED_FIGURES,
+                               scope=scope, day=day, count=count)  # fmt: skip
+        rows = {k: list(v) for k, v in published.items()}
+        disclosure = "published"
+    return {
+        "date": day.isoformat(),
+        "disclosure": disclosure,
+        "grids": [{"grid": g, "checks_due": v[0], "missed": v[1]} for g, v in sorted(rows.items())],
+    }

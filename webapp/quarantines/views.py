@@ -68,6 +68,16 @@ def due() -> Response:
         return json_response(service.due(conn, principal(), day))
 
 
+@bp.get("/api/v1/quarantines/missed")
+@requires(Action.VIEW_COVERAGE)
+def missed() -> Response:
+    """Checks due and missed per grid: exact, or published through the disclosure rules."""
+    p = params.validate(DueParams, request.args.to_dict())
+    with database.engine().begin() as conn:
+        day = p.date or datetime.now(town_timezone(conn)).date()
+        return json_response(service.missed_figures(conn, principal(), day))
+
+
 @bp.post("/api/v1/quarantines/<int:quarantine_id>/checks")
 @requires(Action.EDIT_HOUSEHOLDS)
 def check(quarantine_id: int) -> Response:

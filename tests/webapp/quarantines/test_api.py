@@ -150,3 +150,23 @@ def test_release_once_by_a_commander(town: Town) -> None:
     second = c.post(url, json={"reason": "again"}, headers=_as(town, "commander")).get_json()
     assert (first["released"], second["released"]) == (True, False)
     assert second["message"] == "released already"
+
+
+def test_missed_figures_exact_or_published(town: Town) -> None:
+    c = _client(town)
+    exact = c.get("/api/v1/quarantines/missed", headers=_as(town, "commander")).get_json()
+    assert exact["disclosure"] == "exact"
+    with town.db.owner.connect() as conn:
+        from geodata.records.quarantines import checks_per_grid
+        from geodata.records.town_settings import town_timezone
+
+        now = datetime.now(UTC)
+        truth = checks_per_grid(conn, now.astimezone(town_timezone(conn)).date(), now)
+    assert {
+        g["grid"]: (g["checks_due"], g["missed"]) for g in exact["grids"] if g["checks_due"]
+    } == truth
+    published = c.get("/api/v1/quarantines/missed", headers=_as(town, "planner")).get_json()
+    assert published["disclosure"] == "published"
+    values = [v for g in published["grids"] for v in (g["checks_due"], g["missed"])]
+    assert all(v is None or v % 5 == 0 for v in values)
+    assert c.get("/api/v1/quarantines/due", headers=_as(town, "planner")).status_code == 403
