@@ -38,6 +38,17 @@ def geoms(shapes: Any) -> gpd.GeoSeries:
     return gpd.GeoSeries(np.asarray(shapes, dtype=object), crs=WGS84)
 
 
+_CHECKS_AT_VISITS = text(
+    "INSERT INTO quarantine_checks (quarantine_id, grid_id, checked_at, temperature_c,"
+    " recorded_by) SELECT q.id, q.grid_id, v.visited_at,"
+    " 36.0 + (abs(hashtext(q.id::text || v.id::text)) % 9) / 10.0, 'sample town'"
+    " FROM quarantines q JOIN residents r ON r.id = q.resident_id"
+    " JOIN visits v ON v.household_id = r.household_id AND v.result <> 'nobody_home'"
+    " AND v.visited_at >= q.starts_at AND v.visited_at < coalesce(q.released_at, q.ends_at)"
+)
+"""36.0 to 36.8 °C, the same for the same quarantine and visit."""
+
+
 def write_plan(conn: Connection, plan: TownPlan) -> dict[str, int]:
     """COPY every planned row into the database; rows per table."""
     referenced = {
@@ -218,6 +229,8 @@ def write_plan(conn: Connection, plan: TownPlan) -> dict[str, int]:
             text("SELECT quarantines_from_residents(:zone)"), {"zone": TOWN_TIMEZONE.key}
         ).scalar_one()
     )
+    # each visit that saw a household in quarantine took its quarantined people's temperature
+    counts["quarantine_checks"] = conn.execute(_CHECKS_AT_VISITS).rowcount
     return counts
 
 

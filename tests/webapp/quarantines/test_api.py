@@ -122,7 +122,11 @@ def test_a_check_once_per_key_and_a_fever_alert(town: Town) -> None:
     assert replay.get_json() == first.get_json()
     with town.db.owner.connect() as conn:
         n = conn.execute(
-            text("SELECT count(*) FROM quarantine_checks WHERE quarantine_id = :q"), {"q": qid}
+            text(
+                "SELECT count(*) FROM quarantine_checks"
+                " WHERE quarantine_id = :q AND checked_at = :at"
+            ),
+            {"q": qid, "at": datetime.fromisoformat(at)},
         ).scalar()
     assert n == 1
     alert = first.get_json()["fever_alert"]
