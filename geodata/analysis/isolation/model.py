@@ -79,9 +79,17 @@ def build_columns(dist: Floats, unit_of: Ints, capacity: Ints) -> Columns:
     )
 
 
-def make_solver(columns: Columns, capacity: Ints, *, integer: bool, everyone: bool) -> _Highs:
+def make_solver(
+    columns: Columns,
+    capacity: Ints,
+    *,
+    integer: bool,
+    everyone: bool,
+    least_people: float | None = None,
+) -> _Highs:
     """HiGHS holding the model: minimise distance; `everyone`: each unit that has a column
-    must be placed (otherwise at most once)."""
+    must be placed (otherwise at most once); `least_people`: one more row, at least that many
+    people placed."""
     # The plain solver: highspy.Highs' callback wrapper prints a banner on stdout.
     solver = _Highs()
     solver.setOptionValue("output_flag", False)
@@ -117,6 +125,10 @@ def make_solver(columns: Columns, capacity: Ints, *, integer: bool, everyone: bo
     )
     if status == highspy.HighsStatus.kError:
         raise RuntimeError("HiGHS refused the model")
+    if least_people is not None:
+        # A whole number of people: with it the transportation model's vertices stay whole.
+        all_cols = np.arange(n_cols, dtype=np.int32)
+        solver.addRow(least_people, INF, n_cols, all_cols, columns.weight)
     return solver
 
 
