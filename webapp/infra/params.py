@@ -13,12 +13,22 @@ from typing import Any
 from flask import Flask, abort, request
 from werkzeug.routing import IntegerConverter, Map
 
+from geodata.params import RequestError
+
 BIGINT_MAX = 2**63 - 1
 """The largest id or offset PostgreSQL takes (bigint); a larger one fails in the database."""
 
 _WHOLE = re.compile(r"[+-]?[0-9]{1,19}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 """C0 and C1 control characters, DEL and NUL among them."""
+
+
+def json_object() -> dict[str, Any]:
+    """The request's JSON object (RequestError, a 400, when it is not one)."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise RequestError("send a JSON object (Content-Type: application/json)")
+    return body
 
 
 def has_control_characters(value: str) -> bool:

@@ -7,9 +7,7 @@ the object as it is now. A session needs its CSRF token (X-CSRFToken); a bearer 
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response
 
 from geodata import params
 from geodata.auth.access import Action
@@ -17,18 +15,11 @@ from geodata.params.operations import ShiftStaffParams, StateChangeParams
 from geodata.services.operations import set_state, show
 from geodata.services.shift_staffing import change_shift_staff, show_shift
 from webapp.infra import database
+from webapp.infra.params import json_object
 from webapp.infra.policy import principal, requires
 from webapp.infra.responses import json_response
 
 bp = Blueprint("operations", __name__)
-
-
-def _body() -> dict[str, Any]:
-    """The request's JSON object (RequestError, a 400, when it is not one)."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise params.RequestError("send a JSON object (Content-Type: application/json)")
-    return body
 
 
 @bp.get("/api/v1/entrances/<int:object_id>")
@@ -46,7 +37,7 @@ def checkpoint(object_id: int) -> Response:
 
 
 def _set_state(kind: str, object_id: int) -> Response:
-    change = params.validate(StateChangeParams, _body())
+    change = params.validate(StateChangeParams, json_object())
     with database.engine().begin() as conn:
         return json_response(set_state(conn, principal(), kind, object_id, change))
 
@@ -73,7 +64,7 @@ def shift(shift_id: int) -> Response:
 
 
 def _shift_staff(shift_id: int, *, on: bool) -> Response:
-    change = params.validate(ShiftStaffParams, _body())
+    change = params.validate(ShiftStaffParams, json_object())
     with database.engine().begin() as conn:
         return json_response(change_shift_staff(conn, principal(), shift_id, change, on=on))
 

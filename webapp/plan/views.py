@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_babel import gettext  # type: ignore[import-untyped]
@@ -23,25 +21,18 @@ from webapp.infra import database
 from webapp.infra.basemap import allow_basemap_images, basemap_url
 from webapp.infra.headers import csp_nonce
 from webapp.infra.i18n import N_
+from webapp.infra.params import json_object
 from webapp.infra.policy import principal, requires
 from webapp.infra.responses import json_response
 
 bp = Blueprint("plan", __name__)
 
 
-def _body() -> dict[str, Any]:
-    """The request's JSON object (RequestError, a 400, when it is not one)."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise params.RequestError("send a JSON object (Content-Type: application/json)")
-    return body
-
-
 @bp.post("/api/v1/plan/checkpoints")
 @requires(Action.PLAN)
 def propose_checkpoints() -> Response:
     """Where to put checkpoints; the answer is `wangge plan checkpoints --format json`'s."""
-    asked = params.validate(params.PlanParams, _body())
+    asked = params.validate(params.PlanParams, json_object())
     with database.engine().begin() as conn:
         plan = checkpoint_plan_for(
             conn,
@@ -57,7 +48,7 @@ def propose_checkpoints() -> Response:
 def apply_checkpoints() -> Response:
     """Write sites as active checkpoints: `site_ids` of the town's candidates, or a proposal
     (its `selected` sites); `radius_m` and `staff_per_shift` describe the new posts."""
-    asked = params.validate(params.ApplyParams, _body())
+    asked = params.validate(params.ApplyParams, json_object())
     who = principal()
     if asked.selected is not None:
         selected = params.site_dicts(asked.selected)
@@ -84,7 +75,7 @@ def apply_checkpoints() -> Response:
 @requires(Action.PLAN)
 def score() -> Response:
     """The demand reached by `sites` (default: the active checkpoints) within `radius_m`."""
-    asked = params.validate(params.ScoreParams, _body())
+    asked = params.validate(params.ScoreParams, json_object())
     sites = None
     if asked.sites is not None:
         sites = pd.DataFrame(params.site_dicts(asked.sites), columns=["id", "kind", "lon", "lat"])
@@ -118,7 +109,7 @@ def seals() -> Response:
 @requires(Action.PLAN)
 def apply_seals() -> Response:
     """Apply the seal plan of `compound_ids` (or of every compound with `"all": true`)."""
-    wanted = params.validate(params.SealApplyParams, _body()).compound_ids
+    wanted = params.validate(params.SealApplyParams, json_object()).compound_ids
     who = principal()
     with database.engine().begin() as conn:
         plans = seal_plan_for(conn, who)

@@ -7,7 +7,6 @@ answers 200 with the check written the first time), `/release`, `/extend`, and
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from flask import Blueprint, Response, request
 
@@ -26,6 +25,7 @@ from geodata.records.quarantines import NewQuarantine
 from geodata.records.town_settings import town_timezone
 from geodata.services import quarantines as service
 from webapp.infra import database
+from webapp.infra.params import json_object
 from webapp.infra.policy import principal, requires
 from webapp.infra.responses import json_response
 
@@ -33,17 +33,10 @@ bp = Blueprint("quarantines", __name__)
 MAX_KEY_CHARS = 128
 
 
-def _body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise params.RequestError("send a JSON object (Content-Type: application/json)")
-    return body
-
-
 @bp.post("/api/v1/quarantines")
 @requires(Action.EDIT_HOUSEHOLDS)
 def add() -> Response:
-    p = params.validate(QuarantineParams, _body())
+    p = params.validate(QuarantineParams, json_object())
     new = NewQuarantine(resident=p.resident, type=p.type, reason=p.reason, start=p.start,
                         origin=p.origin, case_ref=p.case, days=p.days)  # fmt: skip
     with database.engine().begin() as conn:
@@ -81,7 +74,7 @@ def missed() -> Response:
 @bp.post("/api/v1/quarantines/<int:quarantine_id>/checks")
 @requires(Action.EDIT_HOUSEHOLDS)
 def check(quarantine_id: int) -> Response:
-    p = params.validate(CheckParams, _body())
+    p = params.validate(CheckParams, json_object())
     key = request.headers.get("Idempotency-Key", "").strip() or None
     if key is not None and len(key) > MAX_KEY_CHARS:
         raise params.RequestError(f"Idempotency-Key: at most {MAX_KEY_CHARS} characters")
@@ -96,7 +89,7 @@ def check(quarantine_id: int) -> Response:
 @bp.post("/api/v1/quarantines/<int:quarantine_id>/release")
 @requires(Action.OPERATE)
 def release(quarantine_id: int) -> Response:
-    p = params.validate(ReleaseParams, _body())
+    p = params.validate(ReleaseParams, json_object())
     with database.engine().begin() as conn:
         done = service.release(conn, principal(), quarantine_id, reason=p.reason)
     return json_response({"quarantine": quarantine_id, "released": done,
@@ -106,7 +99,7 @@ def release(quarantine_id: int) -> Response:
 @bp.post("/api/v1/quarantines/<int:quarantine_id>/extend")
 @requires(Action.OPERATE)
 def extend(quarantine_id: int) -> Response:
-    p = params.validate(ExtendParams, _body())
+    p = params.validate(ExtendParams, json_object())
     with database.engine().begin() as conn:
         ends = service.extend(conn, principal(), quarantine_id, days=p.days, reason=p.reason)
     return json_response({"quarantine": quarantine_id, "end": ends.isoformat()})
@@ -123,7 +116,7 @@ def alerts() -> Response:
 @bp.post("/api/v1/fever-alerts/<int:alert_id>/close")
 @requires(Action.EDIT_HOUSEHOLDS)
 def close_alert(alert_id: int) -> Response:
-    p = params.validate(CloseAlertParams, _body())
+    p = params.validate(CloseAlertParams, json_object())
     with database.engine().begin() as conn:
         done = service.close_alert(conn, principal(), alert_id, action=p.action)
     return json_response({"alert": alert_id, "closed": done,
