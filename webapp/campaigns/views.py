@@ -5,8 +5,6 @@ needs its CSRF token (X-CSRFToken) to create one; a bearer token not."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, Response, request
 
 from geodata import params
@@ -14,24 +12,17 @@ from geodata.auth.access import Action
 from geodata.params.campaigns import CampaignParams, ProgressParams
 from geodata.services import campaigns as service
 from webapp.infra import database
+from webapp.infra.params import json_object
 from webapp.infra.policy import principal, requires
 from webapp.infra.responses import json_response
 
 bp = Blueprint("campaigns", __name__)
 
 
-def _body() -> dict[str, Any]:
-    """The request's JSON object (RequestError, a 400, when it is not one)."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise params.RequestError("send a JSON object (Content-Type: application/json)")
-    return body
-
-
 @bp.post("/api/v1/campaigns")
 @requires(Action.OPERATE)
 def add() -> Response:
-    new = params.validate(CampaignParams, _body()).new()
+    new = params.validate(CampaignParams, json_object()).new()
     with database.engine().begin() as conn:
         return json_response(service.add(conn, principal(), new), status=201)
 
