@@ -14,6 +14,7 @@ from sqlalchemy import Connection, bindparam, text
 from geodata.db.bulk import copy_frame
 from geodata.samples.osm_extract import WGS84
 from geodata.samples.town.geometry import Ints
+from geodata.samples.town.isolation import occupy_isolation_site
 from geodata.samples.town.plan import TownPlan, serial_ids
 from geodata.town_time import TOWN_TIMEZONE
 
@@ -231,6 +232,9 @@ def write_plan(conn: Connection, plan: TownPlan) -> dict[str, int]:
     )
     # each visit that saw a household in quarantine took its quarantined people's temperature
     counts["quarantine_checks"] = conn.execute(_CHECKS_AT_VISITS).rowcount
+    # most of the isolation site's beds taken, a few people waiting for one
+    for table, n in occupy_isolation_site(conn).items():
+        counts[table] = counts.get(table, 0) + n
     return counts
 
 
