@@ -14,6 +14,13 @@ from geodata.cli.context import Context, emit, format_option, pass_ctx, reports_
 from geodata.services.coverage import coverage_for
 
 
+def _person(person: dict[str, Any]) -> str:
+    """`name phone` (the phone masked) when the name is there, else the status."""
+    if "name" not in person:
+        return str(person["status"])
+    return " ".join(str(v) for v in (person["name"], person.get("phone")) if v)
+
+
 def render_coverage(report: dict[str, Any]) -> str:
     """The report as lines a person reads."""
     radius = "each checkpoint's radius" if report["radius_m"] is None else f"{report['radius_m']} m"
@@ -22,7 +29,10 @@ def render_coverage(report: dict[str, Any]) -> str:
     areas += [(f"village {v['code']} {v['name']}", v) for v in report["villages"]]
     areas += [(f"grid {g['code']}", g) for g in report["grids"]]
     for label, figures in areas:
-        lines.append(f"{label}: " + ", ".join(f"{k}={figures[k]}" for k in FIGURES))
+        line = f"{label}: " + ", ".join(f"{k}={figures[k]}" for k in FIGURES)
+        if "leader" in figures:
+            line += f", leader={_person(figures['leader'])}"
+        lines.append(line)
     patrol = report.get("patrol")
     if patrol is not None:
         for period in ("day", "night"):
@@ -68,6 +78,12 @@ def render_coverage(report: dict[str, Any]) -> str:
     default=None,
     help="list only these kinds of item (implies --list): " + ", ".join(ITEM_KINDS),
 )
+@click.option(
+    "--leaders",
+    "with_leaders",
+    is_flag=True,
+    help="each grid's leader: the name and the phone masked if your role may see people",
+)
 @format_option
 @pass_ctx
 @reports_errors
@@ -79,6 +95,7 @@ def coverage_cmd(
     level: Level,
     with_items: bool,
     item_kinds: str | None,
+    with_leaders: bool,
     fmt: str,
 ) -> None:
     """Coverage of the town, its villages and grids (only your grids if you have some)."""
@@ -99,5 +116,6 @@ def coverage_cmd(
             level=level,
             with_items=with_items or kinds is not None,
             item_kinds=kinds,
+            with_leaders=with_leaders,
         )
     emit(report, fmt, render_coverage)

@@ -17,6 +17,7 @@ from geodata.disclosure.report import allowed_items, fixed_as_of, fixed_radius_m
 from geodata.disclosure.rules import controlled
 from geodata.errors import ConfigError
 from geodata.records.coverage_inputs import fetch_inputs
+from geodata.records.responsible import grid_leaders
 
 
 def coverage_for(
@@ -29,6 +30,7 @@ def coverage_for(
     level: Level = "grid",
     with_items: bool = False,
     item_kinds: Collection[str] | None = None,
+    with_leaders: bool = False,
 ) -> dict[str, Any]:
     """The coverage report over the principal's grids (the town for town-wide principals).
 
@@ -40,6 +42,10 @@ def coverage_for(
     `item_kinds` (with `with_items`) lists only those kinds of item (None: every kind; an
     unknown kind is a ConfigError). Listing the items is recorded in the audit log
     (counts, never values).
+
+    `with_leaders` adds each grid's `leader` (`geodata.records.responsible`): the name and
+    the phone masked for a principal who may see people, else only whether one is
+    assigned; naming them is audited.
     """
     principal.require(Action.VIEW_COVERAGE)
     if item_kinds is not None:
@@ -66,6 +72,10 @@ def coverage_for(
     if controlled(principal):
         variant = f"r{radius_m or 'own'}:{'network' if network else 'line'}"
         publish_report(conn, report, grid_ids=principal.grid_ids, day=day, variant=variant)
+    if with_leaders and report["grids"]:
+        leaders = grid_leaders(conn, principal, [g["code"] for g in report["grids"]])
+        for grid in report["grids"]:
+            grid["leader"] = leaders.get(grid["code"], {"status": "none"})
     if with_items:
         audit.record(
             conn,

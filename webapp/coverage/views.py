@@ -64,9 +64,11 @@ def _item_kinds() -> tuple[str, ...] | None:
 @bp.get("/api/v1/coverage")
 @requires(Action.VIEW_COVERAGE)
 def api_coverage() -> Response:
-    """`?radius_m=&network=1&as_of=&level=town|village|grid&list=1&items=`, as `wangge coverage`.
+    """`?radius_m=&network=1&as_of=&level=town|village|grid&list=1&items=&leaders=1`, as
+    `wangge coverage`.
 
     `items` (a comma list of item kinds) lists only those kinds; it implies `list=1`.
+    `leaders=1` adds each grid's leader (name and phone masked for those who may see them).
     """
     radius_m, as_of, level, kinds = _radius_m(), _as_of(), _level(), _item_kinds()
     with database.engine().begin() as conn:
@@ -79,5 +81,6 @@ def api_coverage() -> Response:
             level=level,
             with_items=_flag("list") or kinds is not None,
             item_kinds=kinds,
+            with_leaders=_flag("leaders"),
         )
     return json_response(report)
