@@ -12,6 +12,19 @@
   if (!L.DomEvent.fakeStop) {
     L.DomEvent.fakeStop = L.DomEvent.stopPropagation;
   }
+  // Leaflet takes a circle of radius 10 px or less under the pointer for a marker and asks
+  // it for its position; a point of a vector tile (a bubble of households) is a circle
+  // marker placed in its tile's pixels, with no position: the event failed before reaching
+  // the layer. Its position: its point in its tile, the tile's corner at the tile's zoom.
+  var circlePosition = L.CircleMarker.prototype.getLatLng;
+  L.CircleMarker.prototype.getLatLng = function () {
+    var tile = this._renderer;
+    if (!this._latlng && this._point && tile && tile._tileCoord && tile._size && tile._map) {
+      var corner = tile._tileCoord.scaleBy(tile._size);
+      return tile._map.unproject(corner.add(this._point), tile._tileCoord.z);
+    }
+    return circlePosition.call(this);
+  };
 
   var ATTRIBUTION =
     '© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors';
