@@ -22,6 +22,7 @@ from geodata.maps.layers import LAYERS
 from webapp.infra.offline_assets import remote_asset_urls, use_local_assets
 from webapp.map.fetched_layer import CommanderControls, FetchedGeoJson, VectorTiles
 from webapp.map.style import (
+    BUILDING_FIELDS,
     BUILDING_FILL,
     COVERAGE_CLASSES,
     COVERAGE_FIELDS,
@@ -33,6 +34,9 @@ from webapp.map.style import (
     MESSAGES,
     NO_DATA_COLOUR,
     PATROL_PALETTE,
+    PEOPLE_MESSAGES,
+    RESPONSIBLE_LABELS,
+    RESPONSIBLE_STATUS,
     TOWN_LAYERS,
     UNKNOWN_COLOUR,
     UNSCREENED_COLOUR,
@@ -42,9 +46,25 @@ from webapp.map.style import (
 )
 
 
-def layer_config(layer: MapLayer, url: str, translate: Translate) -> dict[str, object]:
-    """What static/map/town-map.js needs to fetch, draw and label one layer."""
+def layer_config(
+    layer: MapLayer,
+    url: str,
+    translate: Translate,
+    *,
+    responsible_url: Callable[[str], str] | None = None,
+) -> dict[str, object]:
+    """What static/map/town-map.js needs to fetch, draw and label one layer.
+
+    With `responsible_url(layer)` (a URL with `{id}` for the feature's id), a click on a
+    village, grid or compound opens a popup naming its responsible person.
+    """
     source = LAYERS[layer.source]
+    responsible = None
+    if responsible_url is not None and source.name in RESPONSIBLE_LABELS:
+        responsible = {
+            "url": responsible_url(source.name),
+            "label": translate(RESPONSIBLE_LABELS[source.name]),
+        }
     return {
         "name": source.name,
         "title": translate(LAYER_TITLES[source.name]),
@@ -69,6 +89,7 @@ def layer_config(layer: MapLayer, url: str, translate: Translate) -> dict[str, o
         "dashBy": [layer.dash_by[0], dict(layer.dash_by[1])] if layer.dash_by else None,
         "searchable": layer.searchable,
         "minZoom": layer.min_zoom,
+        "responsible": responsible,
     }
 
 
@@ -120,6 +141,19 @@ def tiles_config(name: str, url: str, translate: Translate) -> dict[str, object]
     }
 
 
+def people_config(building_url: str, translate: Translate) -> dict[str, object]:
+    """What the popups naming responsible people need: labels, the words shown instead of a
+    person, and `building_url`, which finds the building under a point (`?at=lon,lat`)."""
+    messages = {key: translate(text) for key, text in PEOPLE_MESSAGES.items()}
+    return {
+        **messages,
+        "labels": {name: translate(label) for name, label in RESPONSIBLE_LABELS.items()},
+        "status": {key: translate(text) for key, text in RESPONSIBLE_STATUS.items()},
+        "buildingUrl": building_url,
+        "buildingFields": [[name, translate(label)] for name, label in BUILDING_FIELDS],
+    }
+
+
 def page_config(
     *,
     coverage_url: str,
@@ -128,11 +162,14 @@ def page_config(
     language: str,
     translate: Translate,
     operate: Mapping[str, str] | None = None,
+    building_url: str | None = None,
 ) -> dict[str, object]:
     """The controls: search, as-of date, colour-by switch, full screen, language, basemap;
-    with `operate` (the API's root and the CSRF token), the popups' state-change buttons."""
+    with `operate` (the API's root and the CSRF token), the popups' state-change buttons;
+    with `building_url`, the popups' responsible people."""
     return {
         "operate": operate_config(operate, translate) if operate is not None else None,
+        "people": people_config(building_url, translate) if building_url is not None else None,
         "coverageUrl": coverage_url,
         "basemapUrl": basemap_url,
         "classes": [list(pair) for pair in COVERAGE_CLASSES],
@@ -184,11 +221,14 @@ def build_map(
     language: str = "en",
     translate: Translate = str,
     operate: Mapping[str, str] | None = None,
+    responsible_url: Callable[[str], str] | None = None,
+    building_url: str | None = None,
 ) -> folium.Map:
     """The Folium map, fitted to `extent`, with no tile layer of Folium's and this app's assets.
 
     `tile_url(layer)` gives the vector tiles' URL template, `coverage_url` the coverage API;
-    without them the map has only the GeoJSON layers.
+    without them the map has only the GeoJSON layers. `responsible_url(layer)` (with `{id}`)
+    and `building_url` give the popups that name the people responsible (with the controls).
     """
     folium_map = folium.Map(
         location=None,
@@ -204,7 +244,9 @@ def build_map(
         folium_map.fit_bounds(extent.as_leaflet_bounds(), max_zoom=MAX_ZOOM - 2)
     for layer in TOWN_LAYERS:
         source = LAYERS[layer.source]
-        config = layer_config(layer, layer_url(source.name), translate)
+        config = layer_config(
+            layer, layer_url(source.name), translate, responsible_url=responsible_url
+        )
         FetchedGeoJson(config, name=str(config["title"]), show=layer.show).add_to(folium_map)
         if layer.source == "roads" and tile_url is not None:
             for name in ("buildings", "households"):
@@ -223,6 +265,7 @@ def build_map(
                 language=language,
                 translate=translate,
                 operate=operate,
+                building_url=building_url,
             )
         ).add_to(folium_map)
     return folium_map

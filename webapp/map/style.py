@@ -272,6 +272,30 @@ TOWN_LAYERS: tuple[MapLayer, ...] = (
     ),
 )
 
+RESPONSIBLE_LABELS: Mapping[str, str] = {
+    "villages": N_("Village secretary"),
+    "grids": N_("Grid leader"),
+    "compounds": N_("Yard head"),
+    "buildings": N_("Building head"),
+}
+"""The person responsible for each level, by layer: shown in the popup a click opens."""
+RESPONSIBLE_STATUS: Mapping[str, str] = {
+    "assigned": N_("assigned"),
+    "none": N_("none"),
+    "retired": N_("none (retired)"),
+}
+"""What a viewer who may not see people (or a level without anyone) is shown instead."""
+BUILDING_FIELDS: tuple[tuple[str, str], ...] = (
+    ("name", N_("Name")),
+    ("floors", N_("Floors")),
+)
+PEOPLE_MESSAGES: Mapping[str, str] = {
+    "building": N_("Building"),
+    "loading": N_("loading…"),
+    "outside": N_("not in your grids"),
+    "failed": N_("could not be loaded"),
+}
+
 LEAK_FIELDS: tuple[tuple[str, str], ...] = (
     ("road_name", N_("Road")),
     ("highway", N_("Road class")),

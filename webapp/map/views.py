@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_babel import gettext  # type: ignore[import-untyped]
 from flask_wtf.csrf import generate_csrf
@@ -9,6 +11,7 @@ from flask_wtf.csrf import generate_csrf
 from geodata import params
 from geodata.auth.access import Action
 from geodata.maps.layers import LAYERS, feature_collection, town_extent
+from geodata.records import responsible
 from webapp.infra import database
 from webapp.infra.basemap import allow_basemap_images, basemap_url
 from webapp.infra.headers import csp_nonce
@@ -33,6 +36,13 @@ def _tile_url(name: str) -> str:
     """`/tiles/<name>/{z}/{x}/{y}.pbf`: the template Leaflet fills in."""
     return url_for("tiles.tile", layer=name, z=0, x=0, y=0).replace(
         "/0/0/0.pbf", "/{z}/{x}/{y}.pbf"
+    )
+
+
+def _responsible_url(name: str) -> str:
+    """`/api/layers/<name>/{id}/responsible`: the template the popups fill in."""
+    return url_for("map.layer_responsible", name=name, feature_id=0).replace(
+        "/0/responsible", "/{id}/responsible"
     )
 
 
@@ -61,6 +71,8 @@ def index() -> str:
         language=select_locale(),
         translate=_translate,
         operate=_operate() if who.can(Action.OPERATE) else None,
+        responsible_url=_responsible_url,
+        building_url=url_for("map.building_responsible"),
     )
     nonce = csp_nonce()
     allow_basemap_images()
@@ -106,3 +118,45 @@ def layer(name: str) -> Response:
     return geojson_response(
         feature_collection(database.connection(), source, bbox=where.bbox, as_of=where.as_of)
     )
+
+
+def _private(response: Response) -> Response:
+    """Names and phones: kept by no cache."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/api/layers/<name>/<int:feature_id>/responsible")
+@requires(Action.VIEW_MAP)
+def layer_responsible(name: str, feature_id: int) -> Response:
+    """The person responsible for one village, grid, compound or building: `role`, `status`
+    (assigned, none, retired) and, for a viewer who may see people, `name` and the `phone`
+    masked. Out of scope: 404. Naming someone is audited."""
+    if name not in responsible.LEVELS:
+        abort(404)
+    with database.engine().begin() as conn:
+        found = responsible.responsible_for(conn, principal(), name, feature_id)
+    return _private(json_response(found))
+
+
+def _point() -> tuple[float, float]:
+    """`?at=lon,lat` in degrees, else 400."""
+    parts = request.args.get("at", "").split(",")
+    try:
+        lon, lat = (float(part) for part in parts)
+    except ValueError:  # not two parts, or not numbers
+        abort(400, "at: lon,lat in degrees")
+    if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
+        abort(400, "at: lon,lat in degrees")
+    return lon, lat
+
+
+@bp.get("/api/layers/buildings/responsible")
+@requires(Action.VIEW_MAP)
+def building_responsible() -> Response:
+    """`?at=lon,lat`: the building in scope under the point, `{"building": {"id", "name",
+    "floors", "head"}}` (`head` as for a layer's object), or `{"building": null}`."""
+    lon, lat = _point()
+    with database.engine().begin() as conn:
+        found = responsible.building_at(conn, principal(), lon, lat)
+    return _private(json_response({"building": found}))

@@ -50,6 +50,7 @@ PARAMS = (
     "network",
     "compound",
     "lang",
+    "at",
 )
 
 PYTHONS_WORDS = (b"invalid literal for", b"could not convert", b"Traceback", b"has no attribute")
@@ -79,6 +80,7 @@ def walk(small_town_db: conftest.TestDatabase) -> Walk:
     with small_town_db.owner.connect() as conn:
         household = conn.execute(text("SELECT min(id) FROM households")).scalar_one()
         village = conn.execute(text("SELECT min(id) FROM villages")).scalar_one()
+        grid = conn.execute(text("SELECT min(id) FROM grids")).scalar_one()
         entrance = conn.execute(text("SELECT min(id) FROM entrances")).scalar_one()
         checkpoint = conn.execute(text("SELECT min(id) FROM checkpoints")).scalar_one()
         shift = conn.execute(text("SELECT min(id) FROM checkpoint_shifts")).scalar_one()
@@ -91,6 +93,7 @@ def walk(small_town_db: conftest.TestDatabase) -> Walk:
     samples = {
         "auth.activate": {"code": "no-such-code"},
         "map.layer": {"name": "villages"},
+        "map.layer_responsible": {"name": "grids", "feature_id": str(grid)},
         "households.show": {"household_id": str(household)},
         "households.api_show": {"household_id": str(household)},
         "exports.download": {"layer": "villages", "fmt": "csv"},

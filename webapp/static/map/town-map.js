@@ -502,6 +502,94 @@
       });
   }
 
+  // -- the people responsible: a popup on click ------------------------------------------
+  //
+  // Fetched when the popup opens, never with the layer: the server answers with the name
+  // and the phone masked only for viewers who may see them, in their scope, and audits it.
+
+  function personText(person) {
+    var people = state.page.people;
+    if (person.name) {
+      return person.phone ? person.name + " · " + person.phone : person.name;
+    }
+    return people.status[person.status] || String(person.status);
+  }
+
+  function fetchJson(url) {
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (response.status === 404) {
+          return null;
+        }
+        if (!response.ok) {
+          throw new Error("HTTP " + response.status);
+        }
+        return response.json();
+      });
+  }
+
+  function personRow(table, label, person) {
+    var row = table.insertRow();
+    row.className = "responsible-person";
+    var head = document.createElement("th");
+    head.scope = "row";
+    head.textContent = label;
+    row.appendChild(head);
+    var cell = row.insertCell();
+    cell.textContent = person ? personText(person) : state.page.people.loading;
+    return cell;
+  }
+
+  function buildingShown() {
+    var entry = registry.buildings;
+    return Boolean(entry && state.map.hasLayer(entry.layer) &&
+      state.map.getZoom() >= entry.config.minZoom);
+  }
+
+  function buildingSection(box, latlng, popup) {
+    var people = state.page.people;
+    var at = latlng.lng.toFixed(7) + "," + latlng.lat.toFixed(7);
+    fetchJson(people.buildingUrl + "?at=" + encodeURIComponent(at))
+      .then(function (body) {
+        var building = body && body.building;
+        if (!building) {
+          return;
+        }
+        var table = detailsTable(people.building, people.buildingFields, building, null);
+        table.classList.add("building-details");
+        personRow(table, people.labels.buildings, building.head);
+        box.appendChild(table);
+        popup.update();
+      })
+      .catch(function (error) {
+        console.warn("building not loaded:", error.message);
+      });
+  }
+
+  function peoplePopup(config, feature, latlng) {
+    var people = state.page.people;
+    var box = element("div", "people-popup");
+    // The object's first fields name it (name and code, or name and kind).
+    var table = detailsTable(config.title, config.fields.slice(0, 2), feature.properties || {}, config);
+    box.appendChild(table);
+    var cell = personRow(table, config.responsible.label, null);
+    var popup = L.popup({ minWidth: 200, autoPanPaddingTopLeft: L.point(260, 90) })
+      .setLatLng(latlng)
+      .setContent(box)
+      .openOn(state.map);
+    fetchJson(config.responsible.url.replace("{id}", encodeURIComponent(String(feature.id))))
+      .then(function (person) {
+        cell.textContent = person ? personText(person) : people.outside;
+        popup.update();
+      })
+      .catch(function () {
+        cell.textContent = people.failed;
+      });
+    if (buildingShown()) {
+      buildingSection(box, latlng, popup);
+    }
+  }
+
   function fetchedLayer(map, config) {
     ensurePane(map, config.pane, config.zIndex);
     if (config.ringBy) {
@@ -526,6 +614,13 @@
         if (OPERATED[config.name] && feature.id !== undefined) {
           featureLayer.on("click", function () {
             operatePopup(config, feature, featureLayer);
+          });
+        } else if (config.responsible && feature.id !== undefined) {
+          featureLayer.on("click", function (event) {
+            if (state.page && state.page.people) {
+              featureLayer.closeTooltip();
+              peoplePopup(config, feature, event.latlng);
+            }
           });
         }
         var text = config.labelBy && feature.properties && feature.properties[config.labelBy];
