@@ -85,21 +85,19 @@ def upgrade() -> None:
     )
     # a shift moved: its people's ranges are computed again by the trigger above
     op.execute("DROP TRIGGER checkpoint_shifts_moved ON checkpoint_shifts")
-    # a statement trigger fires for no row too: each of the two below acts only when its
-    # column changed, so that the head count and the times do not set each other off
+    # row triggers that fire only when their columns changed: a statement trigger would run
+    # for no row too (the head count and the times would set each other off), and joining
+    # two transition tables, which have no statistics, grows faster than the rows
     op.execute(
         "CREATE OR REPLACE FUNCTION checkpoint_shifts_moved() RETURNS trigger LANGUAGE plpgsql "
         "SECURITY DEFINER SET search_path = public, pg_temp AS $$ BEGIN "
-        "IF EXISTS (SELECT 1 FROM new_rows AS n JOIN old_rows AS o ON o.id = n.id "
-        "WHERE (o.starts_at, o.ends_at) IS DISTINCT FROM (n.starts_at, n.ends_at)) THEN "
-        "UPDATE shift_staff AS p SET starts_at = p.starts_at FROM new_rows AS n "
-        "JOIN old_rows AS o ON o.id = n.id WHERE p.shift_id = n.id "
-        "AND (o.starts_at, o.ends_at) IS DISTINCT FROM (n.starts_at, n.ends_at); END IF; "
+        "UPDATE shift_staff SET starts_at = starts_at WHERE shift_id = NEW.id; "
         "RETURN NULL; END $$"
     )
     op.execute(
-        "CREATE TRIGGER checkpoint_shifts_moved AFTER UPDATE ON checkpoint_shifts "
-        "REFERENCING NEW TABLE AS new_rows OLD TABLE AS old_rows FOR EACH STATEMENT "
+        "CREATE TRIGGER checkpoint_shifts_moved AFTER UPDATE OF starts_at, ends_at "
+        "ON checkpoint_shifts FOR EACH ROW "
+        "WHEN ((OLD.starts_at, OLD.ends_at) IS DISTINCT FROM (NEW.starts_at, NEW.ends_at)) "
         "EXECUTE FUNCTION checkpoint_shifts_moved()"
     )
     op.create_check_constraint(
@@ -109,13 +107,12 @@ def upgrade() -> None:
     op.execute(
         "CREATE FUNCTION shift_staff_left() RETURNS trigger LANGUAGE plpgsql "  # noqa: S608 (constants of this migration)
         "SECURITY DEFINER SET search_path = public, pg_temp AS $$ BEGIN "
-        "IF EXISTS (SELECT 1 FROM changed AS n JOIN before AS o ON o.id = n.id "
-        "WHERE n.leaves_at IS DISTINCT FROM o.leaves_at) THEN "
-        f"{RECOUNT.format(still=STILL_ON)}; END IF; RETURN NULL; END $$"
+        "UPDATE checkpoint_shifts AS s SET staff_count = (SELECT count(*) FROM shift_staff AS p"
+        f" WHERE p.shift_id = s.id{STILL_ON}) WHERE s.id = NEW.shift_id; RETURN NULL; END $$"
     )
     op.execute(
-        "CREATE TRIGGER shift_staff_left AFTER UPDATE ON shift_staff "
-        "REFERENCING NEW TABLE AS changed OLD TABLE AS before FOR EACH STATEMENT "
+        "CREATE TRIGGER shift_staff_left AFTER UPDATE OF leaves_at ON shift_staff "
+        "FOR EACH ROW WHEN (OLD.leaves_at IS DISTINCT FROM NEW.leaves_at) "
         "EXECUTE FUNCTION shift_staff_left()"
     )
 
