@@ -348,8 +348,8 @@ class CheckpointShift(IdMixin, Base):
     starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     staff_count: Mapped[int] = mapped_column(Integer, nullable=False)
-    """The people on the shift: kept equal to its rows of shift_staff by triggers once anyone
-    is assigned (migration 0010); generated towns without people set it directly."""
+    """The head count: the people on the shift who were not taken off it, kept by triggers
+    on shift_staff (migrations 0010 and 0013)."""
     source_id: Mapped[str | None] = mapped_column(String(128), unique=True)
     version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
 

@@ -113,7 +113,8 @@ def check_all(conn: Connection, *, at: datetime | None = None) -> dict[str, Any]
 
 
 def topology_only(report: dict[str, Any]) -> dict[str, Any]:
-    """The report's topology checks alone (a town generated without people on duty)."""
+    """The report's topology checks alone, without the duty rules (for a town whose shifts
+    and people are not the point of the check)."""
     checks = {name: report["checks"][name] for name in CHECKS}
     problems = sum(c["count"] for c in checks.values())
     return {"ok": problems == 0, "problems": problems, "checks": checks}
