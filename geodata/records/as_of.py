@@ -56,7 +56,7 @@ def entrance_states(
     # Imported here: pandas only for a question about entrances.
     import pandas as pd
 
-    from geodata.analysis.coverage.closure import entrance_states_as_of
+    from geodata.analysis.entrance_replay import entrance_states_as_of
 
     only = "" if entrance_ids is None else " WHERE id = ANY(:ids)"
     only_events = "" if entrance_ids is None else " WHERE entrance_id = ANY(:ids)"

@@ -72,7 +72,7 @@ def fetch_inputs(
     (a checkpoint made later is left out); shifts are those overlapping the 24 hours from the
     whole hour at or before `as_of`.
     """
-    from geodata.analysis.coverage.closure import entrance_states_as_of
+    from geodata.analysis.entrance_replay import entrance_states_as_of
 
     as_of = as_of if as_of is not None else datetime.now(UTC)
     if as_of.tzinfo is None:

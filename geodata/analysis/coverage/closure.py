@@ -1,4 +1,5 @@
-"""Closure of compounds: entrance states replayed as of a moment, open entrances, guards."""
+"""Closure of compounds: open entrances and guards (the states replayed as of a moment are
+`geodata.analysis.entrance_replay`'s)."""
 
 from __future__ import annotations
 
@@ -16,29 +17,6 @@ OPEN_STATES = ("open", "checkpoint")
 SEALED = "sealed"
 GUARD_RADIUS_M = 30.0
 """An open entrance with no active checkpoint this close is unguarded."""
-
-
-def entrance_states_as_of(
-    entrances: pd.DataFrame, events: pd.DataFrame, as_of_s: float
-) -> pd.Series:
-    """Each entrance's state at `as_of_s` from its event history (None: not there yet).
-
-    `entrances`: id, state (current), since_s; `events`: entrance_id, at_s, from_state,
-    to_state. The state is that of the latest event at or before the moment; before an
-    entrance's first event it is that event's `from_state` (None when the event created it).
-    An entrance with no event keeps its current state from `since_s` on.
-    """
-    ev = events.sort_values(["entrance_id", "at_s"], kind="stable")
-    past = ev[ev["at_s"] <= as_of_s].groupby("entrance_id")["to_state"].last()
-    future = ev[ev["at_s"] > as_of_s].groupby("entrance_id")["from_state"].first()
-    ids = entrances["id"]
-    state = ids.map(past)
-    before_first = state.isna() & ids.isin(future.index)
-    state = state.where(~before_first, ids.map(future))
-    no_events = ~ids.isin(ev["entrance_id"])
-    exists = entrances["since_s"] <= as_of_s
-    state = state.where(~no_events, entrances["state"].where(exists))
-    return state.astype(object).where(state.notna(), None).set_axis(entrances.index)
 
 
 def is_open(states: pd.Series) -> Bools:
