@@ -10,6 +10,7 @@ from geodata.settings import Settings
 from webapp import (
     admin,
     auth,
+    campaigns,
     coverage,
     exports,
     health,
@@ -49,6 +50,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     supervision.bp,
     people.bp,
     quarantines.bp,
+    campaigns.bp,
 )
 """Every blueprint of the app; each package of webapp/ but infra/ exports its `bp`."""
 

@@ -34,6 +34,7 @@ LAZY_COMMANDS = {
     "inspections": "geodata.cli.supervision:inspections_group",
     "rectifications": "geodata.cli.supervision:rectifications_group",
     "quarantine": "geodata.cli.quarantine:quarantine_group",
+    "campaigns": "geodata.cli.campaigns:campaigns_group",
 }
 """Commands loaded when they run, so that each one starts without the others' libraries."""
 
