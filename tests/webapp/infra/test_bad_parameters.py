@@ -77,7 +77,17 @@ def _tile(lon: float, lat: float, z: int) -> tuple[int, int]:
 def walk(small_town_db: conftest.TestDatabase) -> Walk:
     """The app over the module's own small town (the walk commits sessions and audit rows)."""
     admin = conftest.make_account(small_town_db, "bad-params-admin", "admin")
-    with small_town_db.owner.connect() as conn:
+    with small_town_db.owner.begin() as conn:
+        campaign = conn.execute(
+            text(
+                "INSERT INTO campaigns (name, starts_at, deadline) VALUES ('walk',"
+                " now() - interval '1 day', now() + interval '1 day') RETURNING id"
+            )
+        ).scalar_one()
+        conn.execute(
+            text("INSERT INTO campaign_grids (campaign_id, grid_id) SELECT :c, id FROM grids"),
+            {"c": campaign},
+        )
         household = conn.execute(text("SELECT min(id) FROM households")).scalar_one()
         village = conn.execute(text("SELECT min(id) FROM villages")).scalar_one()
         grid = conn.execute(text("SELECT min(id) FROM grids")).scalar_one()
@@ -94,6 +104,7 @@ def walk(small_town_db: conftest.TestDatabase) -> Walk:
         "auth.activate": {"code": "no-such-code"},
         "map.layer": {"name": "villages"},
         "map.layer_responsible": {"name": "grids", "feature_id": str(grid)},
+        "campaigns.progress": {"campaign_id": str(campaign)},
         "households.show": {"household_id": str(household)},
         "households.api_show": {"household_id": str(household)},
         "exports.download": {"layer": "villages", "fmt": "csv"},
