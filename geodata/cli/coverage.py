@@ -24,7 +24,8 @@ def _person(person: dict[str, Any]) -> str:
 def render_coverage(report: dict[str, Any]) -> str:
     """The report as lines a person reads."""
     radius = "each checkpoint's radius" if report["radius_m"] is None else f"{report['radius_m']} m"
-    lines = [f"coverage as of {report['as_of']} (reach: {radius})"]
+    window = f"screened: in {report['window_h']:g} h"
+    lines = [f"coverage as of {report['as_of']} (reach: {radius}; {window})"]
     areas = [("town", report["town"])]
     areas += [(f"village {v['code']} {v['name']}", v) for v in report["villages"]]
     areas += [(f"grid {g['code']}", g) for g in report["grids"]]
@@ -84,6 +85,13 @@ def render_coverage(report: dict[str, Any]) -> str:
     is_flag=True,
     help="each grid's leader: the name and the phone masked if your role may see people",
 )
+@click.option(
+    "--window-h",
+    "window_h",
+    type=click.FloatRange(min=0, min_open=True, max=60 * 24),
+    default=None,
+    help="screening window in hours for `screened` (default: the town's screening_window_days)",
+)
 @format_option
 @pass_ctx
 @reports_errors
@@ -96,6 +104,7 @@ def coverage_cmd(
     with_items: bool,
     item_kinds: str | None,
     with_leaders: bool,
+    window_h: float | None,
     fmt: str,
 ) -> None:
     """Coverage of the town, its villages and grids (only your grids if you have some)."""
@@ -117,5 +126,6 @@ def coverage_cmd(
             with_items=with_items or kinds is not None,
             item_kinds=kinds,
             with_leaders=with_leaders,
+            window_h=window_h,
         )
     emit(report, fmt, render_coverage)

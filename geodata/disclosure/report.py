@@ -15,7 +15,7 @@ from geodata.disclosure.snapshots import publish, scope_key
 from geodata.disclosure.tables import CountTable, Published, Unit
 from geodata.town_time import TOWN_TIMEZONE
 
-HOUSEHOLD_FIGURES = ("households", "reached", "screened_24h", "never_visited")
+HOUSEHOLD_FIGURES = ("households", "reached", "screened_24h", "screened", "never_visited")
 """Figures of the coverage report that count households (the first: the unit's households,
 which the others are about)."""
 HOUSEHOLD_ITEMS = frozenset(

@@ -18,6 +18,10 @@ from geodata.disclosure.rules import controlled
 from geodata.errors import ConfigError
 from geodata.records.coverage_inputs import fetch_inputs
 from geodata.records.responsible import grid_leaders
+from geodata.records.town_settings import setting
+
+MAX_WINDOW_H = 60 * 24
+"""The longest screening window asked for: the longest a town setting allows (60 days)."""
 
 
 def coverage_for(
@@ -31,6 +35,7 @@ def coverage_for(
     with_items: bool = False,
     item_kinds: Collection[str] | None = None,
     with_leaders: bool = False,
+    window_h: float | None = None,
 ) -> dict[str, Any]:
     """The coverage report over the principal's grids (the town for town-wide principals).
 
@@ -43,6 +48,9 @@ def coverage_for(
     unknown kind is a ConfigError). Listing the items is recorded in the audit log
     (counts, never values).
 
+    `window_h` is the screening window in hours (`screened`); default, and always for a
+    principal who may not see households, the town setting `screening_window_days`.
+
     `with_leaders` adds each grid's `leader` (`geodata.records.responsible`): the name and
     the phone masked for a principal who may see people, else only whether one is
     assigned; naming them is audited.
@@ -52,7 +60,11 @@ def coverage_for(
         unknown = sorted(set(item_kinds) - set(ITEM_KINDS))
         if unknown:
             raise ConfigError(f"unknown item kinds: {', '.join(unknown)}")
+    if window_h is not None and not 0 < window_h <= MAX_WINDOW_H:
+        raise ConfigError(f"window_h: more than 0 and at most {MAX_WINDOW_H} hours")
     day: date | None = None
+    if window_h is None or controlled(principal):
+        window_h = float(setting(conn, "screening_window_days")) * 24.0
     if controlled(principal):
         # Household figures only through the disclosure rules, and no household rows.
         day, as_of = fixed_as_of(as_of)
@@ -68,9 +80,10 @@ def coverage_for(
         level=level,
         with_items=with_items,
         item_kinds=item_kinds,
+        screening_hours=window_h,
     )
     if controlled(principal):
-        variant = f"r{radius_m or 'own'}:{'network' if network else 'line'}"
+        variant = f"r{radius_m or 'own'}:{'network' if network else 'line'}:w{window_h:g}"
         publish_report(conn, report, grid_ids=principal.grid_ids, day=day, variant=variant)
     if with_leaders and report["grids"]:
         leaders = grid_leaders(conn, principal, [g["code"] for g in report["grids"]])

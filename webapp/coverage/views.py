@@ -10,7 +10,7 @@ from geodata import params
 from geodata.analysis.coverage.report import ITEM_KINDS
 from geodata.analysis.coverage.rollup import LEVELS, Level
 from geodata.auth.access import Action
-from geodata.services.coverage import coverage_for
+from geodata.services.coverage import MAX_WINDOW_H, coverage_for
 from webapp.infra import database
 from webapp.infra.policy import principal, requires
 from webapp.infra.responses import json_response
@@ -34,6 +34,19 @@ def _radius_m() -> float | None:
         abort(400, "radius_m: a number of metres")
     if not 0 < value <= 100_000:
         abort(400, "radius_m: more than 0 and at most 100000 metres")
+    return value
+
+
+def _window_h() -> float | None:
+    raw = request.args.get("window_h")
+    if raw is None or not raw.strip():
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        abort(400, "window_h: a number of hours")
+    if not 0 < value <= MAX_WINDOW_H:
+        abort(400, f"window_h: more than 0 and at most {MAX_WINDOW_H} hours")
     return value
 
 
@@ -64,8 +77,8 @@ def _item_kinds() -> tuple[str, ...] | None:
 @bp.get("/api/v1/coverage")
 @requires(Action.VIEW_COVERAGE)
 def api_coverage() -> Response:
-    """`?radius_m=&network=1&as_of=&level=town|village|grid&list=1&items=&leaders=1`, as
-    `wangge coverage`.
+    """`?radius_m=&network=1&as_of=&level=town|village|grid&list=1&items=&leaders=1&window_h=`,
+    as `wangge coverage`.
 
     `items` (a comma list of item kinds) lists only those kinds; it implies `list=1`.
     `leaders=1` adds each grid's leader (name and phone masked for those who may see them).
@@ -82,5 +95,6 @@ def api_coverage() -> Response:
             with_items=_flag("list") or kinds is not None,
             item_kinds=kinds,
             with_leaders=_flag("leaders"),
+            window_h=_window_h(),
         )
     return json_response(report)

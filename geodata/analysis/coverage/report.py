@@ -26,6 +26,7 @@ FIGURES = (
     "households",
     "reached",
     "screened_24h",
+    "screened",
     "never_visited",
     "buildings_without_households",
     "compounds",
@@ -130,12 +131,15 @@ def coverage_report(
 ) -> dict[str, Any]:
     """Every coverage figure for the grids in `inputs.grid_ids` (None: all), rolled up.
 
-    The shape: ``{"as_of", "radius_m", "town", "villages", "grids", "patrol"}`` and, with
-    `with_items`, ``"items"`` listing the offending objects by id, name and position: every
-    kind of ITEM_KINDS, or only those in `item_kinds`. ``"patrol"`` holds, for ``"day"``
-    and ``"night"``, the households and road length inside a patrol zone with a team (counts,
-    kilometres and percentages), for the town and for the villages and grids as listed
-    above, and ``"zones_without_team"``: how many zones have no team.
+    `screening_hours` is the screening window: `screened` counts the households seen in it
+    (`screened_24h`, in the last 24 h, stays beside it).
+
+    The shape: ``{"as_of", "radius_m", "window_h", "town", "villages", "grids", "patrol"}``
+    and, with `with_items`, ``"items"`` listing the offending objects by id, name and
+    position: every kind of ITEM_KINDS, or only those in `item_kinds`. ``"patrol"`` holds,
+    for ``"day"`` and ``"night"``, the households and road length inside a patrol zone with
+    a team (counts, kilometres and percentages), for the town and for the villages and grids
+    as listed above, and ``"zones_without_team"``: how many zones have no team.
     """
     town = _place(inputs)
     grids = inputs.grids
@@ -152,10 +156,12 @@ def coverage_report(
         hh_grid[unassigned] = town.grid_of(hh_xy[unassigned], np.full(unassigned.sum(), np.nan))
     last = hh["last_visit_s"].to_numpy(float)
     screened = screening.screened_within(last, inputs.as_of_s, hours=screening_hours)
+    screened_24h = screening.screened_within(last, inputs.as_of_s)
     never = screening.never_visited(last)
     per_grid["households"] = count_by_grid(hh_grid, n_grids)
     per_grid["reached"] = count_by_grid(hh_grid, n_grids, reached)
-    per_grid["screened_24h"] = count_by_grid(hh_grid, n_grids, screened)
+    per_grid["screened_24h"] = count_by_grid(hh_grid, n_grids, screened_24h)
+    per_grid["screened"] = count_by_grid(hh_grid, n_grids, screened)
     per_grid["never_visited"] = count_by_grid(hh_grid, n_grids, never)
 
     # Buildings no household is registered in.
@@ -244,6 +250,7 @@ def coverage_report(
     result: dict[str, Any] = {
         "as_of": inputs.as_of.isoformat(),
         "radius_m": radius_m,
+        "window_h": screening_hours,
         **roll_up(ordered, grids, vi, scope, level=level),
         "patrol": _patrol_section(
             patrol_counts,

@@ -34,17 +34,21 @@ def test_cli_json_shape(
     throwaway_sample_db: conftest.TestDatabase, report: dict[str, Any], moment: datetime
 ) -> None:
     out = _cli(throwaway_sample_db, "--as-of", moment.isoformat(), "--list", "--format", "json")
-    assert set(out) == {"as_of", "radius_m", "town", "villages", "grids", "patrol", "items"}
+    assert set(out) == {"as_of", "radius_m", "window_h", "town", "villages", "grids", "patrol",
+                        "items"}  # fmt: skip
     assert list(out["town"]) == list(FIGURES)
     assert all(list(v) == ["code", "name", *FIGURES] for v in out["villages"])
     assert all({"code", "name", *FIGURES} <= set(g) for g in out["grids"])
     assert set(out["items"]) == ITEM_KINDS
-    assert out["town"] == report["town"]
+    assert out["window_h"] == 14 * 24  # the town's screening window
+    assert {k: v for k, v in out["town"].items() if k != "screened"} == {
+        k: v for k, v in report["town"].items() if k != "screened"
+    }  # the report fixture screens in 24 h
     assert out["radius_m"] is None
     household = out["items"]["never_visited"][0]
     assert set(household) == {"id", "grid", "building_id", "lon", "lat"}
     short = _cli(throwaway_sample_db, "--radius-m", "250", "--level", "village", "--format", "json")
-    assert set(short) == {"as_of", "radius_m", "town", "villages", "grids", "patrol"}
+    assert set(short) == {"as_of", "radius_m", "window_h", "town", "villages", "grids", "patrol"}
     assert short["patrol"]["grids"] == []
     assert [v["code"] for v in short["patrol"]["villages"]] == [
         v["code"] for v in short["villages"]
@@ -92,11 +96,14 @@ def test_api_commander_sees_the_town(
 ) -> None:
     app, tokens, _ = api
     answer = _get(
-        app, tokens["commander"], f"?as_of={moment.isoformat()}&list=1".replace("+", "%2B")
+        app,
+        tokens["commander"],
+        f"?as_of={moment.isoformat()}&list=1&window_h=24".replace("+", "%2B"),
     )
     assert answer.status_code == 200
     body = answer.get_json()
-    assert body["town"] == report["town"]
+    assert body["window_h"] == 24
+    assert body["town"] == report["town"]  # the report fixture screens in 24 h
     assert len(body["grids"]) == len(report["grids"])
     assert set(body["items"]) == ITEM_KINDS
     assert _get(app, tokens["planner"], "?level=town").status_code == 200
@@ -144,7 +151,7 @@ def test_api_lists_only_the_items_asked_for(
 ) -> None:
     app, tokens, _ = api
     at = moment.isoformat().replace("+", "%2B")
-    leaks = _get(app, tokens["commander"], f"?level=town&items=leaks&as_of={at}")
+    leaks = _get(app, tokens["commander"], f"?level=town&items=leaks&as_of={at}&window_h=24")
     assert leaks.status_code == 200
     body = leaks.get_json()
     assert list(body["items"]) == ["leaks"]
@@ -161,3 +168,20 @@ def test_cli_lists_only_the_items_asked_for(
     out = _cli(throwaway_sample_db, "--level", "town", "--items", "leaks", "--format", "json")
     assert list(out["items"]) == ["leaks"]
     assert set(out["patrol"]) >= {"day", "night", "zones_without_team"}
+
+
+def test_the_screening_window_is_a_parameter_fixed_for_planners(
+    api: tuple[Flask, dict[str, str], str], moment: datetime
+) -> None:
+    app, tokens, _ = api
+    at = moment.isoformat().replace("+", "%2B")
+    day = _get(app, tokens["commander"], f"?level=town&as_of={at}&window_h=24").get_json()
+    fortnight = _get(app, tokens["commander"], f"?level=town&as_of={at}").get_json()
+    assert (day["window_h"], fortnight["window_h"]) == (24, 14 * 24)
+    assert day["town"]["screened"] == day["town"]["screened_24h"]
+    assert fortnight["town"]["screened"] >= day["town"]["screened"]
+    assert fortnight["town"]["screened_24h"] == day["town"]["screened_24h"]
+    planner = _get(app, tokens["planner"], "?level=town&window_h=1").get_json()
+    assert planner["window_h"] == 14 * 24  # fixed for roles without household access
+    assert _get(app, tokens["commander"], "?window_h=0").status_code == 400
+    assert _get(app, tokens["commander"], "?window_h=x").status_code == 400
