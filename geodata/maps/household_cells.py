@@ -21,14 +21,14 @@ from geodata.records.as_of import last_visit_as_of
 from geodata.town_time import TOWN_TIMEZONE
 
 FIGURES = ("households", "never_visited", "unscreened")
-SCREENING_HOURS = 24
 RESOLUTION = FINEST_HEX_RESOLUTION
 
 _PER_BUILDING = f"""
     SELECT ST_Y(p.at), ST_X(p.at), count(*),
            count(*) FILTER (WHERE lv.at IS NULL),
            count(*) FILTER (
-               WHERE lv.at IS NULL OR lv.at <= :as_of - make_interval(hours => :hours))
+               WHERE lv.at IS NULL
+                  OR lv.at <= :as_of - make_interval(secs => CAST(:hours AS float8) * 3600))
     FROM buildings AS b
     CROSS JOIN LATERAL (SELECT ST_Centroid(b.geom) AS at) AS p
     JOIN households AS h ON h.building_id = b.id
@@ -38,13 +38,13 @@ _PER_BUILDING = f"""
 """  # noqa: S608 (the as-of fragment of geodata.records.as_of, constant arguments)
 
 
-def _count(conn: Connection, grid_ids: frozenset[int] | None, day: date) -> CountTable:
+def _count(
+    conn: Connection, grid_ids: frozenset[int] | None, day: date, window_h: float
+) -> CountTable:
     as_of = datetime.combine(day, time.max, tzinfo=TOWN_TIMEZONE)
     scope = None if grid_ids is None else sorted(grid_ids)
     sums: dict[str, list[int]] = {}
-    rows = conn.execute(
-        text(_PER_BUILDING), {"as_of": as_of, "hours": SCREENING_HOURS, "scope": scope}
-    )
+    rows = conn.execute(text(_PER_BUILDING), {"as_of": as_of, "hours": window_h, "scope": scope})
     for lat, lon, *counts in rows:
         cell = h3.latlng_to_cell(lat, lon, RESOLUTION)
         total = sums.setdefault(cell, [0] * len(FIGURES))
@@ -54,15 +54,18 @@ def _count(conn: Connection, grid_ids: frozenset[int] | None, day: date) -> Coun
     return CountTable(level=f"h3r{RESOLUTION}", figures=FIGURES, units=units)
 
 
-def household_cells(conn: Connection, principal: Principal, day: date) -> Published:
-    """The published households per cell of the principal's scope on closed day `day`."""
+def household_cells(
+    conn: Connection, principal: Principal, day: date, window_h: float
+) -> Published:
+    """The published households per cell of the principal's scope on closed day `day`,
+    `unscreened` counting those not seen in the `window_h` hours up to its end."""
     _, table = publish(
         conn,
-        name=f"households_map_by_hex{RESOLUTION}",
+        name=f"households_map_by_hex{RESOLUTION}:w{window_h:g}",
         figures=FIGURES,
         scope=scope_key(principal.grid_ids),
         day=day,
-        count=lambda: _count(conn, principal.grid_ids, day),
+        count=lambda: _count(conn, principal.grid_ids, day, window_h),
     )
     return table
 

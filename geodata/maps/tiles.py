@@ -34,7 +34,6 @@ HOUSEHOLDS_PER_BUILDING_ZOOM = 15
 """From this zoom on, households are counted per building; below it, per hexagon."""
 HEXAGONS_PER_TILE = 12
 """Hexagon size below HOUSEHOLDS_PER_BUILDING_ZOOM: this many across a tile."""
-SCREENING_HOURS = 24
 
 
 @dataclass(frozen=True)
@@ -77,7 +76,8 @@ def _household_counts(who: Principal, buildings_from: str) -> str:
                count(*) FILTER (WHERE lv.at IS NULL) AS never_visited,
                count(*) FILTER (
                    WHERE lv.at IS NULL
-                      OR lv.at <= CAST(:as_of AS timestamptz) - make_interval(hours => :hours)
+                      OR lv.at <= CAST(:as_of AS timestamptz)
+                                  - make_interval(secs => CAST(:hours AS float8) * 3600)
                ) AS unscreened
         FROM {buildings_from}
         JOIN households AS h ON h.building_id = b.id
@@ -173,9 +173,16 @@ LAYER_ACTION = {"buildings": Action.VIEW_MAP, "households": Action.VIEW_COVERAGE
 
 
 def render_tile(
-    conn: Connection, who: Principal, layer: str, tile: TileKey, *, as_of: datetime
+    conn: Connection,
+    who: Principal,
+    layer: str,
+    tile: TileKey,
+    *,
+    as_of: datetime,
+    window_h: float,
 ) -> bytes:
-    """One tile of `layer` as the principal may see it; the caller has applied the scope."""
+    """One tile of `layer` as the principal may see it; the caller has applied the scope.
+    A household is `unscreened` when not seen in the `window_h` hours up to `as_of`."""
     if tile.z < MIN_ZOOM[layer]:
         return b""
     sql = buildings_sql(who) if layer == "buildings" else households_sql(who, tile.z)
@@ -183,7 +190,7 @@ def render_tile(
     if not who.town_wide:
         params["grid_ids"] = sorted(who.grid_ids or ())
     if layer == "households":
-        params.update(as_of=as_of, hours=SCREENING_HOURS)
+        params.update(as_of=as_of, hours=window_h)
     # No parallel workers: on a building tile they cost more to start than they save, and
     # the browser asks for several tiles at once, which keeps every CPU busy anyway.
     conn.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
@@ -207,7 +214,9 @@ PUBLISHED_CELLS_SQL = f"""
 """  # noqa: S608 (tile constants and SQL fragments of this module; tile, scope and as_of are bound)
 
 
-def render_published_cells(conn: Connection, who: Principal, tile: TileKey, day: date) -> bytes:
+def render_published_cells(
+    conn: Connection, who: Principal, tile: TileKey, day: date, window_h: float
+) -> bytes:
     """Households per H3 cell of a closed day, as published to a role without household
     access (the same cells and figures at every zoom, so zooms cannot be subtracted)."""
     if tile.z < HOUSEHOLDS_MIN_ZOOM:
@@ -216,7 +225,7 @@ def render_published_cells(conn: Connection, who: Principal, tile: TileKey, day:
     west, east = tile.x / n * 360 - 180, (tile.x + 1) / n * 360 - 180
     north = math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * tile.y / n))))
     south = math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * (tile.y + 1) / n))))
-    cells = cells_meeting(household_cells(conn, who, day), west, south, east, north)
+    cells = cells_meeting(household_cells(conn, who, day, window_h), west, south, east, north)
     if not cells:
         return b""
     params: dict[str, object] = {"z": tile.z, "x": tile.x, "y": tile.y}

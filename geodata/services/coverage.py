@@ -10,6 +10,7 @@ from sqlalchemy import Connection
 
 from geodata.analysis.coverage import Level, coverage_report
 from geodata.analysis.coverage.report import ITEM_KINDS
+from geodata.analysis.coverage.screening import MAX_WINDOW_H
 from geodata.auth import audit
 from geodata.auth.access import Action, Principal
 from geodata.auth.rls import apply_scope
@@ -19,9 +20,6 @@ from geodata.errors import ConfigError
 from geodata.records.coverage_inputs import fetch_inputs
 from geodata.records.responsible import grid_leaders
 from geodata.records.town_settings import setting
-
-MAX_WINDOW_H = 60 * 24
-"""The longest screening window asked for: the longest a town setting allows (60 days)."""
 
 
 def coverage_for(

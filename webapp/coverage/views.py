@@ -10,8 +10,9 @@ from geodata import params
 from geodata.analysis.coverage.report import ITEM_KINDS
 from geodata.analysis.coverage.rollup import LEVELS, Level
 from geodata.auth.access import Action
-from geodata.services.coverage import MAX_WINDOW_H, coverage_for
+from geodata.services.coverage import coverage_for
 from webapp.infra import database
+from webapp.infra.params import window_h_arg
 from webapp.infra.policy import principal, requires
 from webapp.infra.responses import json_response
 
@@ -34,19 +35,6 @@ def _radius_m() -> float | None:
         abort(400, "radius_m: a number of metres")
     if not 0 < value <= 100_000:
         abort(400, "radius_m: more than 0 and at most 100000 metres")
-    return value
-
-
-def _window_h() -> float | None:
-    raw = request.args.get("window_h")
-    if raw is None or not raw.strip():
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        abort(400, "window_h: a number of hours")
-    if not 0 < value <= MAX_WINDOW_H:
-        abort(400, f"window_h: more than 0 and at most {MAX_WINDOW_H} hours")
     return value
 
 
@@ -95,6 +83,6 @@ def api_coverage() -> Response:
             with_items=_flag("list") or kinds is not None,
             item_kinds=kinds,
             with_leaders=_flag("leaders"),
-            window_h=_window_h(),
+            window_h=window_h_arg(),
         )
     return json_response(report)

@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask, abort, request
 from werkzeug.routing import IntegerConverter, Map
 
+from geodata.analysis.coverage.screening import MAX_WINDOW_H
 from geodata.params import RequestError
 
 BIGINT_MAX = 2**63 - 1
@@ -29,6 +30,20 @@ def json_object() -> dict[str, Any]:
     if not isinstance(body, dict):
         raise RequestError("send a JSON object (Content-Type: application/json)")
     return body
+
+
+def window_h_arg() -> float | None:
+    """`?window_h=`: the screening window in hours (None: the town's), or a 400."""
+    raw = request.args.get("window_h")
+    if raw is None or not raw.strip():
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        abort(400, "window_h: a number of hours")
+    if not 0 < value <= MAX_WINDOW_H:
+        abort(400, f"window_h: more than 0 and at most {MAX_WINDOW_H} hours")
+    return value
 
 
 def has_control_characters(value: str) -> bool:

@@ -28,8 +28,10 @@ from geodata.maps.tiles import (
     render_published_cells,
     render_tile,
 )
+from geodata.records.town_settings import setting
 from geodata.town_time import TOWN_TIMEZONE
 from webapp.infra import database
+from webapp.infra.params import window_h_arg
 from webapp.infra.policy import principal, requires
 
 MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
@@ -110,7 +112,8 @@ def _scope_key(who: Principal) -> str:
 @bp.get("/tiles/<layer>/<int:z>/<int:x>/<int:y>.pbf")
 @requires(Action.VIEW_MAP)
 def tile(layer: str, z: int, x: int, y: int) -> Response:
-    """A Mapbox vector tile of `buildings` or `households` (counts per building or hexagon)."""
+    """A Mapbox vector tile of `buildings` or `households` (counts per building or hexagon;
+    `?as_of=`, `?window_h=`, both fixed for roles without household access)."""
     if layer not in MIN_ZOOM or not 0 <= z <= MAX_ZOOM or not (0 <= x < 2**z and 0 <= y < 2**z):
         abort(404)
     who = principal()
@@ -119,14 +122,17 @@ def tile(layer: str, z: int, x: int, y: int) -> Response:
     published = layer == "households" and controlled(who)
     day = _published_day() if published else None
     as_of = _as_of() if layer == "households" and not published else None
+    asked_window = window_h_arg() if layer == "households" and not published else None
     key = TileKey(z, x, y)
     scope = _scope_key(who) + (f":published:{day}" if day else "")
     with database.engine().connect() as conn, conn.begin():
         apply_scope(conn, who)
+        window_h = asked_window or float(setting(conn, "screening_window_days")) * 24.0
         version = cache.version(
             (layer, scope), lambda: str(conn.execute(text(VERSION_SQL[layer])).scalar_one())
         )
-        cache_key = (layer, scope, version, as_of.isoformat() if as_of else "", z, x, y)
+        moment = as_of.isoformat() if as_of else ""
+        cache_key = (layer, scope, version, moment, window_h, z, x, y)
         etag = hashlib.sha256(repr(cache_key).encode()).hexdigest()[:32]
         if etag in request.if_none_match:
             body = b""
@@ -134,9 +140,11 @@ def tile(layer: str, z: int, x: int, y: int) -> Response:
             body = cache.tile(
                 cache_key,
                 lambda: (
-                    render_published_cells(conn, who, key, day)
+                    render_published_cells(conn, who, key, day, window_h)
                     if day is not None
-                    else render_tile(conn, who, layer, key, as_of=as_of or datetime.now(UTC))
+                    else render_tile(
+                        conn, who, layer, key, as_of=as_of or datetime.now(UTC), window_h=window_h
+                    )
                 ),
             )
     response = Response(body, mimetype=MVT_MEDIA_TYPE)

@@ -10,6 +10,8 @@ Ints = NDArray[np.int64]
 Bools = NDArray[np.bool_]
 
 SCREENING_HOURS = 24
+MAX_WINDOW_H = 60 * 24
+"""The longest screening window asked for: the longest a town setting allows (60 days)."""
 
 
 def screened_within(
