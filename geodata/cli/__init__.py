@@ -35,6 +35,7 @@ LAZY_COMMANDS = {
     "rectifications": "geodata.cli.supervision:rectifications_group",
     "quarantine": "geodata.cli.quarantine:quarantine_group",
     "campaigns": "geodata.cli.campaigns:campaigns_group",
+    "isolation": "geodata.cli.isolation:isolation_group",
 }
 """Commands loaded when they run, so that each one starts without the others' libraries."""
 
