@@ -16,6 +16,7 @@ from webapp import (
     health,
     households,
     imports,
+    isolation,
     map,
     ogc,
     operations,
@@ -51,6 +52,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     people.bp,
     quarantines.bp,
     campaigns.bp,
+    isolation.bp,
 )
 """Every blueprint of the app; each package of webapp/ but infra/ exports its `bp`."""
 
