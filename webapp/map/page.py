@@ -163,6 +163,7 @@ def page_config(
     translate: Translate,
     operate: Mapping[str, str] | None = None,
     building_url: str | None = None,
+    campaigns_url: str | None = None,
 ) -> dict[str, object]:
     """The controls: search, as-of date, colour-by switch, full screen, language, basemap;
     with `operate` (the API's root and the CSRF token), the popups' state-change buttons;
@@ -171,6 +172,7 @@ def page_config(
         "operate": operate_config(operate, translate) if operate is not None else None,
         "people": people_config(building_url, translate) if building_url is not None else None,
         "coverageUrl": coverage_url,
+        "campaignsUrl": campaigns_url,
         "basemapUrl": basemap_url,
         "classes": [list(pair) for pair in COVERAGE_CLASSES],
         "noDataColour": NO_DATA_COLOUR,
@@ -223,12 +225,14 @@ def build_map(
     operate: Mapping[str, str] | None = None,
     responsible_url: Callable[[str], str] | None = None,
     building_url: str | None = None,
+    campaigns_url: str | None = None,
 ) -> folium.Map:
     """The Folium map, fitted to `extent`, with no tile layer of Folium's and this app's assets.
 
     `tile_url(layer)` gives the vector tiles' URL template, `coverage_url` the coverage API;
     without them the map has only the GeoJSON layers. `responsible_url(layer)` (with `{id}`)
-    and `building_url` give the popups that name the people responsible (with the controls).
+    and `building_url` give the popups that name the people responsible (with the controls);
+    `campaigns_url`, the screening campaigns the grids can be coloured by.
     """
     folium_map = folium.Map(
         location=None,
@@ -266,6 +270,7 @@ def build_map(
                 translate=translate,
                 operate=operate,
                 building_url=building_url,
+                campaigns_url=campaigns_url,
             )
         ).add_to(folium_map)
     return folium_map

@@ -303,13 +303,14 @@ LEAK_FIELDS: tuple[tuple[str, str], ...] = (
     ("grid", N_("Grid")),
 )
 HOUSEHOLD_FIELDS: tuple[tuple[str, str], ...] = (
-    ("unscreened", N_("Not screened in 24 h")),
+    ("unscreened", N_("Not screened in the screening window")),
     ("never_visited", N_("Never visited")),
     ("households", N_("Households")),
 )
 COVERAGE_FIELDS: tuple[tuple[str, str], ...] = (
     ("households", N_("Households")),
     ("screened_24h", N_("Screened in 24 h")),
+    ("screened", N_("Screened in the screening window")),
     ("reached", N_("Within a checkpoint's reach")),
     ("never_visited", N_("Never visited")),
 )
@@ -321,7 +322,8 @@ MESSAGES: Mapping[str, str] = {
     "asOf": N_("As of"),
     "today": N_("Today"),
     "colourBy": N_("Colour villages and grids by"),
-    "screening": N_("Screening (24 h)"),
+    "screening": N_("Screening (the town's window)"),
+    "campaign": N_("Screening campaign"),
     "reach": N_("Checkpoint reach"),
     "fullscreen": N_("Full screen"),
     "layerFailed": N_("A layer could not be loaded:"),
@@ -363,7 +365,12 @@ LEGEND: tuple[LegendEntry, ...] = (
     LegendEntry("area", N_("Patrol zone, night"), PATROL_PALETTE[0], "none", dash="4 2"),
     LegendEntry("line", N_("Road"), ROAD_LINE),
     LegendEntry("area", N_("Building"), "#8c8273", BUILDING_FILL),
-    LegendEntry("bubble", N_("Households not screened in 24 h"), "#ffffff", UNSCREENED_COLOUR),
+    LegendEntry(
+        "bubble",
+        N_("Households not screened in the screening window"),
+        "#ffffff",
+        UNSCREENED_COLOUR,
+    ),
     LegendEntry("entrance-open", N_("Entrance open"), "#ffffff", ENTRANCE_COLOURS["open"]),
     LegendEntry("entrance-sealed", N_("Entrance sealed"), "#ffffff", ENTRANCE_COLOURS["sealed"]),
     LegendEntry(

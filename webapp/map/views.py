@@ -73,6 +73,7 @@ def index() -> str:
         operate=_operate() if who.can(Action.OPERATE) else None,
         responsible_url=_responsible_url,
         building_url=url_for("map.building_responsible"),
+        campaigns_url=url_for("campaigns.list_") if who.can(Action.VIEW_COVERAGE) else None,
     )
     nonce = csp_nonce()
     allow_basemap_images()

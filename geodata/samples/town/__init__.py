@@ -74,6 +74,7 @@ from sqlalchemy import Connection, text
 from geodata.samples.history import history_start
 from geodata.samples.osm_extract import WGS84, OsmExtract, read_extract
 from geodata.samples.people import synthetic_residents
+from geodata.samples.town.campaign import plan_campaign
 from geodata.samples.town.duty import (
     plan_checkpoints,
     plan_isolation_site,
@@ -152,4 +153,5 @@ def build_plan(extract: OsmExtract, *, seed: int, today: date) -> TownPlan:
         patrol_zones=plan_patrol_zones(villages, buildings, teams),
         isolation_sites=plan_isolation_site(buildings, villages),
         visits=plan_visits(streams[6], households, residents, staff, today=today),
+        campaigns=plan_campaign(today),
     )

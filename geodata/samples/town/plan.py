@@ -29,6 +29,7 @@ class TownPlan:
     patrol_zones: gpd.GeoDataFrame
     isolation_sites: gpd.GeoDataFrame
     visits: pd.DataFrame
+    campaigns: pd.DataFrame
 
 
 def serial_ids(prefix: str, n: int) -> list[str]:

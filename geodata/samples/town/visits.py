@@ -12,6 +12,14 @@ from geodata.samples.town.clock import local_times
 from geodata.samples.town.plan import serial_ids
 
 VISIT_DAYS = 14
+PACE = (0.3, 3.0)
+"""The range of a grid's pace: the exponent of its visits' draw of the day (above 1: most of
+its round in the last days, below 1: most in the first)."""
+
+
+def pace_stream(rng: np.random.Generator) -> np.random.Generator:
+    """A stream of its own, spawned from the visits' seed without drawing from `rng`."""
+    return np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0])  # type: ignore[attr-defined]
 
 
 def plan_visits(
@@ -65,7 +73,11 @@ def plan_visits(
     working = (~rest).sum(axis=1)
     twice = rng.random(n) < 1 / 3
     rounds = np.r_[np.flatnonzero(screened), np.flatnonzero(screened & twice)]
-    pick = np.floor(rng.random(rounds.size) * working[grid[rounds]]).astype(np.int64)
+    # Each grid keeps its own pace: some did most of their round early in the fortnight,
+    # some late (drawn from a stream of its own, so the other draws stay as they were).
+    pace = np.exp(pace_stream(rng).uniform(np.log(PACE[0]), np.log(PACE[1]), n_grids))
+    draw = rng.random(rounds.size) ** pace[grid[rounds]]
+    pick = np.floor(draw * working[grid[rounds]]).astype(np.int64)
     s_day = last - order[grid[rounds], pick]
     s_minute = 8 * 60 + 30 + rng.integers(0, 9 * 60, size=rounds.size)
     result = rng.choice(

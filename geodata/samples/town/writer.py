@@ -220,6 +220,11 @@ def write_plan(conn: Connection, plan: TownPlan) -> dict[str, int]:
         grid_id=grid[plan.visits["grid"]],
         worker_id=staff[plan.visits["worker"]],
     )
+    copy("campaigns", plan.campaigns, ("name", "starts_at", "deadline"))
+    counts["campaign_grids"] = conn.execute(
+        text("INSERT INTO campaign_grids (campaign_id, grid_id) SELECT c.id, g.id"
+             " FROM campaigns c CROSS JOIN grids g")
+    ).rowcount  # fmt: skip
     # every site's rooms and beds (migration 0015's function)
     counts["isolation_beds"] = int(
         conn.execute(text("SELECT isolation_beds_for_sites()")).scalar_one()

@@ -134,7 +134,7 @@ def test_progress_matches_an_independent_computation(sample_conn: Connection) ->
     # Not a trivial answer: households seen, people counted and capped, some grids behind.
     assert sum(g["seen"] for g in mid) > 0
     assert 0 < sum(g["people_counted"] for g in mid) < sum(g["people_registered"] for g in mid)
-    assert {g["behind_pace"] for g in mid} == {True, False} or len(mid) == 1
+    assert any(g["behind_pace"] for g in mid)
     before = shown(records.progress(sample_conn, made["id"], start - timedelta(hours=1)))
     assert all(g["seen"] == 0 and g["behind_pace"] is False for g in before)
 

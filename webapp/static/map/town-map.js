@@ -31,7 +31,18 @@
   var SVG = "http://www.w3.org/2000/svg";
 
   var registry = {}; // layer name -> {config, layer, reload}
-  var state = { asOf: null, colourBy: "screening", coverage: null, map: null, page: null };
+  var state = {
+    asOf: null,
+    colourBy: "screening",
+    coverage: null,
+    campaigns: [],
+    campaign: null, // the chosen campaign's id
+    progress: null, // its progress: {grid: {code: figures}, village: {code: figures}}
+    progressBody: null,
+    coverageReport: null,
+    map: null,
+    page: null,
+  };
 
   function ensurePane(map, name, zIndex) {
     if (!map.getPane(name)) {
@@ -255,11 +266,25 @@
   // -- coverage choropleth ---------------------------------------------------------------
 
   function coverageOf(config, properties) {
-    if (!state.coverage || !config.choropleth) {
+    if (!config.choropleth) {
       return null;
     }
-    var index = state.coverage[config.choropleth];
+    var source = state.colourBy === "campaign" ? state.progress : state.coverage;
+    if (!source) {
+      return null;
+    }
+    var index = source[config.choropleth];
     return (index && index[properties.code]) || null;
+  }
+
+  function colouredPart(figures) {
+    if (state.colourBy === "reach") {
+      return figures.reached;
+    }
+    if (state.colourBy === "campaign") {
+      return figures.seen;
+    }
+    return figures.screened !== undefined ? figures.screened : figures.screened_24h;
   }
 
   function coverageColour(figures) {
@@ -267,11 +292,11 @@
       return null;
     }
     var total = figures.households || 0;
-    if (!total) {
-      return state.page.noDataColour;
+    var part = colouredPart(figures);
+    if (!total || part === null || part === undefined) {
+      return state.page.noDataColour; // no households, or a figure withheld
     }
-    var part = state.colourBy === "reach" ? figures.reached : figures.screened_24h;
-    var share = (part || 0) / total;
+    var share = part / total;
     var classes = state.page.classes;
     for (var i = 0; i < classes.length; i += 1) {
       if (share < classes[i][0]) {
@@ -305,6 +330,10 @@
         return response.json();
       })
       .then(function (report) {
+        state.coverageReport = report;
+        if (state.progressBody) {
+          state.progress = progressIndex(state.progressBody); // villages need the report
+        }
         var index = { village: {}, grid: {} };
         (report.villages || []).forEach(function (v) { index.village[v.code] = v; });
         (report.grids || []).forEach(function (g) { index.grid[g.code] = g; });
@@ -315,6 +344,83 @@
       .catch(function (error) {
         showProblem(state.page.messages.coverageFailed);
         console.error("coverage not loaded:", error);
+      });
+  }
+
+  // -- screening campaigns -----------------------------------------------------------------
+
+  function getJson(url) {
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error("HTTP " + response.status);
+        }
+        return response.json();
+      });
+  }
+
+  function activeCampaigns(campaigns, now) {
+    return campaigns.filter(function (c) {
+      return Date.parse(c.start) <= now && now <= Date.parse(c.deadline);
+    });
+  }
+
+  function progressIndex(body) {
+    // Grids from the progress; a village sums its grids (the coverage report names them).
+    var index = { grid: {}, village: {} };
+    var villageOf = {};
+    ((state.coverageReport && state.coverageReport.grids) || []).forEach(function (g) {
+      villageOf[g.code] = g.village;
+    });
+    (body.grids || []).forEach(function (g) {
+      index.grid[g.grid] = g;
+      var village = villageOf[g.grid];
+      if (!village) {
+        return;
+      }
+      var sum = index.village[village] || (index.village[village] = { households: 0, seen: 0 });
+      sum.households = sum.households === null || g.households === null
+        ? null : sum.households + g.households;
+      sum.seen = sum.seen === null || g.seen === null ? null : sum.seen + g.seen;
+    });
+    return index;
+  }
+
+  function loadProgress() {
+    if (!state.page || !state.page.campaignsUrl || state.campaign === null) {
+      return;
+    }
+    var url = state.page.campaignsUrl + "/" + encodeURIComponent(state.campaign) + "/progress";
+    getJson(url)
+      .then(function (body) {
+        state.progressBody = body;
+        state.progress = progressIndex(body);
+        restyleChoropleths();
+        document.documentElement.dataset.campaignLoaded = String(state.campaign);
+      })
+      .catch(function (error) {
+        showProblem(state.page.messages.coverageFailed);
+        console.error("campaign progress not loaded:", error);
+      });
+  }
+
+  function loadCampaigns(whenLoaded) {
+    if (!state.page || !state.page.campaignsUrl) {
+      return;
+    }
+    getJson(state.page.campaignsUrl)
+      .then(function (body) {
+        // Active campaigns, the nearest deadline first (as the API lists them).
+        state.campaigns = activeCampaigns(body.campaigns || [], Date.now());
+        if (state.campaigns.length) {
+          state.campaign = state.campaigns[0].id;
+          state.colourBy = "campaign";
+          loadProgress();
+        }
+        whenLoaded();
+      })
+      .catch(function (error) {
+        console.error("campaigns not loaded:", error);
       });
   }
 
@@ -906,8 +1012,10 @@
       var fieldset = element("fieldset", "", box);
       var legend = element("legend", "", fieldset);
       legend.textContent = messages.colourBy;
-      [["screening", messages.screening], ["reach", messages.reach]].forEach(function (option) {
-        var label = element("label", "", fieldset);
+      var radios = {};
+      [["campaign", messages.campaign], ["screening", messages.screening],
+        ["reach", messages.reach]].forEach(function (option) {
+        var label = element("label", "colour-by-" + option[0], fieldset);
         var radio = element("input", "", label);
         radio.type = "radio";
         radio.name = "colour_by";
@@ -918,6 +1026,31 @@
           restyleChoropleths();
         });
         element("span", "", label).textContent = option[1];
+        radios[option[0]] = label;
+      });
+      radios.campaign.hidden = true; // shown once an active campaign is known
+      var select = element("select", "campaign-select", fieldset);
+      select.setAttribute("aria-label", messages.campaign);
+      select.hidden = true;
+      select.addEventListener("change", function () {
+        state.campaign = Number(select.value);
+        state.colourBy = "campaign";
+        radios.campaign.querySelector("input").checked = true;
+        loadProgress();
+      });
+      loadCampaigns(function () {
+        if (!state.campaigns.length) {
+          return;
+        }
+        state.campaigns.forEach(function (c) {
+          var option = element("option", "", select);
+          option.value = String(c.id);
+          option.textContent = c.name; // text, never markup
+        });
+        select.value = String(state.campaign);
+        radios.campaign.hidden = false;
+        select.hidden = false;
+        radios.campaign.querySelector("input").checked = state.colourBy === "campaign";
       });
     });
   }
