@@ -15,7 +15,7 @@ from geodata.exports.layers_base import (
     Measure,
     Treatment,
 )
-from geodata.exports.quarantine_layers import QUARANTINE_LAYERS
+from geodata.exports.quarantine_layers import PLACE_LAYERS, QUARANTINE_LAYERS
 
 F = Field
 K = FieldKind
@@ -389,6 +389,7 @@ PEOPLE_LAYERS: tuple[Layer, ...] = (
 """The people: personal like the layers above (names and phones dropped but by right)."""
 
 PERSONAL_LAYERS += PEOPLE_LAYERS + QUARANTINE_LAYERS
+PUBLIC_LAYERS += PLACE_LAYERS
 LAYERS: dict[str, Layer] = {layer.name: layer for layer in PUBLIC_LAYERS + PERSONAL_LAYERS}
 COVERAGE = "coverage"
 """The coverage results: households screened per grid (or village) on a day."""

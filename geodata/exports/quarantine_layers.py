@@ -50,6 +50,36 @@ QUARANTINE_LAYERS: tuple[Layer, ...] = (
         ),
     ),
     Layer(
+        name="quarantine-changes",
+        title="Quarantine extensions and releases",
+        geometry_type="Point",
+        from_sql="""
+            quarantine_changes AS t
+            LEFT JOIN grids AS g ON g.id = t.grid_id
+        """,
+        geom_sql=GRID_POINT,
+        bbox_sql="g.geom",
+        fields=(
+            F("quarantine_id", "t.quarantine_id", K.INT, T.PSEUDONYM, "quarantine"),
+            F("grid", "g.code", K.TEXT),
+            F("kind", "t.kind", K.TEXT, T.COUNTED),
+            F("at", "t.at", K.DATETIME, T.COUNTED),
+            F("ends_at", "t.ends_at", K.DATETIME, T.COUNTED),
+            F("reason", "t.reason", K.TEXT, T.DROP),
+            F("decided_by", "t.decided_by", K.TEXT, T.DROP),
+        ),
+        personal=True,
+        id_kind="quarantine_change",
+        grid_sql="t.grid_id",
+        time_sql="t.at",
+        time_kind=K.DATETIME,
+        measures=(
+            Measure("changes", "1"),
+            Measure("extensions", "(t.kind = 'extend')::int"),
+            Measure("releases", "(t.kind IN ('release', 'release_early'))::int"),
+        ),
+    ),
+    Layer(
         name="quarantine-checks",
         title="Quarantine checks",
         geometry_type="Point",
@@ -135,3 +165,47 @@ QUARANTINE_LAYERS: tuple[Layer, ...] = (
     ),
 )
 """Personal: aggregate by default, pseudonymous or full by right."""
+
+PLACE_LAYERS: tuple[Layer, ...] = (
+    Layer(
+        name="isolation-beds",
+        title="Isolation beds",
+        geometry_type="Point",
+        from_sql="""
+            isolation_beds AS t
+            JOIN isolation_rooms AS r ON r.id = t.room_id
+            JOIN isolation_sites AS s ON s.id = t.site_id
+        """,
+        geom_sql="s.geom",
+        bbox_sql="s.geom",
+        fields=(
+            F("site_source_id", "s.source_id", K.TEXT),
+            F("room", "r.number", K.TEXT),
+            F("bed", "t.label", K.TEXT),
+            F("reserve", "r.reserve", K.BOOL),
+        ),
+    ),
+    Layer(
+        name="campaigns",
+        title="Screening campaigns",
+        geometry_type="MultiPolygon",
+        from_sql="""
+            campaigns AS t
+            CROSS JOIN LATERAL (
+                SELECT ST_Multi(ST_Union(g.geom)) AS geom, count(*) AS grids
+                FROM campaign_grids AS cg JOIN grids AS g ON g.id = cg.grid_id
+                WHERE cg.campaign_id = t.id
+            ) AS scope
+        """,
+        geom_sql="scope.geom",
+        bbox_sql="scope.geom",
+        fields=(
+            F("name", "t.name", K.TEXT),
+            F("starts_at", "t.starts_at", K.DATETIME),
+            F("deadline", "t.deadline", K.DATETIME),
+            F("grids", "scope.grids", K.INT),
+        ),
+    ),
+)
+"""Places and plans without personal data: every bed of every site, and each campaign over
+the union of its grids."""

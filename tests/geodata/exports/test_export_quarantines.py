@@ -14,7 +14,13 @@ from geodata.exports.run import ExportRequest, Format
 from tests.conftest import TestDatabase
 from tests.geodata.exports.support import ANALYST, export, geojson_features
 
-LAYERS = ("quarantines", "quarantine-checks", "fever-alerts", "bed-assignments")
+LAYERS = (
+    "quarantines",
+    "quarantine-changes",
+    "quarantine-checks",
+    "fever-alerts",
+    "bed-assignments",
+)
 
 
 @pytest.mark.parametrize("layer", LAYERS)
@@ -48,3 +54,15 @@ def test_pseudonymous_quarantines_name_nobody(town: TestDatabase, tmp_path: Path
     props = geojson_features(path)[0]["properties"]
     assert "status" not in props
     assert "resident_source_id" not in props
+
+
+@pytest.mark.parametrize(("layer", "table"), [("isolation-beds", "isolation_beds"),
+                                              ("campaigns", "campaigns")])  # fmt: skip
+def test_places_are_exported_whole(
+    town: TestDatabase, tmp_path: Path, layer: str, table: str
+) -> None:
+    path, result = export(town, tmp_path, ExportRequest(layer, Format.GEOJSON), ANALYST)
+    with town.owner.connect() as conn:
+        rows = conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()  # noqa: S608 (table names of this test)
+    assert result.rows == rows > 0
+    assert len(geojson_features(path)) == rows
