@@ -63,6 +63,6 @@ def test_places_are_exported_whole(
 ) -> None:
     path, result = export(town, tmp_path, ExportRequest(layer, Format.GEOJSON), ANALYST)
     with town.owner.connect() as conn:
-        rows = conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()  # noqa: S608 (table names of this test)
+        rows = conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()  # noqa: S608 (table names of this test)
     assert result.rows == rows > 0
     assert len(geojson_features(path)) == rows
