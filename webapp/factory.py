@@ -12,7 +12,9 @@ from webapp import (
     auth,
     campaigns,
     coverage,
+    daily,
     exports,
+    field,
     health,
     households,
     imports,
@@ -53,6 +55,8 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     quarantines.bp,
     campaigns.bp,
     isolation.bp,
+    field.bp,
+    daily.bp,
 )
 """Every blueprint of the app; each package of webapp/ but infra/ exports its `bp`."""
 

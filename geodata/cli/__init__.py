@@ -36,6 +36,7 @@ LAZY_COMMANDS = {
     "quarantine": "geodata.cli.quarantine:quarantine_group",
     "campaigns": "geodata.cli.campaigns:campaigns_group",
     "isolation": "geodata.cli.isolation:isolation_group",
+    "daily": "geodata.cli.daily:daily_group",
 }
 """Commands loaded when they run, so that each one starts without the others' libraries."""
 
