@@ -1,8 +1,9 @@
 """The pages' language: Chinese (zh_CN) or English, chosen with `?lang=` and kept in the session.
 
-Without a choice, a town whose villages have Chinese names is shown in Chinese, any other in
-English. Messages are in webapp/translations/ (see babel.cfg there for extracting them);
-the Chinese catalogue sits under `zh`, which gettext finds for zh_CN (Babel's zh_Hans_CN).
+Without a choice, the browser's languages decide (Accept-Language); with none the pages
+speak, a town whose villages have Chinese names is shown in Chinese, any other in English.
+Messages are in webapp/translations/ (see babel.cfg there for extracting them); the Chinese
+catalogue sits under `zh`, which gettext finds for zh_CN (Babel's zh_Hans_CN).
 """
 
 from __future__ import annotations
@@ -36,8 +37,21 @@ def town_language() -> str:
     return "zh_CN" if any(_HAN.search(str(name)) for name in names.scalars()) else "en"
 
 
+def browser_language() -> str | None:
+    """The first of the browser's languages (Accept-Language, by preference) that the pages
+    speak: any Chinese tag gives zh_CN, any English one en; None when none of them."""
+    for tag, _quality in request.accept_languages:
+        primary = tag.lower().split("-")[0].split("_")[0]
+        if primary == "zh":
+            return "zh_CN"
+        if primary == "en":
+            return "en"
+    return None
+
+
 def select_locale() -> str:
-    """`?lang=` (remembered in a signed-in browser's session), the session's, or the town's."""
+    """`?lang=` (remembered in a signed-in browser's session), the session's, the browser's
+    (Accept-Language), or the town's."""
     cached: str | None = g.get("wangge_locale")
     if cached is not None:
         return cached
@@ -50,7 +64,7 @@ def select_locale() -> str:
     elif session.get(SESSION_KEY) in LANGUAGES:
         chosen = str(session[SESSION_KEY])
     else:
-        chosen = town_language()
+        chosen = browser_language() or town_language()
     g.wangge_locale = chosen
     return chosen
 

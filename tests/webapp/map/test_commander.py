@@ -540,3 +540,39 @@ def test_layer_show_defaults_match_the_fetches(
         assert fetched == shown
         checked = page.locator(".leaflet-control-layers-overlays input:checked")
         assert checked.count() == len(shown) + 2  # and the building and household tiles
+
+
+def test_the_browser_language_decides_and_the_switch_is_kept(
+    own_db: conftest.TestDatabase,
+) -> None:
+    served = serve_town(own_db)  # a town with English names: English by default
+    client = _client(served.app, served.accounts["commander"])
+    asked = {"Accept-Language": "zh-TW,zh;q=0.9,en;q=0.5"}
+
+    def lang(headers: dict[str, str]) -> str:
+        html = client.get("/", headers=headers).get_data(as_text=True)
+        return html.split('<html lang="', 1)[1].split('"', 1)[0]
+
+    assert lang(asked) == "zh-CN"
+    assert lang({"Accept-Language": "fr, en-GB;q=0.8"}) == "en"
+    assert lang({"Accept-Language": "fr"}) == "en"  # none spoken: the town's
+    # a signed-in user's switch outlasts the browser's wish
+    signed_in = served.app.test_client()
+    signed_in.post(
+        "/login",
+        data={"username": served.accounts["commander"].username,
+              "password": served.accounts["commander"].password,
+              "csrf_token": _login_token(signed_in)},
+    )  # fmt: skip
+    signed_in.get("/?lang=en", headers=asked)
+    assert '<html lang="en">' in signed_in.get("/", headers=asked).get_data(as_text=True)
+
+
+def _login_token(client: FlaskClient) -> str:
+    import re
+
+    found = re.search(
+        r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True)
+    )
+    assert found
+    return found.group(1)
