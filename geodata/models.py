@@ -419,6 +419,9 @@ class Visit(Imported, Base):
     fever_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     people_seen: Mapped[int | None] = mapped_column(Integer)
     """How many of the household's members were seen (migration 0014)."""
+    request_hash: Mapped[str | None] = mapped_column(String(64))
+    """SHA-256 of the normalised body the visit was recorded with (migration 0017): a
+    replayed idempotency key with another body is a conflict."""
 
 
 class Quarantine(IdMixin, Base):

@@ -270,8 +270,12 @@ def test_visits_due_today_are_in_scope_and_recording_is_idempotent(town: Town) -
     body = {"result": "seen_all", "fever_count": 0, "idempotency_key": "test-visit-0001"}
     first = worker.post(url, json=body)
     again = worker.post(url, json=body)
-    assert (first.status_code, again.status_code) == (201, 200)
-    assert first.get_json()["visit"] == again.get_json()["visit"]
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert first.get_json() == again.get_json()
+    other_body = worker.post(url, json={**body, "fever_count": 1})
+    assert other_body.status_code == 409
+    elsewhere = worker.post(f"/api/v1/households/{town.other_household}/visits", json=body)
+    assert elsewhere.status_code in (404, 409)
     with town.db.owner.connect() as conn:
         n = conn.execute(
             text("SELECT count(*) FROM visits WHERE source_id LIKE '%test-visit-0001'")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, render_template, request
 
 from geodata.auth.access import Action
+from geodata.params.base import RequestError, validate
+from geodata.params.visits import VisitParams
 from geodata.records import visits
 from geodata.vocab import VisitResult
 from webapp.infra import database
@@ -33,21 +35,22 @@ def due() -> Response:
 @bp.post("/api/v1/households/<int:household_id>/visits")
 @requires(Action.EDIT_HOUSEHOLDS)
 def record(household_id: int) -> Response:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        abort(400, "a JSON object with result, fever_count and idempotency_key")
-    key = request.headers.get("Idempotency-Key") or body.get("idempotency_key")
-    try:
-        result = VisitResult(str(body.get("result")))
-        fever = body.get("fever_count", 0)
-        if isinstance(fever, bool) or not isinstance(fever, int):
-            raise TypeError
-    except (ValueError, TypeError):
-        abort(400, "result: seen_all, partial or nobody_home; fever_count: a whole number")
-    if not isinstance(key, str):
-        abort(400, "idempotency_key (or the Idempotency-Key header) is required")
+    """The sync of one visit: 201 with the visit, and the same again for a replay of the same
+    `Idempotency-Key` and body; 409 for the key with another body or household."""
+    params = validate(VisitParams, request.get_json(silent=True))
+    key = request.headers.get("Idempotency-Key") or params.idempotency_key
+    if not key:
+        raise RequestError(
+            "idempotency_key (or the Idempotency-Key header) is required",
+            fields=("idempotency_key",),
+        )
+    temperatures = [
+        visits.Temperature(t.resident, t.window, t.temperature_c) for t in params.temperatures
+    ]
     with database.engine().begin() as conn:
         written = visits.record_visit(
-            conn, principal(), household_id, result=result, fever_count=fever, idempotency_key=key
-        )
-    return json_response(written, status=201 if written["created"] else 200)
+            conn, principal(), household_id, result=VisitResult(params.result),
+            fever_count=params.fever_count, idempotency_key=key, at=params.visited_at,
+            people_seen=params.people_seen, temperatures=temperatures, late=bool(params.late),
+        )  # fmt: skip
+    return json_response(written, status=201)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pandas as pd
 import pytest
 from sqlalchemy import Connection, text
 
 from geodata.auth.access import Principal
-from geodata.errors import ConfigError
-from geodata.records.visits import MAX_FEVER_COUNT, due_today, record_visit
+from geodata.errors import ConfigError, ConflictError, NotFoundError
+from geodata.records import quarantines
+from geodata.records.refusal import RecordRefused
+from geodata.records.visits import MAX_FEVER_COUNT, Temperature, due_today, record_visit
 from geodata.town_time import TOWN_TIMEZONE
 from geodata.vocab import Role, VisitResult
 from tests import conftest
@@ -195,3 +198,151 @@ def test_a_released_person_leaves_the_quarantine_list(sample_conn: Connection) -
     )
     after = {r["id"]: r["reason"] for r in due_today(sample_conn, everyone, day=day, limit=5000)}
     assert after.get(hid) != "quarantine"  # the household's status alone keeps nobody
+
+
+# -- the sync contract: replays, conflicts, refusals, temperatures ---------------------------
+
+SYNC_NOW = datetime(2026, 3, 1, 10, 0, tzinfo=TOWN_TIMEZONE)
+
+
+def _quarantined_household(conn: Connection) -> tuple[int, int, str]:
+    """A household with a resident put in home quarantine the day before SYNC_NOW: (household,
+    grid, the resident's source id)."""
+    household, grid, resident = conn.execute(
+        text(
+            "SELECT h.id, h.grid_id, r.source_id FROM residents r"
+            " JOIN households h ON h.id = r.household_id WHERE h.grid_id IS NOT NULL"
+            " AND NOT EXISTS (SELECT 1 FROM quarantines x WHERE x.resident_id = r.id)"
+            " ORDER BY r.id LIMIT 1"
+        )
+    ).one()
+    quarantines.add(
+        conn,
+        quarantines.NewQuarantine(
+            resident=resident, type="home", reason="fever", start=SYNC_NOW - timedelta(days=1)
+        ),
+        actor="test",
+    )
+    return int(household), int(grid), str(resident)
+
+
+def _sync(conn: Connection, grid: int, household: int, key: str, **kw: Any) -> dict[str, Any]:
+    worker = Principal(name="w", role=Role.GRID_WORKER, grid_ids=frozenset({grid}))
+    kw.setdefault("result", VisitResult.PARTIAL)
+    kw.setdefault("fever_count", 0)
+    kw.setdefault("at", SYNC_NOW - timedelta(minutes=5))
+    return record_visit(conn, worker, household, idempotency_key=key, now=SYNC_NOW, **kw)
+
+
+def _visits(conn: Connection, key: str) -> int:
+    return _count(conn, "SELECT count(*) FROM visits WHERE source_id = 'visit:w:' || :k", k=key)
+
+
+def _count(conn: Connection, sql: str, **params: Any) -> int:
+    return int(conn.execute(text(sql), params).scalar_one())
+
+
+def test_a_replay_answers_the_same_and_writes_once(sample_conn: Connection) -> None:
+    household, grid, _ = _quarantined_household(sample_conn)
+    first = _sync(sample_conn, grid, household, "sync-replay-1", people_seen=3)
+    again = _sync(sample_conn, grid, household, "sync-replay-1", people_seen=3)
+    assert first == again
+    assert first["people_seen"] == 3
+    assert first["household"] == household
+    assert _visits(sample_conn, "sync-replay-1") == 1
+    stored = "SELECT people_seen FROM visits WHERE id = :v"
+    assert _count(sample_conn, stored, v=first["visit"]) == 3
+
+
+def test_the_same_key_with_another_body_or_household_is_a_conflict(
+    sample_conn: Connection,
+) -> None:
+    household, grid, _ = _quarantined_household(sample_conn)
+    _sync(sample_conn, grid, household, "sync-conflict-1", people_seen=2)
+    with pytest.raises(ConflictError, match="another body"):
+        _sync(sample_conn, grid, household, "sync-conflict-1", people_seen=1)
+    with pytest.raises(ConflictError, match="another body"):
+        _sync(sample_conn, grid, household, "sync-conflict-1", people_seen=2, fever_count=1)
+    other = _count(
+        sample_conn, "SELECT id FROM households WHERE grid_id = :g AND id <> :h LIMIT 1",
+        g=grid, h=household,
+    )  # fmt: skip
+    with pytest.raises(ConflictError, match="another household"):
+        _sync(sample_conn, grid, other, "sync-conflict-1", people_seen=2)
+    assert _visits(sample_conn, "sync-conflict-1") == 1
+
+
+def test_visit_times_in_the_future_or_over_a_week_back_are_refused(
+    sample_conn: Connection,
+) -> None:
+    household, grid, _ = _quarantined_household(sample_conn)
+    with pytest.raises(ConfigError, match=r"^visited_at: in the future$"):
+        _sync(sample_conn, grid, household, "sync-future-1", at=SYNC_NOW + timedelta(hours=1))
+    week = SYNC_NOW - timedelta(days=7, hours=1)
+    with pytest.raises(ConfigError, match="more than 7 days ago"):
+        _sync(sample_conn, grid, household, "sync-old-1", at=week)
+    late = _sync(sample_conn, grid, household, "sync-old-2", at=week, late=True)
+    assert late["visited_at"] == week.astimezone(UTC).isoformat()
+    # a few minutes of a phone's clock ahead of the server are no future
+    _sync(sample_conn, grid, household, "sync-skew-1", at=SYNC_NOW + timedelta(minutes=2))
+
+
+def test_a_household_outside_the_workers_grids_is_not_found(sample_conn: Connection) -> None:
+    household, grid, _ = _quarantined_household(sample_conn)
+    other_grid = _count(sample_conn, "SELECT id FROM grids WHERE id <> :g LIMIT 1", g=grid)
+    with pytest.raises(NotFoundError):
+        _sync(sample_conn, other_grid, household, "sync-scope-1")
+
+
+def test_temperatures_become_quarantine_checks_once(sample_conn: Connection) -> None:
+    household, grid, resident = _quarantined_household(sample_conn)
+    temps = [Temperature(resident, "07:00-12:00", 37.5)]
+    first = _sync(sample_conn, grid, household, "sync-temp-1", temperatures=temps)
+    again = _sync(sample_conn, grid, household, "sync-temp-1", temperatures=temps)
+    assert first == again
+    [check] = first["checks"]
+    assert (check["resident"], check["temperature_c"], check["fever"]) == (resident, 37.5, True)
+    assert check["fever_alert"] is not None
+    checks = "SELECT count(*) FROM quarantine_checks WHERE quarantine_id = :q"
+    assert _count(sample_conn, checks, q=check["quarantine"]) == 1
+    alerts = "SELECT count(*) FROM fever_alerts WHERE quarantine_id = :q"
+    assert _count(sample_conn, alerts, q=check["quarantine"]) == 1
+    # the due list's window label names the same window
+    start, end = quarantines.windows(sample_conn, SYNC_NOW.date())[0]
+    label = f"{start.isoformat()}/{end.isoformat()}"
+    other = _sync(sample_conn, grid, household, "sync-temp-2",
+                  temperatures=[Temperature(resident, label, "36.6")])  # fmt: skip
+    assert other["checks"][0]["temperature_c"] == 36.6
+    assert _count(sample_conn, checks, q=check["quarantine"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("temperature", "window", "message"),
+    [
+        (45.0, "07:00-12:00", "outside 34.0-43.0"),
+        (98.6, "07:00-12:00", "looks like °F"),
+        (36.5, "14:00-20:00", "outside 14:00-20:00"),
+        (36.5, "09:00-10:00", "not one of the day's check windows"),
+    ],
+)
+def test_a_bad_temperature_is_refused_and_writes_nothing(
+    sample_conn: Connection, temperature: float, window: str, message: str
+) -> None:
+    household, grid, resident = _quarantined_household(sample_conn)
+    with pytest.raises(RecordRefused, match=message):
+        _sync(sample_conn, grid, household, "sync-badtemp-1",
+              temperatures=[Temperature(resident, window, temperature)])  # fmt: skip
+    assert _visits(sample_conn, "sync-badtemp-1") == 0
+
+
+def test_a_temperature_of_someone_not_in_quarantine_here_is_refused(
+    sample_conn: Connection,
+) -> None:
+    household, grid, _ = _quarantined_household(sample_conn)
+    stranger = sample_conn.execute(
+        text("SELECT source_id FROM residents WHERE household_id <> :h LIMIT 1"),
+        {"h": household},
+    ).scalar_one()
+    with pytest.raises(RecordRefused, match="no quarantine of this household"):
+        _sync(sample_conn, grid, household, "sync-stranger-1",
+              temperatures=[Temperature(stranger, "07:00-12:00", 36.5)])  # fmt: skip
