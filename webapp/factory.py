@@ -29,7 +29,17 @@ from webapp import (
     tiles,
     visits,
 )
-from webapp.infra import basemap, database, errors, headers, i18n, params, policy, pseudonym_key
+from webapp.infra import (
+    basemap,
+    database,
+    errors,
+    headers,
+    i18n,
+    labels,
+    params,
+    policy,
+    pseudonym_key,
+)
 from webapp.infra.limits import limiter
 from webapp.infra.secret_key import secret_key
 from webapp.infra.sessions import DatabaseSessionInterface
@@ -96,6 +106,7 @@ def create_app(
     params.init_app(app)
     limiter.init_app(app)
     i18n.init_app(app)
+    labels.init_app(app)
     basemap.init_app(app, settings)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)

@@ -13,6 +13,7 @@ from geodata.auth.masking import MASKS, PersonalField
 from geodata.auth.rls import apply_scope
 from geodata.errors import NotFoundError
 from geodata.models import Base
+from geodata.records.addresses import addresses
 
 H = Base.metadata.tables["households"]
 R = Base.metadata.tables["residents"]
@@ -113,6 +114,7 @@ def household_detail(conn: Connection, principal: Principal, household_id: int) 
         "id": row["id"],
         "source_id": row["source_id"],
         "grid": row["grid"],
+        "address": addresses(conn, [household_id]).get(household_id, {}),
         "unit": row["unit"],
         "room": row["room"],
         "members": row["members"],

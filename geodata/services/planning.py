@@ -239,13 +239,39 @@ def seal_plan_for(
         active["entrance_id"].to_numpy(float),
     )
     is_main = on_main_road(entrance_xy, roads_m, town.roads["highway"].to_numpy())
-    return seal_plan(
+    plans = seal_plan(
         entrances,
         homes,
         network=network,
         guarded_ids=set(entrance_ids[is_guarded].tolist()),
         main_road_ids=set(entrance_ids[is_main].tolist()),
     )
+    return _named(conn, plans)
+
+
+_NAMES = text(
+    "SELECT e.id, e.name, c.id AS compound_id, c.name AS compound,"
+    " row_number() OVER (PARTITION BY e.compound_id ORDER BY e.id) AS n"
+    " FROM entrances e JOIN compounds c ON c.id = e.compound_id WHERE c.id = ANY(:ids)"
+)
+
+
+def _named(conn: Connection, plans: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each plan with its compound's name and each entrance's name as people say it: its own
+    name, else "<compound> gate <n>" (the n-th of the compound's entrances)."""
+    rows = conn.execute(_NAMES, {"ids": [p["compound_id"] for p in plans]}).mappings().all()
+    compound = {int(r["compound_id"]): r["compound"] for r in rows}
+    entrance = {
+        int(r["id"]): r["name"] or f"{r['compound'] or ''} gate {r['n']}".strip() for r in rows
+    }
+    for plan in plans:
+        plan["compound_name"] = compound.get(plan["compound_id"])
+        for gate in (plan["keep"], *plan["seal"]):
+            gate["name"] = entrance.get(int(gate["id"]), f"gate {gate['id']}")
+        kept = plan["keep"]
+        for gate in plan["seal"]:  # the reason names the kept entrance as people say it
+            gate["reason"] = str(gate["reason"]).replace(str(kept["source_id"]), kept["name"])
+    return plans
 
 
 def apply_seal_plan(

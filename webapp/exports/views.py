@@ -21,6 +21,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext  # type: ignore[import-untyped]
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from geodata import params
@@ -127,11 +128,13 @@ def index() -> str:
     }
     return render_template(
         "ogc.html",
-        title="Exports",
-        description="Personal layers (households, residents, visits) and coverage are "
-        "published as counts per grid, village or H3 hexagon unless you choose a personal "
-        "level your role allows; counts under 5 are left out and the others randomly rounded "
-        "to multiples of 5 (docs/PRIVACY.md). Every export is audited.",
+        title=gettext("Exports"),
+        description=gettext(
+            "Personal layers (households, residents, visits, quarantines) and coverage are "
+            "published as counts per grid, village or H3 hexagon unless you choose a personal "
+            "level your role allows; counts under 5 are left out and the others randomly "
+            "rounded to multiples of 5. Every export is audited."
+        ),
         links=[],
         form=form,
         body="",

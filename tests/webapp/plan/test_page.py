@@ -68,6 +68,9 @@ def test_plan_page_proposes_and_scores_offline(
         assert float(fewer.split(" ")[0]) <= float(proposed.split(" ")[0])
         page.wait_for_selector(".seal-table button")
         page.wait_for_load_state("networkidle")
+        seal_table = page.locator(".seal-table").inner_text()
+        assert ":entrance/" not in seal_table  # names people use, never source ids
+        assert " gate " in seal_table or "门" in seal_table
         if lang == "en":
             shot = tmp_path / "plan.png"
             page.screenshot(path=str(shot), full_page=True)

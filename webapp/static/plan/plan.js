@@ -241,12 +241,14 @@
     var body = table.createTBody();
     plans.forEach(function (plan) {
       var row = body.insertRow();
-      cell(row, String(plan.compound_id));
+      cell(row, plan.compound_name || String(plan.compound_id));
       cell(row, String(plan.households));
-      var keep = cell(row, plan.keep.source_id);
+      var keep = cell(row, plan.keep.name || plan.keep.source_id);
       keep.title = plan.keep.reason;
       keep.className = "seal-gates";
-      var sealed = cell(row, plan.seal.map(function (gate) { return gate.source_id; }).join("\n"));
+      var sealed = cell(row, plan.seal.map(function (gate) {
+        return gate.name || gate.source_id;
+      }).join("\n"));
       sealed.className = "seal-gates";
       sealed.title = plan.seal.map(function (gate) { return gate.reason; }).join("\n");
       var action = cell(row, "");
