@@ -326,6 +326,7 @@ MESSAGES: Mapping[str, str] = {
     "campaign": N_("Screening campaign"),
     "reach": N_("Checkpoint reach"),
     "fullscreen": N_("Full screen"),
+    "menu": N_("Map controls"),
     "layerFailed": N_("A layer could not be loaded:"),
     "coverageFailed": N_("The coverage figures could not be loaded."),
     "share": N_("Share"),

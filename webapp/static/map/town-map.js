@@ -1100,9 +1100,37 @@
     });
   }
 
+  var PHONE = "(max-width: 640px)";
+
+  function menuControl(map, messages) {
+    // On a phone every other control folds into this one button; the legend starts folded.
+    control(map, "topleft", function (box) {
+      box.classList.add("map-menu-toggle");
+      var button = element("a", "", box);
+      button.href = "#";
+      button.setAttribute("role", "button");
+      button.setAttribute("aria-expanded", "false");
+      button.title = messages.menu;
+      button.setAttribute("aria-label", messages.menu);
+      button.textContent = "☰";
+      button.addEventListener("click", function (event) {
+        event.preventDefault();
+        var open = map.getContainer().classList.toggle("menu-open");
+        button.setAttribute("aria-expanded", String(open));
+      });
+    });
+    if (window.matchMedia && window.matchMedia(PHONE).matches) {
+      var legend = document.querySelector(".map-legend details");
+      if (legend) {
+        legend.open = false;
+      }
+    }
+  }
+
   function commanderControls(map, config) {
     state.map = map;
     state.page = config;
+    menuControl(map, config.messages);
     if (config.basemapUrl) {
       L.tileLayer(config.basemapUrl, { maxZoom: 20, attribution: ATTRIBUTION, pane: "tilePane" })
         .addTo(map);
