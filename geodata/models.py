@@ -771,4 +771,70 @@ class Rectification(IdMixin, TimestampMixin, Base):
     version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
 
 
+class DailyReport(IdMixin, Base):
+    """A unit's 16:00 report of a town day (migration 0018): the figures computed from the
+    records when it was confirmed (counts, never people), the corrections its responsible
+    person made, and the last visit taken in (`visits_through`): later visits count in the
+    next day's figures unless an amendment takes them in."""
+
+    __tablename__ = "daily_reports"
+    __table_args__ = (
+        UniqueConstraint("day", "unit_kind", "unit_key", name="uq_daily_reports_unit_day"),
+        CheckConstraint("unit_kind IN ('grid', 'village', 'combat_unit')", name="unit_kind_known"),
+    )
+
+    day: Mapped[date] = mapped_column(Date, nullable=False)
+    unit_kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    unit_key: Mapped[str] = mapped_column(String(128), nullable=False)
+    zero: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    late: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    figures: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    corrections: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default="{}")
+    note: Mapped[str | None] = mapped_column(Text)
+    visits_through: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    confirmed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    confirmed_by: Mapped[str] = mapped_column(Text, nullable=False)
+    amendments: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    amended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    frozen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DailyAmendment(IdMixin, Base):
+    """A change to a confirmed report: what the figures became, by whom, why."""
+
+    __tablename__ = "daily_amendments"
+
+    report_id: Mapped[int] = mapped_column(
+        ForeignKey("daily_reports.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    by: Mapped[str] = mapped_column(Text, nullable=False)
+    corrections: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    figures: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    took_in: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class DailyTaskList(Base):
+    """A grid worker's task list for a town day, as built at 19:00 the day before."""
+
+    __tablename__ = "daily_task_lists"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    worker: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tasks: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    built_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class DailyRun(Base):
+    """One step of the daily clock done for a town day (`wangge daily run`)."""
+
+    __tablename__ = "daily_runs"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    step: Mapped[str] = mapped_column(String(16), primary_key=True)
+    done_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default="{}")
+
+
 TABLES: tuple[str, ...] = tuple(Base.metadata.tables)

@@ -3,9 +3,152 @@ lists, and `run` for cron or a timer."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from typing import Any
+
 import click
+
+from geodata.auth.access import Action, Principal
+from geodata.cli.context import Context, emit, format_option, pass_ctx, reports_errors
+from geodata.records.refusal import RecordRefused
+from geodata.vocab import Role
 
 
 @click.group("daily")
 def daily_group() -> None:
     """The daily rhythm: reports, summary, tasks, run."""
+
+
+def read_day(value: str | None, today: date) -> date:
+    """`2026-03-01`, or today (the town's) when not given."""
+    if value is None:
+        return today
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise RecordRefused(f"--date {value!r}: a date such as 2026-03-01") from None
+
+
+def read_at(value: str | None, principal: Principal | None = None) -> datetime | None:
+    """`--at DATETIME` (without a zone: the town's time, applied by the caller); only admins
+    may act at another moment than now."""
+    if value is None:
+        return None
+    if principal is not None and principal.role is not Role.ADMIN:
+        raise RecordRefused("--at: only admins act at another moment than now")
+    try:
+        return datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise RecordRefused(f"--at {value!r}: a date and time such as 2026-03-01T16:00") from None
+
+
+def read_corrections(values: tuple[str, ...]) -> dict[str, Any]:
+    """`KEY=N` pairs."""
+    out: dict[str, Any] = {}
+    for item in values:
+        key, sep, number = item.partition("=")
+        if not sep:
+            raise RecordRefused(f"--correct {item!r}: KEY=N, such as households_seen=12")
+        out[key.strip()] = number.strip()
+    return out
+
+
+def _zoned(conn: Any, moment: datetime | None) -> datetime | None:
+    from geodata.records.town_settings import town_timezone
+
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=town_timezone(conn))
+
+
+def _today(conn: Any, moment: datetime | None) -> date:
+    from datetime import UTC
+
+    from geodata.records.town_settings import town_timezone
+
+    return (moment or datetime.now(UTC)).astimezone(town_timezone(conn)).date()
+
+
+def _reports_text(report: dict[str, Any]) -> str:
+    lines = [
+        f"{report['date']}: {report['reported']} of {report['expected']} units reported,"
+        f" {report['on_time']} on time",
+    ]
+    for u in report["units"]:
+        figures = " ".join(f"{k}={v}" for k, v in u["figures"].items())
+        lines.append(f"{u['kind']}\t{u['unit']}\t{u['status']}\t{figures}")
+    return "\n".join(lines)
+
+
+def _entry_text(entry: dict[str, Any]) -> str:
+    figures = " ".join(f"{k}={v}" for k, v in entry["figures"].items())
+    return f"{entry['kind']} {entry['unit']}: {entry['status']} ({figures})"
+
+
+@daily_group.command("reports")
+@click.option("--date", "day", metavar="DAY", help="default today (the town's)")
+@click.option("--at", "at", metavar="DATETIME", help="as of this moment (default now)")
+@format_option
+@pass_ctx
+@reports_errors
+def reports_cmd(ctx: Context, day: str | None, at: str | None, fmt: str) -> None:
+    """The day's expected units: reported, zero, late or missing, with their figures."""
+    from geodata.services import daily as service
+
+    principal = ctx.acting(Action.VIEW_HOUSEHOLDS)
+    with ctx.admin_engine.begin() as conn:
+        moment = _zoned(conn, read_at(at))
+        found = service.reports(conn, principal, read_day(day, _today(conn, moment)), at=moment)
+    emit(found, fmt, _reports_text)
+
+
+@daily_group.command("report")
+@click.argument("unit")
+@click.option("--date", "day", metavar="DAY", help="default today (the town's)")
+@click.option("--kind", type=click.Choice(["grid", "village", "combat_unit"]))
+@click.option("--zero", is_flag=True, help="nothing to report (a report all the same)")
+@click.option("--note")
+@click.option("--correct", "correct", multiple=True, metavar="KEY=N")
+@click.option("--at", "at", metavar="DATETIME", help="admins: confirm as at this moment")
+@format_option
+@pass_ctx
+@reports_errors
+def report_cmd(ctx: Context, unit: str, day: str | None, kind: str | None, zero: bool,
+               note: str | None, correct: tuple[str, ...], at: str | None,
+               fmt: str) -> None:  # fmt: skip
+    """Confirm a unit's figures of the day (its responsible person, or an admin)."""
+    from geodata.services import daily as service
+
+    principal = ctx.acting(Action.VIEW_MAP)
+    with ctx.admin_engine.begin() as conn:
+        moment = _zoned(conn, read_at(at, principal))
+        made = service.confirm(conn, principal, unit, read_day(day, _today(conn, moment)),
+                               kind=kind, zero=zero, note=note,
+                               corrections=read_corrections(correct), at=moment)  # fmt: skip
+    emit(made, fmt, _entry_text)
+
+
+@daily_group.command("amend")
+@click.argument("unit")
+@click.option("--date", "day", metavar="DAY", help="default today (the town's)")
+@click.option("--kind", type=click.Choice(["grid", "village", "combat_unit"]))
+@click.option("--note")
+@click.option("--correct", "correct", multiple=True, metavar="KEY=N")
+@click.option("--take-in", is_flag=True, help="take in the visits that arrived since")
+@click.option("--at", "at", metavar="DATETIME", help="admins: amend as at this moment")
+@format_option
+@pass_ctx
+@reports_errors
+def amend_cmd(ctx: Context, unit: str, day: str | None, kind: str | None, note: str | None,
+              correct: tuple[str, ...], take_in: bool, at: str | None,
+              fmt: str) -> None:  # fmt: skip
+    """Amend a confirmed report (audited): corrections, a note, or late visits taken in."""
+    from geodata.services import daily as service
+
+    principal = ctx.acting(Action.VIEW_MAP)
+    with ctx.admin_engine.begin() as conn:
+        moment = _zoned(conn, read_at(at, principal))
+        made = service.amend(conn, principal, unit, read_day(day, _today(conn, moment)),
+                             kind=kind, note=note, corrections=read_corrections(correct),
+                             take_in=take_in, at=moment)  # fmt: skip
+    emit(made, fmt, _entry_text)

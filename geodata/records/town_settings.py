@@ -75,6 +75,17 @@ def _windows(raw: str) -> str:
     return ",".join(spans)
 
 
+CLOCK = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
+
+
+def _clock(raw: str) -> str:
+    """`16:00`: a time of the town's day."""
+    value = raw.strip()
+    if CLOCK.fullmatch(value) is None:
+        raise _InvalidValueError("a time of day is HH:MM (00:00 to 23:59)")
+    return value
+
+
 @dataclass(frozen=True)
 class Key:
     """One setting: its default, how a typed value is read, and what it means."""
@@ -107,6 +118,12 @@ KEYS: dict[str, Key] = {
     ),
     "screening_window_days": Key(
         14, _int_between(1, 60), "a household with nobody in quarantine is visited this often"
+    ),
+    "report_time": Key("16:00", _clock, "the units' daily reports are due by this time"),
+    "summary_time": Key("18:00", _clock, "the daily summary is issued at this time"),
+    "tasks_time": Key("19:00", _clock, "tomorrow's task lists are built at this time"),
+    "minutes_per_visit": Key(
+        10, _int_between(1, 240), "minutes a household visit takes, for balancing task lists"
     ),
 }
 """Every key the town knows; later features add theirs here."""
