@@ -63,5 +63,10 @@ def test_the_map_colours_grids_by_the_campaign(
         counts = Counter(f.lower() for f in fills if f and f.lower() in palette)
         assert len(counts) >= 3, counts
         assert max(counts.values()) <= 0.7 * len(fills), counts
+        # the summary panel: the town's headline figures and their change since yesterday
+        page.wait_for_function("document.getElementById('map-summary').dataset.compared")
+        screened = page.locator("#map-summary .summary-screened").inner_text()
+        assert "%" in screened
+        assert "pt)" in screened
         page.screenshot(path=str(SCREENSHOTS / "campaign-colours.png"), full_page=True)
         assert record.page_errors == []

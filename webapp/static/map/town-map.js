@@ -339,11 +339,77 @@
         (report.grids || []).forEach(function (g) { index.grid[g.code] = g; });
         state.coverage = index;
         restyleChoropleths();
+        showSummary(report);
         document.documentElement.dataset.coverageLoaded = "true";
       })
       .catch(function (error) {
         showProblem(state.page.messages.coverageFailed);
         console.error("coverage not loaded:", error);
+      });
+  }
+
+  // -- the summary panel: the town's headline figures and their change since yesterday --------
+
+  var SUMMARY = [
+    ["screened", "households"],
+    ["screened_24h", "households"],
+    ["reached", "households"],
+    ["never_visited", null],
+    ["leaks", null],
+    ["checkpoints_fully_staffed", "checkpoints"],
+  ];
+
+  function headline(town, name, of) {
+    var value = town[name];
+    if (value === null || value === undefined) {
+      return null; // withheld by the disclosure rules
+    }
+    return of ? (town[of] ? (100 * value) / town[of] : null) : value;
+  }
+
+  function dayBefore(isoMoment) {
+    var day = new Date(Date.parse(isoMoment) - 24 * 3600 * 1000);
+    return day.toISOString().slice(0, 10);
+  }
+
+  function showSummary(report) {
+    var panel = document.getElementById("map-summary");
+    if (!panel || !report.town) {
+      return;
+    }
+    var messages = state.page.messages;
+    var labels = {};
+    state.page.coverageFields.forEach(function (f) { labels[f[0]] = f[1]; });
+    panel.hidden = false;
+    var list = panel.querySelector("dl") || element("dl", "", panel);
+    list.textContent = "";
+    var cells = {};
+    SUMMARY.forEach(function (item) {
+      var value = headline(report.town, item[0], item[1]);
+      element("dt", "", list).textContent = labels[item[0]] || messages[item[0]] || item[0];
+      var dd = element("dd", "summary-" + item[0], list);
+      dd.textContent = value === null ? "—" : (item[1] ? value.toFixed(1) + " %" : String(value));
+      cells[item[0]] = { dd: dd, value: value, share: Boolean(item[1]) };
+    });
+    var url = state.page.coverageUrl + "?level=town&as_of=" + dayBefore(report.as_of);
+    getJson(url)
+      .then(function (before) {
+        SUMMARY.forEach(function (item) {
+          var cell = cells[item[0]];
+          var then = headline(before.town || {}, item[0], item[1]);
+          if (cell.value === null || then === null) {
+            return;
+          }
+          var change = cell.value - then;
+          var delta = element("span", "summary-change", cell.dd);
+          delta.textContent = " (" + (change >= 0 ? "+" : "") +
+            (cell.share ? change.toFixed(1) + " pt" : String(change)) + ")";
+          delta.title = messages.sinceYesterday;
+        });
+        panel.dataset.compared = "true";
+      })
+      .catch(function (error) {
+        console.error("yesterday's figures not loaded:", error);
       });
   }
 
