@@ -152,3 +152,45 @@ def amend_cmd(ctx: Context, unit: str, day: str | None, kind: str | None, note: 
                              kind=kind, note=note, corrections=read_corrections(correct),
                              take_in=take_in, at=moment)  # fmt: skip
     emit(made, fmt, _entry_text)
+
+
+def _tasks_text(found: dict[str, Any]) -> str:
+    lines = [f"{found['date']} ({found['source']})"]
+    for w in found["workers"]:
+        lines.append(
+            f"{w['worker']} ({', '.join(w['grids'])}): {len(w['stops'])} stops,"
+            f" {w['minutes']} min, {w['walk_m']} m walking"
+        )
+        for s in w["stops"]:
+            a = s["address"] or {}
+            where = " ".join(str(a[k]) for k in ("village", "compound", "building", "unit",
+                                                 "room") if a.get(k))  # fmt: skip
+            checks = ", ".join(f"{c['window']}×{c['people']}" for c in s["checks"])
+            what = ("screening " if s["screening"] else "") + (f"checks {checks}" if checks else "")
+            lines.append(f"  {where or '-'}: {what.strip()}")
+        for p in w["look_at"]:
+            lines.append(f"  look at {p['kind']} {p['name'] or ''}".rstrip())
+    return "\n".join(lines)
+
+
+@daily_group.command("tasks")
+@click.option("--date", "day", metavar="DAY", help="the day of the tasks (default tomorrow)")
+@click.option("--worker", metavar="USER", help="one grid worker's list")
+@click.option("--at", "at", metavar="DATETIME", help="admins: build as at this moment")
+@format_option
+@pass_ctx
+@reports_errors
+def tasks_cmd(ctx: Context, day: str | None, worker: str | None, at: str | None,
+              fmt: str) -> None:  # fmt: skip
+    """The grid workers' task lists for a day, balanced across the workers of each grid."""
+    from datetime import timedelta
+
+    from geodata.services import daily as service
+
+    principal = ctx.acting(Action.VIEW_HOUSEHOLDS)
+    with ctx.admin_engine.begin() as conn:
+        moment = _zoned(conn, read_at(at, principal))
+        tomorrow = _today(conn, moment) + timedelta(days=1)
+        found = service.tasks(conn, principal, read_day(day, tomorrow), worker=worker,
+                              at=moment)  # fmt: skip
+    emit(found, fmt, _tasks_text)

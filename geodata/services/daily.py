@@ -152,3 +152,68 @@ def amend(
            {"corrected": sorted((corrections or {}).keys()), "took_in": take_in,
             "amendments": made["amendments"]})  # fmt: skip
     return made
+
+
+def tasks(
+    conn: Connection,
+    principal: Principal,
+    day: date,
+    *,
+    worker: str | None = None,
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """The grid workers' task lists for `day`: the stored snapshot when the clock built one,
+    else computed now. A grid worker gets their own list only; commanders the lists of the
+    workers of their grids (only the stops and places in those grids); admins all. Reading
+    them is audited (how many lists and stops)."""
+    from geodata.errors import NotFoundError
+    from geodata.records import daily_tasks
+    from geodata.records.quarantines import grid_codes
+
+    _may_read(principal)
+    if principal.role is Role.GRID_WORKER:
+        if worker is not None and worker != principal.name:
+            raise NotFoundError(f"worker {worker!r}: no task list of yours")
+        worker = principal.name
+    scope = None if principal.grid_ids is None else set(grid_codes(conn, principal.grid_ids))
+    _counts_over_the_town(conn)
+    snapshot = daily_tasks.stored(conn, day)
+    now = _now(at)
+    if snapshot is None:
+        built = daily_tasks.build(conn, day, now)
+        lists, source = built["workers"], "live"
+    else:
+        lists, source = snapshot, "snapshot"
+    shown = []
+    for entry in lists:
+        if worker is not None and entry["worker"] != worker:
+            continue
+        if scope is not None:
+            if not scope & set(entry["grids"]):
+                continue
+            entry = {**entry, "stops": [s for s in entry["stops"] if s["grid"] in scope],
+                     "look_at": [p for p in entry["look_at"] if p["grid"] in scope]}  # fmt: skip
+        shown.append(entry)
+    if worker is not None and not shown and principal.role is not Role.GRID_WORKER:
+        raise NotFoundError(f"worker {worker!r}: no task list on {day.isoformat()}")
+    audit.record(
+        conn,
+        actor=principal.name,
+        action="daily_tasks",
+        object_type="daily_task_list",
+        row_count=sum(len(e["stops"]) for e in shown),
+        detail={"day": day.isoformat(), "lists": len(shown), "source": source},
+    )
+    return {
+        "date": day.isoformat(),
+        "source": source,
+        "minutes_per_visit": int(_setting(conn, "minutes_per_visit")),
+        "walk_m_per_min": round(daily_tasks.WALK_M_PER_MIN, 2),
+        "workers": shown,
+    }
+
+
+def _setting(conn: Connection, key: str) -> Any:
+    from geodata.records.town_settings import setting
+
+    return setting(conn, key)

@@ -7,6 +7,8 @@
   for a second confirmation (a change is an amendment) or a bad field;
 - `POST /api/v1/daily/amendments` (`{"unit", "kind"?, "date"?, "note"?, "corrections"?,
   "take_in"?}`): an audited amendment of a confirmed report;
+- `GET /api/v1/daily/tasks?date=&worker=`: the grid workers' task lists for a day (default
+  tomorrow): a grid worker their own, commanders their grids' workers, admins all;
 - `GET /daily/board?date=`: the live "not yet reported" board for commanders and admins.
 
 Everything goes through `geodata.services.daily` (scope, responsibility, audit). A session
@@ -135,6 +137,19 @@ def amend() -> Response:
     except service.NotYourUnitError as exc:
         return _not_yours(exc)
     return json_response(made)
+
+
+@bp.get("/api/v1/daily/tasks")
+@requires(Action.VIEW_HOUSEHOLDS)
+def tasks() -> Response:
+    """The grid workers' task lists for `?date=` (default tomorrow), `?worker=` one of them;
+    a grid worker gets their own."""
+    from datetime import timedelta
+
+    worker = request.args.get("worker") or None
+    with database.engine().begin() as conn:
+        day = _day(request.args.get("date"), _today(conn) + timedelta(days=1))
+        return json_response(service.tasks(conn, principal(), day, worker=worker))
 
 
 @bp.get("/daily/board")

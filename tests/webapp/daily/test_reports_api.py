@@ -91,3 +91,17 @@ def test_confirm_amend_and_the_board(town: DailyTown) -> None:
     assert f'data-unit="grid:{town.theirs}"' in page
     assert client.get("/api/v1/daily/reports", headers=_as(town, "planner")).status_code == 403
     assert client.get("/daily/board", headers=_as(town, "leader")).status_code == 403
+
+
+def test_task_lists_over_http(town: DailyTown) -> None:
+    client = town.app.test_client()
+    found = client.get("/api/v1/daily/tasks", headers=_as(town, "leader"))
+    assert found.status_code == 200, found.get_data(as_text=True)
+    body = found.get_json()
+    assert [w["worker"] for w in body["workers"]] == ["daily-leader"]
+    assert body["workers"][0]["grids"] == [town.mine]
+    other = client.get("/api/v1/daily/tasks?worker=someone-else", headers=_as(town, "leader"))
+    assert other.status_code == 404
+    every = client.get("/api/v1/daily/tasks", headers=_as(town, "admin")).get_json()
+    assert "daily-leader" in {w["worker"] for w in every["workers"]}
+    assert client.get("/api/v1/daily/tasks", headers=_as(town, "planner")).status_code == 403
