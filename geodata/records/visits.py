@@ -34,11 +34,13 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
 )
 from sqlalchemy.dialects.postgresql import insert
 
 from geodata.auth import audit
 from geodata.auth.access import Action, Principal
+from geodata.auth.masking import mask_name
 from geodata.auth.rls import apply_scope
 from geodata.errors import ConfigError, ConflictError, NotFoundError
 from geodata.models import Base
@@ -385,4 +387,78 @@ def _replay(
         "people_seen": row.people_seen,
         "fever_count": int(row.fever_count),
         "checks": _checks(conn, keys),
+    }
+
+
+_ADDRESS = text(
+    "SELECT h.id, v.name AS village, c.name AS compound, b.name AS building_name,"
+    " CASE WHEN b.id IS NULL THEN NULL ELSE (SELECT count(*) FROM buildings x"
+    " WHERE x.compound_id IS NOT DISTINCT FROM b.compound_id"
+    " AND x.grid_id IS NOT DISTINCT FROM b.grid_id AND x.id <= b.id) END AS building_number,"
+    " h.unit, h.room FROM households h"
+    " LEFT JOIN buildings b ON b.id = h.building_id"
+    " LEFT JOIN compounds c ON c.id = b.compound_id"
+    " LEFT JOIN grids g ON g.id = h.grid_id LEFT JOIN villages v ON v.id = g.village_id"
+    " WHERE h.id = ANY(:ids)"
+)
+"""A household's address as people say it: village, compound, building (its name, else its
+number among the compound's buildings), unit, room; never a source id."""
+
+_PEOPLE_IN_QUARANTINE = text(
+    "SELECT r.household_id, r.source_id, r.name, q.type FROM quarantines q"
+    " JOIN residents r ON r.id = q.resident_id WHERE r.household_id = ANY(:ids)"
+    " AND q.type IN ('home', 'observation') AND q.starts_at < :end"
+    " AND coalesce(q.released_at, q.ends_at) > :start ORDER BY r.household_id, r.id"
+)
+
+
+def field_day(conn: Connection, principal: Principal, *, day: date | None = None) -> dict[str, Any]:
+    """The field app's list of the day: the households due (as `due_today`), each with its
+    address and the people in home quarantine there (masked names) whose temperature is taken
+    in each of the day's check windows."""
+    principal.require(Action.EDIT_HOUSEHOLDS)
+    zone = town_timezone(conn)
+    day = day or datetime.now(zone).date()
+    rows = due_today(conn, principal, day=day)
+    ids = [int(r["id"]) for r in rows]
+    addresses = {int(a.id): a for a in conn.execute(_ADDRESS, {"ids": ids})}
+    start, end = _day_bounds(day, zone)
+    people: dict[int, list[dict[str, Any]]] = {}
+    for p in conn.execute(_PEOPLE_IN_QUARANTINE, {"ids": ids, "start": start, "end": end}):
+        people.setdefault(int(p.household_id), []).append(
+            {"resident": p.source_id, "name": mask_name(p.name), "type": p.type}
+        )
+    spans = quarantines.windows(conn, day)
+    households = []
+    for r in rows:
+        a = addresses.get(int(r["id"]))
+        households.append(
+            {
+                "id": int(r["id"]),
+                "reason": r["reason"],
+                "visits_today": int(r["visits_today"]),
+                "last_visit": r["last_visit"],
+                "address": {
+                    "village": a.village if a else None,
+                    "compound": a.compound if a else None,
+                    "building": a.building_name if a else None,
+                    "building_number": None if a is None or a.building_number is None
+                    else int(a.building_number),
+                    "unit": a.unit if a else None,
+                    "room": a.room if a else None,
+                },
+                "people": people.get(int(r["id"]), []),
+            }
+        )  # fmt: skip
+    return {
+        "date": day.isoformat(),
+        "windows": [
+            {
+                "label": f"{a:%H:%M}-{'24:00' if b.date() > a.date() else f'{b:%H:%M}'}",
+                "start": a.isoformat(),
+                "end": b.isoformat(),
+            }
+            for a, b in spans
+        ],
+        "households": households,
     }

@@ -31,6 +31,8 @@ def content_security_policy(nonce: str | None, *, img_sources: tuple[str, ...] =
         "img-src": " ".join(("'self'", *img_sources)),
         "font-src": "'self'",
         "connect-src": "'self'",
+        "manifest-src": "'self'",
+        "worker-src": "'self'",
         "base-uri": "'none'",
         "form-action": "'self'",
         "frame-ancestors": "'none'",

@@ -1,0 +1,256 @@
+"""The field app in headless Chromium on a phone (390×844), served by waitress: five visits
+recorded offline stay pending across a reload and reach the server once each when the
+network returns; a page closed mid-sync makes no duplicate; a second user of the same browser
+sees nothing of the first's, whose unsent record waits for them.
+
+Playwright drives the system browser (/usr/bin/chromium); it never downloads one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from playwright.sync_api import (
+    BrowserContext,
+    Dialog,
+    Page,
+    Route,
+    ViewportSize,
+    sync_playwright,
+)
+from sqlalchemy import text
+
+from tests import conftest
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, sign_in
+from tests.live_server import serving
+from tests.paths import SCREENSHOTS
+from webapp import create_app
+
+PHONE: ViewportSize = {"width": 390, "height": 844}
+WAIT_MS = 20000
+
+
+@pytest.fixture(scope="module")
+def town(
+    throwaway_sample_db: conftest.TestDatabase,
+) -> tuple[Flask, conftest.TestDatabase, dict[str, conftest.Account]]:
+    database = throwaway_sample_db
+    first, second = conftest.two_settled_grids(database)
+    accounts = {
+        "a": conftest.make_account(database, "phone-a", "grid_worker", grid_codes=(first,)),
+        "b": conftest.make_account(database, "phone-b", "grid_worker", grid_codes=(second,)),
+    }
+    app = create_app(database.settings, engine=database.app, admin_engine=database.owner)
+    return app, database, accounts
+
+
+@pytest.fixture
+def phone(
+    town: tuple[Flask, conftest.TestDatabase, dict[str, conftest.Account]],
+) -> Iterator[tuple[str, BrowserContext, list[str]]]:
+    """The live app and a phone-sized browser context; yields (base URL, context, problems:
+    page errors, console errors and requests that left the app)."""
+    app = town[0]
+    problems: list[str] = []
+    with serving(app) as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            context = browser.new_context(
+                viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN",
+                device_scale_factor=2,
+            )  # fmt: skip
+
+            def watch(page: Page) -> None:
+                page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+                page.on(
+                    "request",
+                    lambda r: None if r.url.startswith(base) else problems.append(r.url),
+                )
+                page.on("dialog", lambda d: _accept(d, problems))
+
+            context.on("page", watch)
+            yield base, context, problems
+        finally:
+            browser.close()
+
+
+def _accept(dialog: Dialog, problems: list[str]) -> None:
+    problems.append(f"dialog: {dialog.message}")
+    dialog.accept()
+
+
+def _open(context: BrowserContext, base: str, account: conftest.Account | None) -> Page:
+    page = context.new_page()
+    if account is None:
+        page.goto(base + "/field/")
+    else:
+        sign_in(page, base + "/field/", account)
+    page.wait_for_selector("[data-household]", timeout=WAIT_MS)
+    return page
+
+
+def _wait_for_worker(page: Page) -> None:
+    page.wait_for_function(
+        "() => navigator.serviceWorker && navigator.serviceWorker.controller !== null",
+        timeout=WAIT_MS,
+    )
+    page.evaluate("caches.open('wangge-field-shell-v1').then(c => c.match('/field/'))")
+    page.wait_for_function(
+        "() => caches.open('wangge-field-shell-v1').then(c => c.match('/field/')).then(Boolean)",
+        timeout=WAIT_MS,
+    )
+
+
+def _pending(page: Page, n: int) -> None:
+    page.wait_for_function(
+        f"() => document.getElementById('pending-count').textContent === '{n}'",
+        timeout=WAIT_MS,
+    )
+
+
+def _record(page: Page, household: str, result: str = "seen_all", people: int = 2) -> None:
+    card = page.locator(f'[data-household="{household}"]')
+    card.locator("input[name=people_seen]").fill(str(people))
+    card.locator(f'button[data-result="{result}"]').tap()
+    page.wait_for_selector(f'[data-household="{household}"] [data-state]', timeout=WAIT_MS)
+
+
+def _visits(database: conftest.TestDatabase, user: str) -> list[tuple[int, int]]:
+    """(household, visits) for every household this user's keys wrote visits for."""
+    with database.owner.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT household_id, count(*) FROM visits WHERE source_id LIKE :p"
+                " GROUP BY household_id ORDER BY household_id"
+            ),
+            {"p": f"visit:{user}:%"},
+        ).all()
+    return [(int(h), int(n)) for h, n in rows]
+
+
+def _states(page: Page) -> list[str]:
+    found = page.eval_on_selector_all(
+        "#records [data-state]", "els => els.map(e => e.dataset.state)"
+    )
+    return [str(s) for s in found]
+
+
+def test_offline_visits_reach_the_server_once(
+    town: tuple[Flask, conftest.TestDatabase, dict[str, conftest.Account]],
+    phone: tuple[str, BrowserContext, list[str]],
+) -> None:
+    _, database, accounts = town
+    base, context, problems = phone
+    page = _open(context, base, accounts["a"])
+    _wait_for_worker(page)
+    households = page.eval_on_selector_all(
+        "[data-household]", "els => els.map(e => e.dataset.household)"
+    )
+    assert len(households) >= 8
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"]  # no sideways scrolling
+    tap = page.locator('[data-result="seen_all"]').first.bounding_box()
+    assert tap is not None
+    assert tap["height"] >= 48
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "field.png"))
+
+    # Offline: five visits, kept through a reload.
+    context.set_offline(True)
+    for household in households[:5]:
+        _record(page, household)
+    _pending(page, 5)
+    page.reload()
+    page.wait_for_selector("[data-household]", timeout=WAIT_MS)
+    _pending(page, 5)
+    assert _states(page) == ["waiting"] * 5
+    page.screenshot(path=str(SCREENSHOTS / "field-offline.png"), full_page=True)
+    assert _visits(database, "phone-a") == []
+
+    # Online: each reaches the server once.
+    context.set_offline(False)
+    _pending(page, 0)
+    page.wait_for_function(
+        "() => document.querySelectorAll('#records [data-state=sent]').length === 5",
+        timeout=WAIT_MS,
+    )
+    assert _visits(database, "phone-a") == sorted((int(h), 1) for h in households[:5])
+
+    # The page closed while its sync is on the wire: the server wrote the visit, the phone
+    # never heard; reopened, it sends again under the same key and nothing doubles.
+    answered: list[Any] = []
+
+    def swallow(route: Route) -> None:
+        answered.append(route.fetch().status)  # reaches the server; the page never hears
+
+    context.set_offline(True)
+    _record(page, households[5])
+    page.route("**/api/v1/households/*/visits", swallow)
+    context.set_offline(False)
+    page.wait_for_function("() => document.querySelector('[data-state=sending]') !== null",
+                           timeout=WAIT_MS)  # fmt: skip
+    for _ in range(100):
+        if answered:
+            break
+        page.wait_for_timeout(100)
+    assert answered == [201]
+    page.close()
+    again = _open(context, base, None)
+    _pending(again, 0)
+    again.wait_for_function(
+        "() => document.querySelectorAll('#records [data-state=sent]').length === 6",
+        timeout=WAIT_MS,
+    )
+    assert dict(_visits(database, "phone-a"))[int(households[5])] == 1
+    assert len(_visits(database, "phone-a")) == 6
+
+    # Signing out with a record unsent warns first; the record stays for its owner.
+    context.set_offline(True)
+    _record(again, households[6])
+    _pending(again, 1)
+    context.set_offline(False)
+    again.route("**/api/v1/households/*/visits", lambda route: route.abort())
+    again.locator("#logout button").click()
+    again.wait_for_url("**/login**", timeout=WAIT_MS)
+    assert [p for p in problems if p.startswith("dialog:")] != []
+    problems[:] = [p for p in problems if not p.startswith("dialog:")]
+    again.unroute("**/api/v1/households/*/visits")
+
+    # A second user of the same browser sees nothing of the first's.
+    sign_in(again, base + "/field/", accounts["b"])
+    again.wait_for_selector("[data-household]", timeout=WAIT_MS)
+    theirs = again.eval_on_selector_all(
+        "[data-household]", "els => els.map(e => e.dataset.household)"
+    )
+    assert set(theirs).isdisjoint(households)
+    assert again.inner_text("#pending-count") == "0"
+    assert _states(again) == []
+    kept = again.evaluate(
+        """() => new Promise((resolve) => {
+            const open = indexedDB.open('wangge-field');
+            open.onsuccess = () => {
+              const tx = open.result.transaction(['lists'], 'readonly');
+              const keys = tx.objectStore('lists').getAllKeys();
+              keys.onsuccess = () => resolve(keys.result);
+            };
+        })"""
+    )
+    assert kept == ["phone-b"]
+    again.wait_for_timeout(1000)
+    assert int(households[6]) not in dict(_visits(database, "phone-a"))
+    assert _visits(database, "phone-b") == []
+    again.screenshot(path=str(SCREENSHOTS / "field-second-user.png"))
+
+    # The first user back: their record resumes and is sent once.
+    again.locator("#logout button").click()
+    again.wait_for_url("**/login**", timeout=WAIT_MS)
+    sign_in(again, base + "/field/", accounts["a"])
+    again.wait_for_selector("[data-household]", timeout=WAIT_MS)
+    _pending(again, 0)
+    assert dict(_visits(database, "phone-a"))[int(households[6])] == 1
+    assert problems == []
