@@ -838,3 +838,13 @@ class DailyRun(Base):
 
 
 TABLES: tuple[str, ...] = tuple(Base.metadata.tables)
+
+
+class DailySummary(Base):
+    """The 18:00 summary of a town day, frozen when first issued (migration 0019)."""
+
+    __tablename__ = "daily_summaries"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    body: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)

@@ -29,6 +29,7 @@ from webapp import (
     tiles,
     visits,
 )
+from webapp.daily import summary as daily_summary
 from webapp.infra import (
     basemap,
     database,
@@ -67,6 +68,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     isolation.bp,
     field.bp,
     daily.bp,
+    daily_summary.bp,
 )
 """Every blueprint of the app; each package of webapp/ but infra/ exports its `bp`."""
 

@@ -48,6 +48,22 @@ LABELS: Mapping[str, str] = {
     "household_visit": N_("Household visit group"),
     "checkpoint": N_("Checkpoint group"),
     "emergency": N_("Emergency group"),
+    # daily figures and report statuses
+    "households": N_("Households"),
+    "households_seen": N_("Households seen"),
+    "people_counted": N_("People counted"),
+    "returnees": N_("Returnees"),
+    "in_quarantine": N_("In quarantine"),
+    "missed_checks": N_("Missed checks"),
+    "checkpoints_staffed": N_("Checkpoints staffed"),
+    "entrances_sealed": N_("Entrances sealed"),
+    "screened_share": N_("Share screened"),
+    "missing": N_("Not reported"),
+    "zero": N_("Nothing to report"),
+    "reported": N_("Reported"),
+    "late": N_("Reported late"),
+    "grid": N_("Grid"),
+    "village": N_("Village"),
 }
 
 
