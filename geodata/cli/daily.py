@@ -194,3 +194,20 @@ def tasks_cmd(ctx: Context, day: str | None, worker: str | None, at: str | None,
         found = service.tasks(conn, principal, read_day(day, tomorrow), worker=worker,
                               at=moment)  # fmt: skip
     emit(found, fmt, _tasks_text)
+
+
+@daily_group.command("run")
+@click.option("--at", "at", metavar="DATETIME", help="as at this moment (default now)")
+@format_option
+@pass_ctx
+@reports_errors
+def run_cmd(ctx: Context, at: str | None, fmt: str) -> None:
+    """Do what is due now (16:00 reports frozen, 18:00 snapshot, 19:00 task lists), once:
+    for cron or a timer; a second run, or one while another holds the lock, does nothing."""
+    from geodata.services import daily_clock
+
+    principal = ctx.acting(Action.MANAGE_TOWN)
+    with ctx.admin_engine.begin() as conn:
+        found = daily_clock.run(conn, _zoned(conn, read_at(at, principal)))
+    emit(found, fmt, lambda d: f"{d['at']}: done {', '.join(d['done']) or 'nothing'}"
+         + ("" if d["locked"] else " (another run holds the lock)"))  # fmt: skip
