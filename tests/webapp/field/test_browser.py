@@ -254,3 +254,59 @@ def test_offline_visits_reach_the_server_once(
     _pending(again, 0)
     assert dict(_visits(database, "phone-a"))[int(households[6])] == 1
     assert problems == []
+
+
+def _drafts(page: Page, household: str) -> list[str]:
+    found = page.evaluate(
+        """(household) => new Promise((resolve) => {
+            const open = indexedDB.open('wangge-field');
+            open.onsuccess = () => {
+              const all = open.result.transaction(['records'], 'readonly')
+                .objectStore('records').getAll();
+              all.onsuccess = () => resolve(all.result
+                .filter((r) => r.household === Number(household)).map((r) => r.id));
+            };
+        })""",
+        household,
+    )
+    return [str(f) for f in found]
+
+
+def test_one_draft_in_two_tabs_makes_one_visit(
+    town: tuple[Flask, conftest.TestDatabase, dict[str, conftest.Account]],
+    phone: tuple[str, BrowserContext, list[str]],
+) -> None:
+    _, database, accounts = town
+    base, context, problems = phone
+    first = _open(context, base, accounts["a"])
+    second = _open(context, base, None)
+    household = first.eval_on_selector_all(
+        "[data-household]", "els => els.map(e => e.dataset.household)"
+    )[-1]
+    before = dict(_visits(database, "phone-a")).get(int(household), 0)
+    context.set_offline(True)
+    for page in (first, second):  # the draft is made once, in IndexedDB, for both tabs
+        page.locator(f'[data-household="{household}"] input[name=people_seen]').focus()
+    first.wait_for_timeout(300)
+    [draft] = _drafts(first, household)
+    _record(first, household, "seen_all", 3)
+    # The second tab still holds the same draft: its tap finds it recorded already.
+    second.evaluate(
+        "(h) => document.querySelectorAll(`[data-household='${h}'] button`)"
+        ".forEach((b) => { b.disabled = false; })",
+        household,
+    )
+    second.locator(f'[data-household="{household}"] button[data-result="partial"]').tap()
+    second.wait_for_selector("#note:not([hidden])", timeout=WAIT_MS)
+    _pending(second, 1)
+    assert _drafts(second, household) == [draft]
+    context.set_offline(False)
+    _pending(first, 0)
+    _pending(second, 0)
+    assert dict(_visits(database, "phone-a"))[int(household)] == before + 1
+    with database.owner.connect() as conn:
+        result = conn.execute(
+            text("SELECT result FROM visits WHERE source_id = :s"), {"s": f"visit:phone-a:{draft}"}
+        ).scalar_one()
+    assert str(result) in ("seen_all", "VisitResult.SEEN_ALL")
+    assert problems == []

@@ -55,6 +55,8 @@ def test_the_page_is_for_grid_workers(field: tuple[Flask, dict[str, conftest.Acc
     assert 'data-user="field-worker"' in html
     assert '<html lang="zh-CN">' in html
     assert "manifest-src 'self'" in page.headers["Content-Security-Policy"]
+    english = _as(field, "worker").get("/field/", headers={"Accept-Language": "en-GB"})
+    assert '<html lang="en">' in english.get_data(as_text=True)
     assert _as(field, "planner").get("/field/").status_code == 403
     assert _as(field, "planner").get("/api/v1/field/today").status_code == 403
     anonymous = field[0].test_client()
