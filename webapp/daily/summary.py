@@ -1,5 +1,5 @@
-"""The 18:00 summary (汇总): `GET /api/v1/daily/summary?date=` (JSON), `.csv` (the same
-numbers), and the commanders' page `/daily/summary?date=` with the town's figures, the
+"""The 18:00 summary (汇总): `GET /api/v1/daily/summary?date=` (JSON), `.csv` and `.pdf`
+(the same numbers), and the commanders' page `/daily/summary?date=` with the town's figures, the
 villages' table, charts of the last 14 days, the units that did not report and the map
 snapshot. Frozen once issued (see `geodata.records.daily_summary`)."""
 
@@ -12,6 +12,7 @@ from flask import Blueprint, Response, abort, render_template, request
 from markupsafe import Markup
 
 from geodata.auth.access import Action
+from geodata.exports.summary_pdf import summary_pdf
 from geodata.records.daily_summary import SERIES, as_csv
 from geodata.records.town_settings import town_timezone
 from geodata.services.daily_summary import summary
@@ -51,6 +52,15 @@ def csv_summary() -> Response:
     body = _read()
     response = Response(as_csv(body), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="summary-{body["date"]}.csv"'
+    return response
+
+
+@bp.get("/api/v1/daily/summary.pdf")
+@requires(Action.VIEW_COVERAGE)
+def pdf_summary() -> Response:
+    body = _read()
+    response = Response(summary_pdf(body), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="summary-{body["date"]}.pdf"'
     return response
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import zlib
 from datetime import datetime, timedelta
 
 import pytest
@@ -14,6 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests import conftest
+from tests.paths import SCREENSHOTS
 from webapp import create_app
 
 
@@ -64,3 +67,27 @@ def test_planners_read_published_figures(app: Flask, accounts: dict[str, conftes
     assert body["disclosure"] == "published"
     assert "map_svg" not in body
     assert all(v is None or v % 5 == 0 for k, v in body["town"].items())
+
+
+def test_the_pdf_embeds_its_chinese_font(app: Flask, accounts: dict[str, conftest.Account]) -> None:
+    day = (datetime.now() - timedelta(days=2)).date().isoformat()
+    answer = _client(app, accounts["commander"]).get(f"/api/v1/daily/summary.pdf?date={day}")
+    assert answer.status_code == 200
+    pdf = answer.get_data()
+    assert pdf.startswith(b"%PDF")
+    assert any(b"+Noto-Sans-CJK-SC" in name for name in _fonts(pdf))  # a subset, embedded
+    SCREENSHOTS.mkdir(exist_ok=True)
+    (SCREENSHOTS / "daily-summary.pdf").write_bytes(pdf)
+
+
+def _fonts(pdf: bytes) -> set[bytes]:
+    """The BaseFont names of a PDF, also those inside compressed object streams."""
+    names = set(re.findall(rb"/BaseFont\s*/([A-Za-z0-9+\-]+)", pdf))
+    for stream in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        try:
+            names |= set(
+                re.findall(rb"/BaseFont\s*/([A-Za-z0-9+\-]+)", zlib.decompress(stream.group(1)))
+            )
+        except zlib.error:
+            continue
+    return names
