@@ -9,6 +9,7 @@
   "take_in"?}`): an audited amendment of a confirmed report;
 - `GET /api/v1/daily/tasks?date=&worker=`: the grid workers' task lists for a day (default
   tomorrow): a grid worker their own, commanders their grids' workers, admins all;
+- `GET /daily/tasks?date=&worker=`: the same lists as a page for the phone and for printing;
 - `GET /daily/board?date=`: the live "not yet reported" board for commanders and admins.
 
 Everything goes through `geodata.services.daily` (scope, responsibility, audit). A session
@@ -150,6 +151,21 @@ def tasks() -> Response:
     with database.engine().begin() as conn:
         day = _day(request.args.get("date"), _today(conn) + timedelta(days=1))
         return json_response(service.tasks(conn, principal(), day, worker=worker))
+
+
+@bp.get("/daily/tasks")
+@requires(Action.VIEW_HOUSEHOLDS)
+def tasks_page() -> str:
+    """The task lists as a page for the phone and for printing (`?date=`, `?worker=`)."""
+    from datetime import timedelta
+
+    from webapp.infra.headers import csp_nonce
+
+    worker = request.args.get("worker") or None
+    with database.engine().begin() as conn:
+        day = _day(request.args.get("date"), _today(conn) + timedelta(days=1))
+        found = service.tasks(conn, principal(), day, worker=worker)
+    return render_template("daily_tasks.html", found=found, nonce=csp_nonce())
 
 
 @bp.get("/daily/board")

@@ -105,3 +105,13 @@ def test_task_lists_over_http(town: DailyTown) -> None:
     every = client.get("/api/v1/daily/tasks", headers=_as(town, "admin")).get_json()
     assert "daily-leader" in {w["worker"] for w in every["workers"]}
     assert client.get("/api/v1/daily/tasks", headers=_as(town, "planner")).status_code == 403
+
+
+def test_the_printable_task_list(town: DailyTown) -> None:
+    client = town.app.test_client()
+    page = client.get("/daily/tasks", headers=_as(town, "leader"))
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'data-worker="daily-leader"' in html
+    assert "data-household=" in html
+    assert "sample:" not in html
