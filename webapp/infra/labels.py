@@ -64,6 +64,7 @@ LABELS: Mapping[str, str] = {
     "late": N_("Reported late"),
     "grid": N_("Grid"),
     "village": N_("Village"),
+    "status": N_("Status"),
 }
 
 

@@ -16,6 +16,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests import conftest
+from tests.browser import recorded_page, sign_in
+from tests.live_server import serving
 from tests.paths import SCREENSHOTS
 from webapp import create_app
 
@@ -91,3 +93,14 @@ def _fonts(pdf: bytes) -> set[bytes]:
         except zlib.error:
             continue
     return names
+
+
+def test_the_page_in_chromium(app: Flask, accounts: dict[str, conftest.Account]) -> None:
+    day = (datetime.now() - timedelta(days=2)).date().isoformat()
+    with serving(app) as base, recorded_page(base) as (page, record):
+        sign_in(page, f"{base}/daily/summary?date={day}&lang=zh_CN", accounts["commander"])
+        page.wait_for_selector(".summary-villages")
+        assert page.locator(".summary-charts polyline").count() == 4
+        assert page.locator(".summary-map svg path").count() > 0
+        page.screenshot(path=str(SCREENSHOTS / "daily-summary.png"), full_page=True)
+        record.assert_clean()
