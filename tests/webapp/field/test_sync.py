@@ -77,9 +77,43 @@ def test_replays_conflicts_and_refusals(sync: tuple[Flask, conftest.TestDatabase
         "result": _post(client, mine, "field-sync-0005", {**body, "result": "maybe"}),
         "count": _post(client, mine, "field-sync-0006", {**body, "people_seen": -1}),
         "no key": client.post(f"/api/v1/households/{mine}/visits", json=body),
+        "hot": _post(
+            client,
+            mine,
+            "field-sync-0008",
+            {
+                **body,
+                "temperatures": [
+                    {"resident": "anyone", "window": "07:00-12:00", "temperature_c": 45.0}
+                ],
+            },
+        ),
+        "°F": _post(
+            client,
+            mine,
+            "field-sync-0009",
+            {
+                **body,
+                "temperatures": [
+                    {"resident": "anyone", "window": "07:00-12:00", "temperature_c": 98.6}
+                ],
+            },
+        ),
+        "NaN text": _post(
+            client,
+            mine,
+            "field-sync-0010",
+            {
+                **body,
+                "temperatures": [
+                    {"resident": "anyone", "window": "07:00-12:00", "temperature_c": "warm"}
+                ],
+            },
+        ),
     }
     assert {k: r.status_code for k, r in refused.items()} == dict.fromkeys(refused, 400)
     assert "visited_at" in refused["future"].get_json()["message"]
+    assert "temperature_c" in refused["hot"].get_json()["message"]
     late = _post(client, mine, "field-sync-0007", {**body, "visited_at": old, "late": True})
     assert late.status_code == 201
     with database.owner.connect() as conn:

@@ -356,10 +356,13 @@
     net.textContent = navigator.onLine ? t('online') : t('offline');
   }
 
+  let sentSome = false;
+
   /* Send each waiting record once; on a network failure stop and back off. */
   async function sendAll() {
     const toSend = (await myRecords()).filter((r) => PENDING.includes(r.state));
     if (!toSend.length) return true;
+    sentSome = true;
     let token;
     try {
       const response = await fetch(body.dataset.sessionUrl, {
@@ -431,6 +434,10 @@
       running = false;
     }
     const pending = (await myRecords()).some((r) => PENDING.includes(r.state));
+    if (ok && sentSome && !pending) {
+      sentSome = false;
+      await refreshList(); // the households just seen leave the day's list
+    }
     delay = ok ? BASE_DELAY : Math.min(delay * 2, MAX_DELAY);
     if (pending || !ok) schedule(delay);
     else schedule(60000);
