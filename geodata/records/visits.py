@@ -412,10 +412,18 @@ _PEOPLE_IN_QUARANTINE = text(
 )
 
 
+_RESIDENTS = text(
+    "SELECT r.household_id, r.source_id, r.name, EXISTS (SELECT 1 FROM quarantines q"
+    " WHERE q.resident_id = r.id AND q.status = 'active') AS in_quarantine FROM residents r"
+    " WHERE r.household_id = ANY(:ids) ORDER BY r.household_id, r.id"
+)
+
+
 def field_day(conn: Connection, principal: Principal, *, day: date | None = None) -> dict[str, Any]:
     """The field app's list of the day: the households due (as `due_today`), each with its
-    address and the people in home quarantine there (masked names) whose temperature is taken
-    in each of the day's check windows."""
+    address, the people in home quarantine there (masked names) whose temperature is taken
+    in each of the day's check windows, and everyone living there (masked names; a returnee
+    or a fever case is registered from the card)."""
     principal.require(Action.EDIT_HOUSEHOLDS)
     zone = town_timezone(conn)
     day = day or datetime.now(zone).date()
@@ -428,6 +436,12 @@ def field_day(conn: Connection, principal: Principal, *, day: date | None = None
         people.setdefault(int(p.household_id), []).append(
             {"resident": p.source_id, "name": mask_name(p.name), "type": p.type}
         )
+    residents: dict[int, list[dict[str, Any]]] = {}
+    for p in conn.execute(_RESIDENTS, {"ids": ids}):
+        residents.setdefault(int(p.household_id), []).append(
+            {"resident": p.source_id, "name": mask_name(p.name),
+             "in_quarantine": bool(p.in_quarantine)}
+        )  # fmt: skip
     spans = quarantines.windows(conn, day)
     households = []
     for r in rows:
@@ -448,6 +462,7 @@ def field_day(conn: Connection, principal: Principal, *, day: date | None = None
                     "room": a.room if a else None,
                 },
                 "people": people.get(int(r["id"]), []),
+                "residents": residents.get(int(r["id"]), []),
             }
         )  # fmt: skip
     return {

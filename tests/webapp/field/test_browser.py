@@ -311,3 +311,34 @@ def test_one_draft_in_two_tabs_makes_one_visit(
         ).scalar_one()
     assert str(result) in ("seen_all", "VisitResult.SEEN_ALL")
     assert problems == []
+
+
+def test_a_fever_case_is_registered_from_a_card(
+    town: tuple[Flask, conftest.TestDatabase, dict[str, conftest.Account]],
+    phone: tuple[str, BrowserContext, list[str]],
+) -> None:
+    _, database, accounts = town
+    base, context, problems = phone
+    page = _open(context, base, accounts["a"])
+    card = page.locator("[data-household]:has(details.register)").first
+    card.locator("summary").tap()
+    resident = card.locator("select[name=resident]").input_value()
+    card.locator("select[name=reason]").select_option("returnee")
+    card.locator("button[data-register]").tap()
+    assert page.locator("#note").inner_text()  # a returnee needs where they came from
+    card.locator("select[name=reason]").select_option("fever")
+    context.set_offline(True)
+    card.locator("button[data-register]").tap()
+    _pending(page, 1)
+    context.set_offline(False)
+    _pending(page, 0)
+    with database.owner.connect() as conn:
+        made = conn.execute(
+            text(
+                "SELECT q.type, q.reason, q.created_by FROM quarantines q JOIN residents r"
+                " ON r.id = q.resident_id WHERE r.source_id = :r AND q.status = 'active'"
+            ),
+            {"r": resident},
+        ).all()
+    assert [tuple(m) for m in made] == [("home", "fever", "phone-a")]
+    assert problems == []

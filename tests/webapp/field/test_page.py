@@ -82,6 +82,10 @@ def test_the_list_names_addresses_and_people_in_quarantine(
     people = [p for h in households for p in h["people"]]
     assert people, "someone in home quarantine is listed with their household"
     assert all("*" in (p["name"] or "*") for p in people)  # names masked
+    living = [p for h in households for p in h["residents"]]
+    assert living
+    assert all("*" in (p["name"] or "*") for p in living)
+    assert {p["resident"] for p in people} <= {p["resident"] for p in living if p["in_quarantine"]}
 
 
 def test_manifest_service_worker_and_assets_are_served(

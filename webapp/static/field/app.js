@@ -26,6 +26,9 @@
       other_tab: '这条草稿已在另一个标签页提交。', building: '{n}号楼', unit: '{u}单元', room: '{r}室',
       signed_out: '登录已过期：记录已保存，重新登录后发送。', online: '在线', offline: '离线',
       household: '户',
+      register: '登记返乡人员或发热', person: '人员', reason: '类别', origin: '从哪里返回',
+      returnee: '返乡人员', fever: '发热', register_button: '登记居家隔离',
+      register_returnee: '登记返乡人员', register_fever: '登记发热', origin_needed: '请填写从哪里返回。',
     },
     en: {
       title: 'Visits', pending: 'Unsent', logout: 'Sign out', records: "Today's records",
@@ -39,6 +42,9 @@
       other_tab: 'This draft was already recorded in another tab.', building: 'building {n}', unit: 'unit {u}', room: 'room {r}',
       signed_out: 'Signed out: the records are kept and sent after you sign in again.', online: 'online', offline: 'offline',
       household: 'household',
+      register: 'Register a returnee or a fever case', person: 'Person', reason: 'Why', origin: 'Returned from',
+      returnee: 'Returnee', fever: 'Fever', register_button: 'Register home quarantine',
+      register_returnee: 'returnee registered', register_fever: 'fever case registered', origin_needed: 'Say where they returned from.',
     },
   };
   const t = (key, values = {}) => {
@@ -102,7 +108,7 @@
   function ensureDraft(household) {
     return inTransaction(['records'], 'readwrite', async (s) => {
       const mine = await asPromise(s.records.index('user').getAll(USER));
-      const ofIt = mine.filter((r) => r.household === household);
+      const ofIt = mine.filter((r) => r.household === household && r.kind !== 'quarantine');
       const draft = ofIt.find((r) => r.state === 'draft');
       if (draft) return draft;
       if (ofIt.some((r) => PENDING.includes(r.state))) return null;
@@ -207,7 +213,7 @@
     const window_ = currentWindow();
     const fresh = [];
     for (const h of households) {
-      const ofIt = records.filter((r) => r.household === h.id && r.state !== 'draft');
+      const ofIt = records.filter((r) => r.household === h.id && r.state !== 'draft' && r.kind !== 'quarantine');
       const last = ofIt[ofIt.length - 1];
       const busy = last && PENDING.includes(last.state);
       const label = addressOf(h.address);
@@ -237,6 +243,18 @@
       const card = el('article', { class: 'card', 'data-household': h.id }, [
         el('h2', { text: label }), why, counts, temps, buttons,
       ]);
+      const free = (h.residents || []).filter((p) => !p.in_quarantine);
+      if (free.length) {
+        card.append(el('details', { class: 'register' }, [
+          el('summary', { text: t('register') }),
+          el('label', {}, [t('person'), el('select', { name: 'resident' },
+            free.map((p) => el('option', { value: p.resident, text: p.name || '—' })))]),
+          el('label', {}, [t('reason'), el('select', { name: 'reason' }, ['returnee', 'fever'].map(
+            (r) => el('option', { value: r, text: t(r) })))]),
+          el('label', {}, [t('origin'), el('input', { type: 'text', name: 'origin', maxLength: 200 })]),
+          el('button', { type: 'button', class: 'register-button', 'data-register': 'home', text: t('register_button') }),
+        ]));
+      }
       if (last) card.append(el('p', { class: 'state' }, [stateNode(last)]));
       card.dataset.label = label;
       fresh.push(card);
@@ -254,8 +272,9 @@
     }
     cards.replaceChildren(...fresh);
     if (list && !households.length) cards.append(el('p', { class: 'empty', text: t('none_due') }));
+    const what = (r) => (r.kind === 'quarantine' ? t(`register_${r.body.reason}`) : t(r.body.result));
     const items = records.filter((r) => r.state !== 'draft').reverse().map((r) => el('li', {}, [
-      el('span', { text: `${r.label || r.household} · ${t(r.body.result)}` }), stateNode(r),
+      el('span', { text: `${r.label || r.household} · ${what(r)}` }), stateNode(r),
     ]));
     document.getElementById('records').replaceChildren(...items);
   }
@@ -304,12 +323,40 @@
     syncSoon();
   }
 
+  /* A returnee or a fever case put in home quarantine: a record of its own, sent like a visit. */
+  async function register(card) {
+    const reason = card.querySelector('select[name=reason]').value;
+    const origin = card.querySelector('input[name=origin]').value.trim();
+    if (reason === 'returnee' && !origin) {
+      note(t('origin_needed'));
+      return;
+    }
+    note('');
+    const made = {
+      id: crypto.randomUUID(), user: USER, household: Number(card.dataset.household), kind: 'quarantine',
+      state: 'waiting', created: Date.now(), label: card.dataset.label,
+      body: {
+        resident: card.querySelector('select[name=resident]').value, type: 'home', reason,
+        origin: origin || null, start: new Date().toISOString(),
+      },
+    };
+    await inTransaction(['records'], 'readwrite', (s) => { s.records.put(made); });
+    card.querySelector('details.register').open = false;
+    await changed();
+    syncSoon();
+  }
+
   document.getElementById('cards').addEventListener('focusin', (event) => {
     const card = event.target.closest('[data-household]');
     if (card) draftOf(Number(card.dataset.household)).catch(() => undefined);
   });
 
   document.getElementById('cards').addEventListener('click', (event) => {
+    const registering = event.target.closest('button[data-register]');
+    if (registering) {
+      register(registering.closest('[data-household]'));
+      return;
+    }
     const button = event.target.closest('button[data-result]');
     if (!button || button.disabled) return;
     button.disabled = true;
@@ -384,7 +431,8 @@
       await changed();
       let response;
       try {
-        response = await fetch(`/api/v1/households/${r.household}/visits`, {
+        const url = r.kind === 'quarantine' ? '/api/v1/quarantines' : `/api/v1/households/${r.household}/visits`;
+        response = await fetch(url, {
           method: 'POST',
           credentials: 'same-origin',
           headers: {
