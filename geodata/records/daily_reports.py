@@ -182,19 +182,28 @@ after that day's report (id above `prev`)."""
 
 GRID_FIGURES_SQL = text(
     """
-    SELECT g.id,
-      (SELECT count(*) FROM residents r LEFT JOIN households h ON h.id = r.household_id
-       WHERE coalesce(r.grid_id, h.grid_id) = g.id AND r.returnee AND r.returned_on = :day
-      )::int AS returnees,
-      (SELECT count(*) FROM quarantines q WHERE q.grid_id = g.id AND q.starts_at < :until
-       AND coalesce(q.released_at, q.ends_at) > :start)::int AS in_quarantine,
-      (SELECT count(DISTINCT c.quarantine_id) FROM quarantine_checks c
-       JOIN quarantines q ON q.id = c.quarantine_id
-       WHERE q.grid_id = g.id AND c.checked_at >= :start AND c.checked_at < :until
-       AND c.temperature_c >= 37.3)::int AS fever
-    FROM grids g WHERE g.id = ANY(CAST(:grids AS bigint[]))
+    WITH gs AS (SELECT unnest(CAST(:grids AS bigint[])) AS id),
+    ret AS (
+        SELECT coalesce(r.grid_id, h.grid_id) AS grid_id, count(*) AS n
+        FROM residents r LEFT JOIN households h ON h.id = r.household_id
+        WHERE r.returnee AND r.returned_on = :day GROUP BY 1
+    ), inq AS (
+        SELECT q.grid_id, count(*) AS n FROM quarantines q
+        WHERE q.starts_at < :until AND coalesce(q.released_at, q.ends_at) > :start GROUP BY 1
+    ), fev AS (
+        SELECT q.grid_id, count(DISTINCT c.quarantine_id) AS n
+        FROM quarantine_checks c JOIN quarantines q ON q.id = c.quarantine_id
+        WHERE c.checked_at >= :start AND c.checked_at < :until AND c.temperature_c >= 37.3
+        GROUP BY 1
+    )
+    SELECT gs.id, coalesce(ret.n, 0)::int AS returnees, coalesce(inq.n, 0)::int AS in_quarantine,
+           coalesce(fev.n, 0)::int AS fever
+    FROM gs LEFT JOIN ret ON ret.grid_id = gs.id LEFT JOIN inq ON inq.grid_id = gs.id
+    LEFT JOIN fev ON fev.grid_id = gs.id
     """
 )
+"""Per grid: returnees arrived on the day, quarantines active during it, people with a fever
+check in it; each table read once, grouped by grid."""
 
 PLACES_SQL = text(
     f"""
@@ -317,6 +326,16 @@ def unit_figures(
     all_places = places(conn)
     staffed = _staffed(conn, start, until)
     sealed = _sealed(conn, until)
+    by_grid_place: dict[int, list[tuple[str, int]]] = {}
+    by_village_place: dict[int, list[tuple[str, int]]] = {}
+    for p in all_places:
+        key = (str(p.kind), int(p.id))
+        if p.grid_id is not None:
+            by_grid_place.setdefault(int(p.grid_id), []).append(key)
+        if p.village_id is not None:
+            by_village_place.setdefault(int(p.village_id), []).append(key)
+    staffed_places = {("checkpoint", i) for i in staffed}
+    sealed_places = {("entrance", i) for i in sealed}
     out: dict[tuple[str, str], dict[str, int]] = {}
     for k, u in enumerate(units):
         mine = set(u.grid_ids)
@@ -331,16 +350,13 @@ def unit_figures(
         for g in mine:
             missed_here += missed[codes[g]][1] if codes.get(g) in missed else 0
         figures["missed_checks"] = missed_here
-        if u.kind == "grid":
-            own = [p for p in all_places if p.grid_id in mine]
-        else:
-            own = [p for p in all_places if p.village_id == u.village_id or p.grid_id in mine]
-        figures["checkpoints_staffed"] = sum(
-            1 for p in own if p.kind == "checkpoint" and int(p.id) in staffed
-        )
-        figures["entrances_sealed"] = sum(
-            1 for p in own if p.kind == "entrance" and int(p.id) in sealed
-        )
+        places_here: set[tuple[str, int]] = set()
+        if u.kind != "grid":
+            places_here.update(by_village_place.get(u.village_id, ()))
+        for g in mine:
+            places_here.update(by_grid_place.get(g, ()))
+        figures["checkpoints_staffed"] = len(places_here & staffed_places)
+        figures["entrances_sealed"] = len(places_here & sealed_places)
         out[(u.kind, u.key)] = figures
     return out
 

@@ -54,20 +54,48 @@ def metres(a: tuple[float, float], b: tuple[float, float]) -> float:
     return math.hypot(dx, dy)
 
 
+def _xy(points: list[tuple[float, float]]) -> Any:
+    """Points as metres east and north of their first one (equirectangular), an n×2 array."""
+    import numpy as np
+
+    pts = np.asarray(points, dtype=float).reshape(-1, 2)
+    lat = math.radians(float(pts[:, 1].mean())) if len(pts) else 0.0
+    return np.column_stack(
+        (pts[:, 0] * M_PER_DEG_LON_EQUATOR * math.cos(lat), pts[:, 1] * M_PER_DEG_LAT)
+    )
+
+
 def walking_order(points: list[tuple[float, float]]) -> list[int]:
-    """Greedy nearest neighbour from the westernmost point (then southernmost): indexes."""
+    """Greedy nearest neighbour from the westernmost point (then southernmost): indexes;
+    ties go to the lower index."""
+    import numpy as np
+
     if not points:
         return []
-    left = set(range(len(points)))
-    current = min(left, key=lambda i: (points[i][0], points[i][1], i))
+    xy = _xy(points)
+    left = np.ones(len(points), dtype=bool)
+    current = min(range(len(points)), key=lambda i: (points[i][0], points[i][1], i))
     order = [current]
-    left.remove(current)
-    while left:
-        here = points[current]
-        current = min(left, key=lambda i: (metres(here, points[i]), i))
+    left[current] = False
+    for _ in range(len(points) - 1):
+        d = np.hypot(*(xy - xy[current]).T)
+        d[~left] = np.inf
+        current = int(np.argmin(d))
         order.append(current)
-        left.remove(current)
+        left[current] = False
     return order
+
+
+def nearest(points: list[tuple[float, float]], to: list[tuple[float, float]]) -> list[int]:
+    """For each of `to`, the index of the nearest of `points` (which must not be empty)."""
+    import numpy as np
+
+    if not to:
+        return []
+    xy = _xy(points + to)
+    a, b = xy[: len(points)], xy[len(points) :]
+    d = np.hypot(b[:, None, 0] - a[None, :, 0], b[:, None, 1] - a[None, :, 1])
+    return [int(i) for i in np.argmin(d, axis=1)]
 
 
 def _pieces(minutes: list[float], legs: list[float], cap: float, k: int) -> list[int] | None:
@@ -126,8 +154,7 @@ def grid_workers(conn: Connection) -> dict[int, list[str]]:
     return out
 
 
-def _window_label(conn: Connection, label: str) -> str:
-    zone = town_timezone(conn)
+def _window_label(zone: Any, label: str) -> str:
     a, b = label.split("/")
     start = datetime.fromisoformat(a).astimezone(zone)
     end = datetime.fromisoformat(b).astimezone(zone)
@@ -149,11 +176,13 @@ def _checks(conn: Connection, day: date, start: datetime) -> dict[int, dict[str,
         ).all()
     )
     out: dict[int, dict[str, int]] = defaultdict(dict)
+    zone = town_timezone(conn)
+    labels: dict[str, str] = {}
     for c in due:
         household = homes.get(int(c["quarantine"]))
         if household is None:
             continue
-        window = _window_label(conn, str(c["window"]))
+        window = labels.setdefault(str(c["window"]), _window_label(zone, str(c["window"])))
         out[int(household)][window] = out[int(household)].get(window, 0) + 1
     return out
 
@@ -182,14 +211,21 @@ STOPS_SQL = text(
 )
 
 
-def build(conn: Connection, day: date, now: datetime) -> dict[str, Any]:
+def build(
+    conn: Connection, day: date, now: datetime, *, grid_ids: frozenset[int] | None = None
+) -> dict[str, Any]:
     """Every grid worker's task list for `day` as the records say at `now` (see the module's
-    docstring): `{"date", "minutes_per_visit", "walk_m_per_min", "workers", "unassigned"}`."""
+    docstring), over the grids in `grid_ids` when given (a worker of other grids too gets
+    only these grids' part): `{"date", "minutes_per_visit", "walk_m_per_min", "workers",
+    "unassigned"}`."""
     start, _ = day_bounds(conn, day)
     per_visit = int(setting(conn, "minutes_per_visit"))
     window_days = int(setting(conn, "screening_window_days"))
     workers = grid_workers(conn)
     grids: dict[int, str] = dict(conn.execute(text("SELECT id, code FROM grids")).all())
+    if grid_ids is not None:
+        grids = {g: c for g, c in grids.items() if g in grid_ids}
+        workers = {g: w for g, w in workers.items() if g in grid_ids}
     checks = _checks(conn, day, start)
     screening = {
         int(r.id): int(r.grid_id)
@@ -207,7 +243,7 @@ def build(conn: Connection, day: date, now: datetime) -> dict[str, Any]:
         by_grid[int(r.grid_id)].append(r)
     grid_places: dict[int, list[Any]] = defaultdict(list)
     for p in places(conn):
-        if p.grid_id is not None:
+        if p.grid_id is not None and int(p.grid_id) in grids:
             grid_places[int(p.grid_id)].append(p)
     lists: dict[str, dict[str, Any]] = {}
 
@@ -222,7 +258,7 @@ def build(conn: Connection, day: date, now: datetime) -> dict[str, Any]:
         for name in names:
             list_of(name)
     unassigned = []
-    for grid_id in sorted(set(by_grid) | set(grid_places), key=lambda g: str(grids.get(g))):
+    for grid_id in sorted((set(by_grid) | set(grid_places)) & set(grids), key=grids.__getitem__):
         stops = sorted(by_grid.get(grid_id, []), key=lambda r: int(r.id))
         code = str(grids[grid_id])
         names = workers.get(grid_id, [])
@@ -259,12 +295,14 @@ def build(conn: Connection, day: date, now: datetime) -> dict[str, Any]:
                     "visits": v, "minutes": v * per_visit,
                 })  # fmt: skip
                 nearest_piece.append(k)
-        for p in grid_places.get(grid_id, []):
-            k = 0
-            if order:
-                here = (float(p.lon), float(p.lat))
-                i = min(range(len(order)), key=lambda j: metres(here, (order[j].lon, order[j].lat)))
-                k = nearest_piece[i]
+        here = grid_places.get(grid_id, [])
+        closest = (
+            nearest([(float(s.lon), float(s.lat)) for s in order],
+                    [(float(p.lon), float(p.lat)) for p in here])
+            if order else [0] * len(here)
+        )  # fmt: skip
+        for p, i in zip(here, closest, strict=True):
+            k = nearest_piece[i] if order else 0
             list_of(names[k])["look_at"].append(
                 {"kind": p.kind, "name": p.name, "grid": code,
                  "lon": round(float(p.lon), 6), "lat": round(float(p.lat), 6)}

@@ -180,7 +180,20 @@ def tasks(
     snapshot = daily_tasks.stored(conn, day)
     now = _now(at)
     if snapshot is None:
-        built = daily_tasks.build(conn, day, now)
+        only = principal.grid_ids
+        if worker is not None:
+            theirs = frozenset(
+                int(g)
+                for g in conn.execute(
+                    text(
+                        "SELECT ug.grid_id FROM user_grids ug JOIN users u ON u.id = ug.user_id"
+                        " WHERE u.username = :w"
+                    ),
+                    {"w": worker},
+                ).scalars()
+            )
+            only = theirs if only is None else only & theirs
+        built = daily_tasks.build(conn, day, now, grid_ids=only)
         lists, source = built["workers"], "live"
     else:
         lists, source = snapshot, "snapshot"
