@@ -23,6 +23,7 @@ from playwright.sync_api import (
 )
 from sqlalchemy import text
 
+from geodata.records.town_settings import set_setting
 from tests import conftest
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, sign_in
 from tests.live_server import serving
@@ -341,4 +342,53 @@ def test_a_fever_case_is_registered_from_a_card(
             {"r": resident},
         ).all()
     assert [tuple(m) for m in made] == [("home", "fever", "phone-a")]
+    assert problems == []
+
+
+def test_a_temperature_taken_at_the_visit_is_a_quarantine_check(
+    town: tuple[Flask, conftest.TestDatabase, dict[str, conftest.Account]],
+    phone: tuple[str, BrowserContext, list[str]],
+) -> None:
+    _, database, accounts = town
+    base, context, problems = phone
+    with database.owner.begin() as conn:  # a window open all day, whatever the hour of the run
+        set_setting(conn, "check_windows", "00:00-24:00", actor="test")
+        resident, household = conn.execute(
+            text(
+                "SELECT r.source_id, r.household_id FROM residents r JOIN households h"
+                " ON h.id = r.household_id JOIN user_grids ug ON ug.grid_id = h.grid_id"
+                " JOIN users u ON u.id = ug.user_id WHERE u.username = 'phone-a'"
+                " AND NOT EXISTS (SELECT 1 FROM quarantines q WHERE q.resident_id = r.id)"
+                " AND NOT EXISTS (SELECT 1 FROM visits v WHERE v.household_id = h.id"
+                " AND v.visited_at > now() - interval '1 day') ORDER BY r.id LIMIT 1"
+            )
+        ).one()
+        conn.execute(
+            text(
+                "INSERT INTO quarantines (resident_id, grid_id, type, reason, starts_at, ends_at)"
+                " SELECT r.id, h.grid_id, 'home', 'close_contact', now() - interval '1 day',"
+                " now() + interval '13 days' FROM residents r JOIN households h"
+                " ON h.id = r.household_id WHERE r.source_id = :r"
+            ),
+            {"r": resident},
+        )
+    page = _open(context, base, accounts["a"])
+    field = page.locator(f'[data-household="{household}"] input[data-resident="{resident}"]')
+    field.fill("37.8")
+    context.set_offline(True)
+    _record(page, str(household), "partial", 1)
+    _pending(page, 1)
+    context.set_offline(False)
+    _pending(page, 0)
+    with database.owner.connect() as conn:
+        checks = conn.execute(
+            text(
+                "SELECT c.temperature_c, a.id IS NOT NULL FROM quarantine_checks c"
+                " JOIN quarantines q ON q.id = c.quarantine_id JOIN residents r"
+                " ON r.id = q.resident_id LEFT JOIN fever_alerts a ON a.check_id = c.id"
+                " WHERE r.source_id = :r"
+            ),
+            {"r": resident},
+        ).all()
+    assert [(float(t), alert) for t, alert in checks] == [(37.8, True)]
     assert problems == []
