@@ -5,8 +5,9 @@ come and that has not run for that day runs once, in this order:
 
 - `reports` at `report_time` (16:00): the day's confirmed reports are frozen (`frozen_at`)
   and the rates at the deadline kept (`expected`, `reported`, `on_time`);
-- `summary` at `summary_time` (18:00): every unit's status and figures as of that moment
-  kept as the day's snapshot (`daily_runs.detail`), for the 18:00 summary;
+- `summary` at `summary_time` (18:00): the day's summary issued (frozen, as
+  `geodata.records.daily_summary.summary` does when first asked after its time), and every
+  unit's status and figures as of that moment kept (`daily_runs.detail`);
 - `tasks` at `tasks_time` (19:00): the next day's task lists built and stored
   (`daily_task_lists`), which `wangge daily tasks` then serves as they were built.
 
@@ -61,10 +62,14 @@ def _do(conn: Connection, step: str, day: date, at: datetime) -> dict[str, Any]:
         frozen = daily_reports.freeze(conn, day, at)
         return {k: found[k] for k in ("expected", "reported", "on_time")} | {"frozen": frozen}
     if step == "summary":
+        from geodata.records import daily_summary
+
+        issued = daily_summary.summary(conn, day, at)
         found = daily_reports.reports(conn, day, at)
         keep = ("unit", "kind", "status", "figures")
         return {k: found[k] for k in ("expected", "reported", "on_time")} | {
-            "units": [{k: u[k] for k in keep} for u in found["units"]]
+            "issued_at": issued.get("issued_at"),
+            "units": [{k: u[k] for k in keep} for u in found["units"]],
         }
     built = daily_tasks.build(conn, day + timedelta(days=1), at)
     stored = daily_tasks.store(conn, built, at)

@@ -34,7 +34,7 @@ def _state(db: TestDatabase) -> list[Any]:
         return [
             conn.execute(text(f"SELECT coalesce(jsonb_agg(to_jsonb(t) ORDER BY t::text), "  # noqa: S608 (test tables)
                               f"'[]') FROM {table} t")).scalar_one()
-            for table in ("daily_runs", "daily_reports", "daily_task_lists")
+            for table in ("daily_runs", "daily_reports", "daily_task_lists", "daily_summaries")
         ]  # fmt: skip
 
 
@@ -127,6 +127,12 @@ def test_a_day_with_a_frozen_clock(town: TestDatabase) -> None:
     assert (summary["expected"], summary["reported"], summary["on_time"]) == (
         len(expected), 3, 2
     )  # fmt: skip
+    assert summary["issued_at"] == f"{at('18:00')}:00+08:00"
+    with town.owner.connect() as conn:
+        issued = conn.execute(
+            text("SELECT issued_at FROM daily_summaries WHERE day = :d"), {"d": day}
+        ).scalar_one()
+    assert issued == datetime.fromisoformat(at("18:00")).replace(tzinfo=TOWN_TIMEZONE)
     statuses = {(u["kind"], u["unit"]): u["status"] for u in summary["units"]}
     assert statuses[("grid", grid)] == "reported"
     assert statuses[("village", village)] == "zero"
