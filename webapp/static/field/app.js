@@ -498,6 +498,12 @@
     const form = event.currentTarget;
     const pending = (await myRecords()).filter((r) => PENDING.includes(r.state)).length;
     if (pending && !window.confirm(t('logout_pending', { n: pending }))) return;
+    try { // the shell may come from the cache with an older session's token
+      const response = await fetch(body.dataset.sessionUrl, {
+        credentials: 'same-origin', cache: 'no-store', headers: { Accept: 'application/json' },
+      });
+      if (response.ok) form.querySelector('input[name=csrf_token]').value = (await response.json()).csrf_token;
+    } catch (error) { /* offline: the form's own token */ }
     await forgetList();
     if ('caches' in window) {
       const cache = await caches.open('wangge-field-shell-v1');
