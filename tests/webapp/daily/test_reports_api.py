@@ -5,6 +5,7 @@ read the units' figures."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -115,3 +116,28 @@ def test_the_printable_task_list(town: DailyTown) -> None:
     assert 'data-worker="daily-leader"' in html
     assert "data-household=" in html
     assert "sample:" not in html
+
+
+def test_a_session_post_needs_the_csrf_token(town: DailyTown) -> None:
+    client = town.app.test_client()
+
+    def token() -> str:
+        found = re.search(
+            r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True)
+        )
+        assert found
+        return found.group(1)
+
+    account = town.accounts["admin"]
+    signed_in = client.post(
+        "/login",
+        data={"username": account.username, "password": account.password, "csrf_token": token()},
+    )
+    assert signed_in.status_code == 302
+    body = {"unit": town.theirs, "kind": "grid", "zero": True}
+    refused = client.post("/api/v1/daily/reports", json=body)
+    assert refused.status_code == 400
+    assert "CSRF" in refused.get_json()["message"]
+    ok = client.post("/api/v1/daily/reports", json=body, headers={"X-CSRFToken": token()})
+    assert ok.status_code == 201, ok.get_data(as_text=True)
+    assert ok.get_json()["status"] in ("zero", "late")
