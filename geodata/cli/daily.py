@@ -196,6 +196,46 @@ def tasks_cmd(ctx: Context, day: str | None, worker: str | None, at: str | None,
     emit(found, fmt, _tasks_text)
 
 
+def _summary_text(body: dict[str, Any]) -> str:
+    state = f"issued {body['issued_at']}" if body.get("frozen") else "not issued yet"
+    lines = [f"summary of {body['date']} ({state})"]
+    lines.append("town: " + ", ".join(f"{k}={v}" for k, v in body["town"].items()))
+    for v in body.get("villages", []):
+        lines.append(f"{v['name']}: households_seen={v.get('households_seen')}")
+    lines.append(f"not reported: {len(body.get('not_reported', []))}")
+    return "\n".join(lines)
+
+
+@daily_group.command("summary")
+@click.option("--date", "day", metavar="DAY", help="default today (the town's)")
+@click.option("--pdf", "pdf", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="also write the summary as a PDF")  # fmt: skip
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="also write the town and villages' table as CSV")  # fmt: skip
+@format_option
+@pass_ctx
+@reports_errors
+def summary_cmd(ctx: Context, day: str | None, pdf: str | None, csv_path: str | None,
+                fmt: str) -> None:  # fmt: skip
+    """The 18:00 summary: frozen once issued; planners' and analysts' figures published
+    through the disclosure rules."""
+    from pathlib import Path
+
+    from geodata.records.daily_summary import as_csv
+    from geodata.services.daily_summary import summary
+
+    principal = ctx.acting(Action.VIEW_COVERAGE)
+    with ctx.admin_engine.begin() as conn:
+        body = summary(conn, principal, read_day(day, _today(conn, None)))
+    if csv_path is not None:
+        Path(csv_path).write_text(as_csv(body), encoding="utf-8")
+    if pdf is not None:
+        from geodata.exports.summary_pdf import summary_pdf
+
+        Path(pdf).write_bytes(summary_pdf(body))
+    emit(body, fmt, _summary_text)
+
+
 @daily_group.command("run")
 @click.option("--at", "at", metavar="DATETIME", help="as at this moment (default now)")
 @format_option
