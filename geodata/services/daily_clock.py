@@ -18,15 +18,18 @@ PostgreSQL advisory lock: a second process at the same time does nothing and say
 
 from __future__ import annotations
 
+import logging
+import threading
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, text
 
 from geodata.auth.rls import apply_scope
 from geodata.records import daily_reports, daily_tasks
 from geodata.records.town_settings import town_timezone
 
+log = logging.getLogger(__name__)
 STEPS = (("reports", "report_time"), ("summary", "summary_time"), ("tasks", "tasks_time"))
 LOCK_KEY = 0x57616E67  # "Wang"
 """The advisory lock of the daily clock (one 32-bit key with the step's class below)."""
@@ -118,3 +121,17 @@ def snapshot(conn: Connection, day: date, step: str) -> dict[str, Any] | None:
         return None
     zone = town_timezone(conn)
     return {"done_at": row.done_at.astimezone(zone).isoformat(), **dict(row.detail)}
+
+
+def keep_time(engine: Engine, every_s: float, stop: threading.Event) -> None:
+    """Run the clock now and then every `every_s` seconds until `stop` is set (what
+    `wangge serve` does on a thread of its own). The advisory lock keeps it to one process
+    of several; a failure is logged and the clock goes on."""
+    while True:
+        try:
+            with engine.begin() as conn:
+                run(conn)
+        except Exception:  # the clock must outlive one bad minute (a restart of the database)
+            log.exception("daily clock: this run failed; trying again later")
+        if stop.wait(every_s):
+            return

@@ -1,0 +1,25 @@
+"""The clock that `wangge serve` keeps: one tick does what is due (as `wangge daily run`),
+and the next run finds it done."""
+
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy import text
+
+from geodata.services.daily_clock import keep_time, run
+from tests.conftest import TestDatabase
+
+
+def test_one_tick_runs_what_is_due(throwaway_sample_db: TestDatabase) -> None:
+    stop = threading.Event()
+    stop.set()  # one tick, then stop
+    keep_time(throwaway_sample_db.owner, 60.0, stop)
+    with throwaway_sample_db.owner.begin() as conn:
+        again = run(conn)
+        rows = conn.execute(
+            text("SELECT count(*) FROM daily_runs WHERE day = :d"), {"d": again["day"]}
+        ).scalar_one()
+    assert again["done"] == []  # the tick did it
+    assert len(again["already"]) == rows
+    assert set(again["already"]) | set(again["pending"]) == {"reports", "summary", "tasks"}
