@@ -46,22 +46,24 @@ def api_summary() -> Response:
     return json_response(_read())
 
 
+def _attachment(content: str | bytes, mimetype: str, suffix: str, day: str) -> Response:
+    response = Response(content, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="summary-{day}.{suffix}"'
+    return response
+
+
 @bp.get("/api/v1/daily/summary.csv")
 @requires(Action.VIEW_COVERAGE)
 def csv_summary() -> Response:
     body = _read()
-    response = Response(as_csv(body), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="summary-{body["date"]}.csv"'
-    return response
+    return _attachment(as_csv(body), "text/csv", "csv", body["date"])
 
 
 @bp.get("/api/v1/daily/summary.pdf")
 @requires(Action.VIEW_COVERAGE)
 def pdf_summary() -> Response:
     body = _read()
-    response = Response(summary_pdf(body), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="summary-{body["date"]}.pdf"'
-    return response
+    return _attachment(summary_pdf(body), "application/pdf", "pdf", body["date"])
 
 
 def _chart(series: list[dict[str, Any]], key: str) -> dict[str, Any]:
