@@ -43,6 +43,9 @@ def town(
     accounts = {
         "a": conftest.make_account(database, "phone-a", "grid_worker", grid_codes=(first,)),
         "b": conftest.make_account(database, "phone-b", "grid_worker", grid_codes=(second,)),
+        # more workers of the first grid: logins are limited to 5 a minute per account
+        "c": conftest.make_account(database, "phone-c", "grid_worker", grid_codes=(first,)),
+        "d": conftest.make_account(database, "phone-d", "grid_worker", grid_codes=(first,)),
     }
     app = create_app(database.settings, engine=database.app, admin_engine=database.owner)
     return app, database, accounts
@@ -357,7 +360,7 @@ def test_a_temperature_taken_at_the_visit_is_a_quarantine_check(
             text(
                 "SELECT r.source_id, r.household_id FROM residents r JOIN households h"
                 " ON h.id = r.household_id JOIN user_grids ug ON ug.grid_id = h.grid_id"
-                " JOIN users u ON u.id = ug.user_id WHERE u.username = 'phone-a'"
+                " JOIN users u ON u.id = ug.user_id WHERE u.username = 'phone-d'"
                 " AND NOT EXISTS (SELECT 1 FROM quarantines q WHERE q.resident_id = r.id)"
                 " AND NOT EXISTS (SELECT 1 FROM visits v WHERE v.household_id = h.id"
                 " AND v.visited_at > now() - interval '1 day') ORDER BY r.id LIMIT 1"
@@ -372,7 +375,7 @@ def test_a_temperature_taken_at_the_visit_is_a_quarantine_check(
             ),
             {"r": resident},
         )
-    page = _open(context, base, accounts["a"])
+    page = _open(context, base, accounts["d"])
     field = page.locator(f'[data-household="{household}"] input[data-resident="{resident}"]')
     field.fill("37.8")
     context.set_offline(True)
@@ -391,4 +394,38 @@ def test_a_temperature_taken_at_the_visit_is_a_quarantine_check(
             {"r": resident},
         ).all()
     assert [(float(t), alert) for t, alert in checks] == [(37.8, True)]
+    assert problems == []
+
+
+def test_records_wait_through_a_session_that_expired_offline(
+    town: tuple[Flask, conftest.TestDatabase, dict[str, conftest.Account]],
+    phone: tuple[str, BrowserContext, list[str]],
+) -> None:
+    _, database, accounts = town
+    base, context, problems = phone
+    page = _open(context, base, accounts["c"])
+    household = page.eval_on_selector_all(
+        "[data-household] button[data-result]:not([disabled])",
+        "els => els.map(e => e.closest('[data-household]').dataset.household)",
+    )[0]
+    before = dict(_visits(database, "phone-c")).get(int(household), 0)
+    context.set_offline(True)
+    _record(page, household, "nobody_home", 0)
+    _pending(page, 1)
+    with database.owner.begin() as conn:  # idle past the timeout while the phone was offline
+        conn.execute(
+            text(
+                "UPDATE web_sessions SET last_seen_at = now() - interval '1 day' WHERE user_id ="
+                " (SELECT id FROM users WHERE username = 'phone-c')"
+            )
+        )
+    context.set_offline(False)
+    page.wait_for_selector("#note:not([hidden])", timeout=WAIT_MS)
+    page.wait_for_timeout(500)
+    _pending(page, 1)
+    assert dict(_visits(database, "phone-c")).get(int(household), 0) == before
+    sign_in(page, base + "/field/", accounts["c"])
+    page.wait_for_selector("[data-household]", timeout=WAIT_MS)
+    _pending(page, 0)
+    assert dict(_visits(database, "phone-c"))[int(household)] == before + 1
     assert problems == []
