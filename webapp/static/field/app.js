@@ -427,7 +427,8 @@
       return false;
     }
     for (const r of toSend) {
-      await setState(r.id, 'sending');
+      const resent = Boolean(r.attempts);
+      await setState(r.id, 'sending', { attempts: (r.attempts || 0) + 1 });
       await changed();
       let response;
       try {
@@ -449,7 +450,10 @@
       let answer = null;
       try { answer = await response.json(); } catch (error) { answer = null; }
       const message = answer && (answer.message || answer.error);
-      if (response.status === 201 || response.status === 200) {
+      // A registration sent again after its answer was lost finds the quarantine it made.
+      const madeBefore = r.kind === 'quarantine' && resent && response.status === 409
+        && /already in (an )?active quarantine/.test(message || '');
+      if (response.status === 201 || response.status === 200 || madeBefore) {
         await setState(r.id, 'sent', { visit: answer && answer.visit, sent: Date.now() });
       } else if (response.status === 409 || (response.status === 400 && !/csrf/i.test(message || ''))
                  || response.status === 404) {
