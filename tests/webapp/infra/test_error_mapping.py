@@ -25,6 +25,7 @@ from geodata.identifiers import IdentifierError
 from geodata.imports.report import FileRefused
 from geodata.params import RequestError
 from geodata.records.refusal import RecordRefused
+from geodata.services.daily import NotYourUnitError
 from geodata.services.operations import OperationRefused, StaleVersion
 from tests import conftest
 from webapp.factory import create_app
@@ -49,6 +50,7 @@ ERRORS: dict[type[WanggeError], tuple[WanggeError, int, int]] = {
     OperationRefused: (OperationRefused("entrance E1: state: one of open, sealed"), 400, 1),
     StaleVersion: (StaleVersion("checkpoint C1: version: changed", {"version": 2}), 409, 1),
     ConflictError: (ConflictError("quarantine of 'r1': resident: already in one"), 409, 1),
+    NotYourUnitError: (NotYourUnitError("grid 9900700101: not a unit of yours"), 403, 1),
     ClusterError: (ClusterError(f"cannot connect: {STORED}"), 503, 1),
     PseudonymKeyError: (PseudonymKeyError(f"key file readable by others: {STORED}"), 500, 1),
     WanggeError: (WanggeError(f"something else: {STORED}"), 500, 1),
