@@ -4,6 +4,7 @@ person's hours on the shift follow it; the checkpoint's state replay ignores the
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,21 +22,29 @@ ADMIN = local_operator("tester")
 H = timedelta(hours=1)
 
 
-def _running_shift(conn: Connection, now: datetime) -> Any:
-    """A shift of a village checkpoint moved to run from an hour ago to seven hours on."""
-    shift = conn.execute(
+@dataclass(frozen=True)
+class Shift:
+    id: int
+    village_id: int
+    checkpoint_id: int
+
+
+def _running_shift(conn: Connection, now: datetime) -> Shift:
+    """A new shift of a village checkpoint, from an hour ago to seven hours on, nobody on it."""
+    checkpoint = conn.execute(
         text(
-            "SELECT s.id, c.village_id, c.id AS checkpoint_id FROM checkpoint_shifts s"
-            " JOIN checkpoints c ON c.id = s.checkpoint_id WHERE c.village_id IS NOT NULL"
-            " ORDER BY s.id LIMIT 1"
+            "SELECT id, village_id FROM checkpoints WHERE village_id IS NOT NULL"
+            " ORDER BY id LIMIT 1"
         )
     ).one()
-    conn.execute(text("DELETE FROM shift_staff WHERE shift_id = :s"), {"s": shift.id})
-    conn.execute(
-        text("UPDATE checkpoint_shifts SET starts_at = :a, ends_at = :b WHERE id = :s"),
-        {"a": now - H, "b": now + 7 * H, "s": shift.id},
-    )
-    return shift
+    shift_id = conn.execute(
+        text(
+            "INSERT INTO checkpoint_shifts (checkpoint_id, starts_at, ends_at, staff_count,"
+            " source_id) VALUES (:c, :a, :b, 0, 'ops-test-shift') RETURNING id"
+        ),
+        {"c": checkpoint.id, "a": now - H, "b": now + 7 * H},
+    ).scalar_one()
+    return Shift(int(shift_id), int(checkpoint.village_id), int(checkpoint.id))
 
 
 def _person(conn: Connection, source_id: str, village_id: int) -> str:
