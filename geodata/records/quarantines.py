@@ -317,6 +317,24 @@ def windows(conn: Connection, day: date) -> list[tuple[datetime, datetime]]:
     return out
 
 
+_DONE = (
+    "EXISTS (SELECT 1 FROM quarantine_checks c WHERE c.quarantine_id = q.id"
+    " AND c.checked_at >= w.opens AND c.checked_at < w.closes)"
+)
+"""Whether a check fell in the window (of quarantine `q`, window `w`)."""
+_DUE = (
+    " FROM unnest(CAST(:opens AS timestamptz[]), CAST(:closes AS timestamptz[]))"
+    " WITH ORDINALITY AS w(opens, closes, k)"
+    " JOIN quarantines q ON q.starts_at <= w.opens AND w.opens < coalesce(q.released_at, q.ends_at)"
+    " LEFT JOIN grids g ON g.id = q.grid_id"
+)
+"""Every (quarantine, window) due on a day: windows that open while the quarantine is active."""
+
+
+def _spans(spans: list[tuple[datetime, datetime]]) -> dict[str, Any]:
+    return {"opens": [a for a, _ in spans], "closes": [b for _, b in spans]}
+
+
 def due(conn: Connection, day: date, now: datetime) -> dict[str, Any]:
     """Every check due on a town day: one per window that opens while a quarantine is active
     (from its start to its end or release); `done` when a check falls in the window,
@@ -325,17 +343,13 @@ def due(conn: Connection, day: date, now: datetime) -> dict[str, Any]:
     spans = windows(conn, day)
     rows = conn.execute(
         text(
-            "SELECT q.id, r.source_id AS resident, g.code AS grid, w.k, EXISTS (SELECT 1"
-            " FROM quarantine_checks c WHERE c.quarantine_id = q.id AND c.checked_at >= w.opens"
-            " AND c.checked_at < w.closes) AS done"
-            " FROM unnest(CAST(:opens AS timestamptz[]), CAST(:closes AS timestamptz[]))"
-            " WITH ORDINALITY AS w(opens, closes, k)"
-            " JOIN quarantines q ON q.starts_at <= w.opens"
-            " AND w.opens < coalesce(q.released_at, q.ends_at)"
-            " JOIN residents r ON r.id = q.resident_id LEFT JOIN grids g ON g.id = q.grid_id"
-            " ORDER BY q.id, w.k"
+            "SELECT q.id, r.source_id AS resident, g.code AS grid, w.k, "
+            + _DONE
+            + " AS done"
+            + _DUE
+            + " JOIN residents r ON r.id = q.resident_id ORDER BY q.id, w.k"
         ),
-        {"opens": [a for a, _ in spans], "closes": [b for _, b in spans]},
+        _spans(spans),
     ).all()
     labels = [f"{a.isoformat()}/{b.isoformat()}" for a, b in spans]
     closed = [b <= now for _, b in spans]
@@ -416,13 +430,17 @@ def close_alert(conn: Connection, alert_id: int, *, action: str, by: str, at: da
 
 
 def checks_per_grid(conn: Connection, day: date, now: datetime) -> dict[str, tuple[int, int]]:
-    """Per grid code (with its village code as the group): checks due on the day and those
-    missed by `now`, counted as `due` counts them."""
-    report = due(conn, day, now)
-    out: dict[str, tuple[int, int]] = {}
-    for c in report["checks"]:
-        if c["grid"] is None:
-            continue
-        n, m = out.get(c["grid"], (0, 0))
-        out[c["grid"]] = (n + 1, m + int(c["missed"]))
-    return out
+    """Per grid code: checks due on the day and those missed by `now`, counted as `due`
+    counts them (the same windows and matches, summed in SQL)."""
+    spans = windows(conn, day)
+    rows = conn.execute(
+        text(
+            "SELECT g.code, count(*), count(*) FILTER (WHERE w.closes <= :now AND NOT "
+            + _DONE
+            + ")"
+            + _DUE
+            + " WHERE g.code IS NOT NULL GROUP BY g.code"
+        ),
+        {**_spans(spans), "now": now},
+    ).all()
+    return {str(code): (int(n), int(missed)) for code, n, missed in rows}

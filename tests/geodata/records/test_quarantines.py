@@ -85,6 +85,12 @@ def test_missed_counts_match_an_independent_count(sample_conn: Connection) -> No
     windows = [(_at(DAY, 7), _at(DAY, 12)), (_at(DAY, 14), _at(DAY, 20))]
     expected = sum(1 for m in made for a, _ in windows if datetime.fromisoformat(m["start"]) <= a)
     assert sum(1 for m in made for c in _mine(report, m["id"]) if c[2]) == expected == 3
+    # the per-grid counts are the due list's, summed
+    per_grid: dict[str, tuple[int, int]] = {}
+    for c in report["checks"]:
+        n, missed = per_grid.get(c["grid"], (0, 0))
+        per_grid[c["grid"]] = (n + 1, missed + int(c["missed"]))
+    assert q.checks_per_grid(sample_conn, DAY, _at(DAY, 22)) == per_grid
 
 
 def test_released_at_the_end_once_with_an_event(sample_conn: Connection) -> None:
