@@ -7,14 +7,18 @@ import click
 from geodata.cli import main
 from geodata.cli.context import Context, pass_ctx, reports_errors
 
-BODY_OVERHEAD_BYTES = 64 * 1024
-"""Room for a multipart upload's headers and form fields beside the file itself."""
-
 
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=None, help="default: WANGGE_PORT or 5000")
-@click.option("--threads", type=int, default=8, show_default=True)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="processes; 1: waitress in this process; more: gunicorn's gthread workers",
+)
+@click.option("--threads", type=click.IntRange(min=1), default=8, show_default=True)
 @click.option(
     "--clock-every",
     type=click.FloatRange(min=0),
@@ -24,29 +28,33 @@ BODY_OVERHEAD_BYTES = 64 * 1024
 )
 @pass_ctx
 @reports_errors
-def serve(ctx: Context, host: str, port: int | None, threads: int, clock_every: float) -> None:
-    """Serve the web app with waitress (a production WSGI server), and keep the daily clock
-    (under its advisory lock: one process of several does each step)."""
-    import threading
+def serve(
+    ctx: Context, host: str, port: int | None, workers: int, threads: int, clock_every: float
+) -> None:
+    """Serve the web app: waitress in one process, or gunicorn with `--workers` processes of
+    `--threads` threads each. Each process keeps the daily clock (under its advisory lock: one
+    process of several does each step); logs are JSON lines on stderr."""
+    from webapp import serving
+    from webapp.infra import request_log
 
-    import waitress
-
-    from geodata.services.daily_clock import keep_time
-    from webapp.factory import create_app
-
-    app = create_app(ctx.settings)
-    if clock_every > 0:
-        stop = threading.Event()
-        clock = threading.Thread(
-            target=keep_time, args=(ctx.admin_engine, clock_every, stop), daemon=True
-        )
-        clock.start()
+    request_log.configure()
     port = port or ctx.settings.port
-    click.echo(f"wangge serving on http://{host}:{port}/")
-    # waitress takes in a whole body before the app sees the request: no body larger than the
-    # largest upload the app accepts is taken in at all.
-    body_limit = int(app.config["WANGGE_IMPORT_MAX_BYTES"]) + BODY_OVERHEAD_BYTES
-    waitress.serve(app, host=host, port=port, threads=threads, max_request_body_size=body_limit)
+    click.echo(f"wangge serving on http://{host}:{port}/ ({workers} process(es))")
+    if workers == 1:
+        from webapp.factory import create_app
+
+        app = create_app(ctx.settings)
+        serving.start_clock(ctx.settings, clock_every)
+        serving.serve_waitress(app, host=host, port=port, threads=threads)
+    else:
+        serving.serve_gunicorn(
+            ctx.settings,
+            host=host,
+            port=port,
+            workers=workers,
+            threads=threads,
+            clock_every_s=clock_every,
+        )
 
 
 __all__ = ["main"]

@@ -37,9 +37,11 @@ from webapp.infra import (
     headers,
     i18n,
     labels,
+    metrics,
     params,
     policy,
     pseudonym_key,
+    request_log,
 )
 from webapp.infra.limits import limiter
 from webapp.infra.secret_key import secret_key
@@ -101,6 +103,8 @@ def create_app(
     app.jinja_env.autoescape = True  # every template, whatever its file name
     app.session_interface = DatabaseSessionInterface()
     database.init_app(app, engine, admin_engine)
+    request_log.init_app(app)  # first: every answer, refusals included, is logged and counted
+    metrics.init_app(app, {"app": engine, "admin": admin_engine})
     pseudonym_key.init_app(app, settings)
     headers.init_app(app)
     errors.init_app(app)

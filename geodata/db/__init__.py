@@ -21,8 +21,19 @@ def database_url(settings: Settings, *, admin: bool = False) -> URL:
     return cluster.url(role=OWNER_ROLE) if admin else cluster.url()
 
 
+POOL_TIMEOUT_S = 1.0
+"""How long a request waits for a pooled connection before it is answered 503 (with every
+connection held, the caller hears within 2 s, and retries after Retry-After)."""
+
+
 def make_engine(url: URL | str, **kwargs: object) -> Engine:
-    """An engine that survives a database restart and waits a bounded time for the pool."""
-    options: dict[str, object] = {"pool_pre_ping": True, "pool_timeout": 10}
+    """An engine that survives a database restart (each pooled connection is pinged before
+    use), waits a bounded time for the pool, and never puts a statement's parameters (names,
+    ID numbers) into an error's message, which may reach a log."""
+    options: dict[str, object] = {
+        "pool_pre_ping": True,
+        "pool_timeout": POOL_TIMEOUT_S,
+        "hide_parameters": True,
+    }
     options.update(kwargs)
     return create_engine(url, **options)

@@ -224,10 +224,14 @@ class LocalCluster:
                 ) from exc
         self.ensure_database(DATABASE)
 
-    def down(self) -> None:
-        """Stop the cluster; harmless when it is not running."""
+    def down(self, *, mode: str = "fast") -> None:
+        """Stop the cluster; harmless when it is not running. `mode` is pg_ctl's: `fast`
+        (roll back sessions, then a clean shutdown) or `immediate` (a crash, recovered from
+        the WAL at the next start: what the fault drills use)."""
+        if mode not in ("smart", "fast", "immediate"):
+            raise ClusterError(f"unknown shutdown mode {mode!r}")
         if self.running:
-            self._pg("pg_ctl", "stop", "-w", "-m", "fast", "-D", str(self.data_dir))
+            self._pg("pg_ctl", "stop", "-w", "-m", mode, "-D", str(self.data_dir))
 
     # -- roles and databases -------------------------------------------------
     def ensure_roles(self) -> None:

@@ -97,15 +97,21 @@ def _domain_error(exc: WanggeError) -> Response:
     if status == 409:
         return error_response(409, str(exc))
     if status == 503:
-        current_app.logger.warning("database unavailable: %s", exc)
-        return error_response(503, _UNAVAILABLE)
+        return _database_unavailable(exc)
     current_app.logger.error("domain error: %s", exc)
     return error_response(500, _INTERNAL)
 
 
+RETRY_AFTER_S = 2
+"""What a 503 asks the caller to wait: a held pool or a restarting database is seconds away."""
+
+
 def _database_unavailable(exc: Exception) -> Response:
-    current_app.logger.warning("database unavailable: %s", exc)
-    return error_response(503, _UNAVAILABLE)
+    # The class only: a driver's message may quote a stored value (a key's DETAIL).
+    current_app.logger.warning("database unavailable: %s", type(exc).__name__)
+    response = error_response(503, _UNAVAILABLE)
+    response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return response
 
 
 def _unexpected(exc: Exception) -> Response:

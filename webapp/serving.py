@@ -1,0 +1,105 @@
+"""Serving the app: one waitress process, or gunicorn's arbiter with several worker processes.
+
+Several processes share everything through PostgreSQL (sessions, the login limiter's counts,
+the daily clock's advisory lock) and aggregate their metrics in prometheus_client's
+multiprocess directory.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
+
+from geodata import db
+from geodata.settings import Settings
+from webapp.infra import metrics
+
+BODY_OVERHEAD_BYTES = 64 * 1024
+"""Room for a multipart upload's headers and form fields beside the file itself."""
+
+
+def start_clock(settings: Settings, every_s: float) -> None:
+    """The daily clock on a daemon thread of this process (its advisory lock keeps each step
+    to one process of several)."""
+    if every_s <= 0:
+        return
+    from geodata.services.daily_clock import keep_time
+
+    engine = db.make_engine(db.database_url(settings, admin=True), pool_size=1)
+    stop = threading.Event()
+    threading.Thread(
+        target=keep_time, args=(engine, every_s, stop), daemon=True, name="daily-clock"
+    ).start()
+
+
+def serve_waitress(app: Flask, *, host: str, port: int, threads: int) -> None:
+    """One process, `threads` threads: waitress takes in a whole body before the app sees the
+    request, so no body larger than the largest accepted upload is taken in at all."""
+    import waitress
+
+    body_limit = int(app.config["WANGGE_IMPORT_MAX_BYTES"]) + BODY_OVERHEAD_BYTES
+    waitress.serve(app, host=host, port=port, threads=threads, max_request_body_size=body_limit)
+
+
+class _Gunicorn(BaseApplication):  # type: ignore[misc]
+    """gunicorn's arbiter in this process; each worker builds its own app and engines after
+    the fork (a pooled connection must never be shared by two processes)."""
+
+    def __init__(self, settings: Settings, options: dict[str, Any], clock_every_s: float):
+        self._settings = settings
+        self._options = options
+        self._clock_every_s = clock_every_s
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self._options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        from webapp.factory import create_app
+
+        app = create_app(self._settings)
+        start_clock(self._settings, self._clock_every_s)
+        return app
+
+
+def _worker_exit(_server: object, worker: Any) -> None:
+    metrics.process_exited(int(worker.pid))
+
+
+def serve_gunicorn(
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    clock_every_s: float,
+    timeout_s: int = 120,
+) -> None:
+    """`workers` processes of `threads` threads each (gunicorn's gthread worker), metrics
+    gathered in a multiprocess directory made for this server and removed after it."""
+    metrics_dir = Path(tempfile.mkdtemp(prefix="wangge-metrics-"))
+    os.environ[metrics.MULTIPROCESS_ENV] = str(metrics_dir)
+    options: dict[str, Any] = {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "worker_class": "gthread",
+        "threads": threads,
+        "timeout": timeout_s,
+        "graceful_timeout": 10,
+        "accesslog": None,
+        "worker_exit": _worker_exit,
+        "proc_name": "wangge",
+    }
+    try:
+        _Gunicorn(settings, options, clock_every_s).run()
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
