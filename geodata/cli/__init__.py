@@ -61,7 +61,13 @@ def main(ctx: click.Context, as_user: str | None) -> None:
 
 
 # -- database ----------------------------------------------------------------
-@main.group("db")
+DB_LAZY_COMMANDS = {
+    "backup": "geodata.cli.backup:db_backup",
+    "restore": "geodata.cli.backup:db_restore",
+}
+
+
+@main.group("db", cls=LazyGroup, lazy_subcommands=DB_LAZY_COMMANDS)
 def db_group() -> None:
     """The database: the embedded local PostGIS cluster, or WANGGE_DATABASE_URL."""
 
