@@ -34,7 +34,7 @@ def import_group() -> None:
 
 
 def render_report(report: ImportReport) -> str:
-    """The report for people: counts, then every error, repair and warning."""
+    """The report for people: counts, then every error, repair, skipped feature and warning."""
     verb = "would import" if report.dry_run else "imported"
     lines = []
     if report.errors:
@@ -54,6 +54,11 @@ def render_report(report: ImportReport) -> str:
     if report.repaired:
         lines.append(f"repaired ({len(report.repaired)}):")
         for r in report.repaired:
+            where = ", ".join(f"{k} {v}" for k, v in r.items() if k != "reason")
+            lines.append(f"  {where}: {r.get('reason', '')}")
+    if report.skipped:
+        lines.append(f"skipped ({len(report.skipped)}):")
+        for r in report.skipped:
             where = ", ".join(f"{k} {v}" for k, v in r.items() if k != "reason")
             lines.append(f"  {where}: {r.get('reason', '')}")
     for w in report.warnings:
@@ -82,6 +87,11 @@ def _command_for(spec: LayerSpec) -> click.Command:
     @click.option("--layer", "layer_name", metavar="NAME", help="which layer of the file")
     @click.option("--id-field", metavar="F", help="the field holding the source id")
     @click.option("--repair", is_flag=True, help="fix invalid polygons (listed in the report)")
+    @click.option(
+        "--skip-invalid",
+        is_flag=True,
+        help="leave out features whose geometry cannot be read or repaired (listed as skipped)",
+    )
     @click.option("--dry-run", is_flag=True, help="validate and count, change nothing")
     @click.option(
         "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
@@ -98,6 +108,7 @@ def _command_for(spec: LayerSpec) -> click.Command:
         layer_name: str | None,
         id_field: str | None,
         repair: bool,
+        skip_invalid: bool,
         dry_run: bool,
         fmt: str,
         progress: bool,
@@ -122,6 +133,7 @@ def _command_for(spec: LayerSpec) -> click.Command:
                 dry_run=dry_run,
                 actor=principal.name,
                 progress=progress,
+                skip_invalid=skip_invalid,
             )
         emit(report.as_dict(), fmt, lambda _: render_report(report))
         if report.errors:

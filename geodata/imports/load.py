@@ -70,12 +70,15 @@ def import_file(
     actor: str,
     progress: bool = False,
     reader: Reader | None = None,
+    skip_invalid: bool = False,
 ) -> ImportReport:
     """Import one file into `layer`'s table inside the caller's transaction (never commits).
 
     A refused file (report.errors not empty) changes nothing. A clean one is upserted by
     source id: new rows inserted, changed rows updated (version + 1, updated_at), equal rows
     left untouched; then one audit event (counts only). `dry_run` does everything but keep it.
+    With `skip_invalid`, features whose geometry cannot be read or repaired are left out and
+    listed under `report.skipped`; the rest loads all or nothing.
     """
     spec = LAYERS[layer]
     report = ImportReport(layer=layer.value, file=path.name, dry_run=dry_run)
@@ -111,8 +114,9 @@ def import_file(
             # counting; the cyclic collector would only walk them again and again.
             with paused_gc():
                 rows, row_kind, direct = _stage(
-                    conn, spec, chunks, report, options, repair=repair, bar=bar
-                )
+                    conn, spec, chunks, report, options, repair=repair, bar=bar,
+                    skip_invalid=skip_invalid,
+                )  # fmt: skip
             if report.errors:
                 issues = report.errors
             elif direct:
@@ -155,6 +159,7 @@ def _stage(
     *,
     repair: bool,
     bar: tqdm[Any],
+    skip_invalid: bool = False,
 ) -> tuple[int, str, bool]:
     """Read, check and COPY every chunk into the staging table (or, when `_direct`, straight
     into the layer's table); the rows read, their kind, and whether they went straight in.
@@ -164,7 +169,9 @@ def _stage(
     """
     layer = spec.layer
     direct = _direct(conn, spec)
-    validator = Validator(conn, spec, id_field=options.id_field, repair=repair)
+    validator = Validator(
+        conn, spec, id_field=options.id_field, repair=repair, skip_invalid=skip_invalid
+    )
     read_errors: list[Issue] = []
     read_warnings: list[str] = []
     check_warnings: list[str] = []
@@ -179,10 +186,11 @@ def _stage(
             if osm_file:
                 raw = osm.adapt(layer, raw)
             read_warnings.extend(raw.warnings)
+            checked = validator.chunk(raw)  # may take skipped features out of raw.errors
             read_errors.extend(raw.errors)
-            checked = validator.chunk(raw)
             check_warnings.extend(checked.warnings)
             report.repaired.extend(checked.repaired)
+            report.skipped.extend(checked.skipped)
             if copier is None:
                 if direct:
                     frame_columns = set(checked.frame.columns)

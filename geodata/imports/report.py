@@ -106,6 +106,8 @@ class ImportReport:
     errors: list[Issue] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     repaired: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    """Features left out by `--skip-invalid`, each with its feature (or line) and reason."""
     dry_run: bool = False
 
     @property
@@ -122,6 +124,7 @@ class ImportReport:
             "errors": [e.as_dict() for e in self.errors],
             "warnings": list(self.warnings),
             "repaired": list(self.repaired),
+            "skipped": list(self.skipped),
             "dry_run": self.dry_run,
         }
 

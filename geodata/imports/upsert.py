@@ -117,6 +117,7 @@ def audit_import(
             "updated": report.updated,
             "unchanged": report.unchanged,
             "repaired": len(report.repaired),
+            "skipped": len(report.skipped),
             "followed": followed,
             "format": Path(report.file).suffix.lower().lstrip(".")[:16],
         },

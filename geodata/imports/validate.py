@@ -32,6 +32,8 @@ class Checked:
     issues: list[Issue] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     repaired: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    """Features left out (`skip_invalid`): their geometry could not be read or repaired."""
 
 
 class Rows:
@@ -94,12 +96,19 @@ class Validator:
     unique values seen (with the row that had each first), the fields found, the warnings."""
 
     def __init__(
-        self, conn: Connection, spec: LayerSpec, *, id_field: str | None, repair: bool
+        self,
+        conn: Connection,
+        spec: LayerSpec,
+        *,
+        id_field: str | None,
+        repair: bool,
+        skip_invalid: bool = False,
     ) -> None:
         self.conn = conn
         self.spec = spec
         self.id_name = id_field or "source_id"
         self.repair = repair
+        self.skip_invalid = skip_invalid
         self.kind = "feature"
         self.seen_ids: dict[Any, int] = {}
         self.seen_unique: dict[str, dict[Any, int]] = {}
@@ -195,6 +204,8 @@ class Validator:
             _check_layer_rules(spec, out, rows)
         if raw.has_geometry and spec.geometry is not None:
             _check_geometries(self.extent(), spec, raw, out, checked, rows, repair=self.repair)
+            if self.skip_invalid:
+                _skip_invalid(raw, checked, rows)
         elif spec.geometry is not None:
             self.no_geometry = True
         self.issues.extend(rows.issues)
@@ -404,10 +415,43 @@ def _check_geometries(
     for pos in [p for p, why in result.problems.items() if why == "no geometry"]:
         if rows.labels[pos] in read_failed:
             del result.problems[pos]
-    rows.many(result.problems, "geometry")
+    rows.many(result.problems, GEOMETRY)
     checked.warnings.extend(result.warnings)
     checked.repaired = [
         {rows.kind: rows.labels[pos], "reason": note}
         for pos, note in sorted(result.repaired.items())
     ]
     out["geom"] = pd.Series(result.geoms, dtype=object)
+
+
+GEOMETRY = "geometry"
+
+
+def _skip_invalid(raw: RawLayer, checked: Checked, rows: Rows) -> None:
+    """Leave out every row whose geometry could not be read or repaired, listing each under
+    `skipped` (feature or line, reason) instead of refusing the file; the file's other
+    problems still refuse it."""
+    position = {label: pos for pos, label in enumerate(rows.labels)}
+    skipped: dict[int, str] = {}
+    kept_issues = []
+    for issue in rows.issues:
+        label = issue.line if rows.kind == "line" else issue.feature
+        if issue.field == GEOMETRY and label in position:
+            skipped.setdefault(position[label], issue.reason)
+        else:
+            kept_issues.append(issue)
+    kept_errors = []
+    for issue in raw.errors:
+        label = issue.line if rows.kind == "line" else issue.feature
+        if issue.field == GEOMETRY and label in position:
+            skipped.setdefault(position[label], issue.reason)
+        else:
+            kept_errors.append(issue)
+    if not skipped:
+        return
+    rows.issues[:] = kept_issues
+    raw.errors[:] = kept_errors
+    checked.skipped = [
+        {rows.kind: rows.labels[pos], "reason": why} for pos, why in sorted(skipped.items())
+    ]
+    checked.frame = checked.frame.drop(index=sorted(skipped)).reset_index(drop=True)
