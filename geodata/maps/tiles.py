@@ -22,6 +22,7 @@ from datetime import date, datetime
 from sqlalchemy import Connection, text
 
 from geodata.auth.access import Action, Principal
+from geodata.maps import hexagon_cache
 from geodata.maps.household_cells import cells_meeting, household_cells
 from geodata.records.as_of import last_visit_as_of
 
@@ -88,16 +89,14 @@ def _household_counts(who: Principal, buildings_from: str) -> str:
 
 
 def households_sql(who: Principal, z: int) -> str:
-    # A building stands as a point on its outline per building, as its centroid for hexagons:
-    # computed once, in the same pass that finds the tile's buildings.
-    per_building = z >= HOUSEHOLDS_PER_BUILDING_ZOOM
-    point = "ST_PointOnSurface" if per_building else "ST_Centroid"
-    buildings = f"""
-        (SELECT b.id, ST_X(p.at) AS px, ST_Y(p.at) AS py
-         FROM buildings AS b, LATERAL (SELECT {point}(b.geom_3857) AS at) AS p
-         WHERE {_tile_candidates("b")} {_scope_filter("b.grid_id", who)}) AS b
-    """  # noqa: S608 (tile constants and SQL fragments of this module; tile, scope and as_of are bound)
-    if per_building:
+    """Households per building (a point on its outline) from HOUSEHOLDS_PER_BUILDING_ZOOM on,
+    else per hexagon (of building centroids), computed live from the records."""
+    if z >= HOUSEHOLDS_PER_BUILDING_ZOOM:
+        buildings = f"""
+            (SELECT b.id, ST_X(p.at) AS px, ST_Y(p.at) AS py
+             FROM buildings AS b, LATERAL (SELECT ST_PointOnSurface(b.geom_3857) AS at) AS p
+             WHERE {_tile_candidates("b")} {_scope_filter("b.grid_id", who)}) AS b
+        """  # noqa: S608 (tile constants and SQL fragments of this module; tile, scope and as_of are bound)
         return f"""
             WITH env AS (SELECT ST_TileEnvelope(:z, :x, :y) AS e),
             counts AS ({_household_counts(who, buildings)})
@@ -112,47 +111,98 @@ def households_sql(who: Principal, z: int) -> str:
                 WHERE c.unscreened > 0
             ) AS q
         """  # noqa: S608 (tile constants and SQL fragments of this module; tile, scope and as_of are bound)
-    # Each building's centroid goes to the hexagon of ST_HexagonGrid's lattice (flat-topped,
-    # edge `s`, anchored at 0,0; column i has its centres at x = 1.5 s i and, odd columns
-    # half a row up, y = sqrt(3) s (j + i mod 2 / 2)) whose centre is nearest: one of the two
-    # columns either side of it, rounded to the row. Arithmetic per building, no join of
-    # every building with every hexagon; only hexagons holding someone are drawn.
-    odd = "0.5 * (((v.i % 2) + 2) % 2)"
     return f"""
         WITH env AS (SELECT ST_TileEnvelope(:z, :x, :y) AS e),
-        size AS (SELECT (ST_XMax(e) - ST_XMin(e)) / {HEXAGONS_PER_TILE} / sqrt(3) AS s FROM env),
-        counts AS ({_household_counts(who, buildings)}),
-        placed AS (
-            SELECT c.households, c.never_visited, c.unscreened, c.px, c.py FROM counts AS c
-        ),
+        size AS (SELECT hexagon_size(:z) AS s),
+        counts AS ({_household_counts(who, _hexagon_buildings(who))}),
         binned AS (
-            SELECT p.households, p.never_visited, p.unscreened, cell.i, cell.j
-            FROM placed AS p, size AS z,
-            LATERAL (
-                SELECT v.i, v.j
-                FROM (
-                    SELECT v.i, round(p.py / (sqrt(3) * z.s) - {odd})::int AS j, {odd} AS half
-                    FROM (VALUES (floor(p.px / (1.5 * z.s))::int),
-                                 (floor(p.px / (1.5 * z.s))::int + 1)) AS v(i)
-                ) AS v
-                ORDER BY power(p.px - 1.5 * z.s * v.i, 2)
-                       + power(p.py - sqrt(3) * z.s * (v.j + v.half), 2)
-                LIMIT 1
-            ) AS cell
+            SELECT c.households, c.never_visited, c.unscreened, cell.i, cell.j
+            FROM counts AS c, size AS z, LATERAL hexagon_cell(c.px, c.py, z.s) AS cell
         )
+        {_hexagon_features("binned", "h.unscreened")}
+    """  # noqa: S608 (tile constants and SQL fragments of this module; tile, scope and as_of are bound)
+
+
+HEXAGON_MARGIN = 0.1
+"""How far past the tile (a share of its width) the live hexagon query takes buildings: more
+than a hexagon's width (2 / (12 sqrt 3) = 0.096), so that each hexagon meeting the tile is
+counted whole, as the cache counts it, not only the part of it inside the tile."""
+
+
+def _hexagon_buildings(who: Principal) -> str:
+    # Each building's centroid goes to the hexagon of ST_HexagonGrid's lattice (flat-topped,
+    # edge `s`, anchored at 0,0; column i has its centres at x = 1.5 s i and, odd columns
+    # half a row up, y = sqrt(3) s (j + i mod 2 / 2)) whose centre is nearest: the SQL
+    # function hexagon_cell (migration 0020), arithmetic per building, no join of every
+    # building with every hexagon; only hexagons holding someone are drawn.
+    envelope = f"ST_TileEnvelope(:z, :x, :y, margin => {BUFFER / EXTENT + HEXAGON_MARGIN})"
+    return f"""
+        (SELECT b.id, ST_X(p.at) AS px, ST_Y(p.at) AS py
+         FROM buildings AS b, LATERAL (SELECT ST_Centroid(b.geom_3857) AS at) AS p
+         WHERE b.geom && ST_Transform({envelope}, 4326) {_scope_filter("b.grid_id", who)}) AS b
+    """  # noqa: S608 (tile constants and SQL fragments of this module; tile, scope and as_of are bound)
+
+
+def _hexagon_features(source: str, unscreened: str) -> str:
+    """The tile of hexagons (i, j) summed from `source` (alias h), in (i, j) order."""
+    return f"""
         SELECT ST_AsMVT(q, 'households', {EXTENT}, 'geom')
         FROM (
             SELECT sum(h.households)::int AS households,
                    sum(h.never_visited)::int AS never_visited,
-                   sum(h.unscreened)::int AS unscreened,
+                   sum({unscreened})::int AS unscreened,
                    ST_AsMVTGeom(
                        ST_SetSRID(ST_Hexagon(z.s, h.i, h.j), 3857), env.e, {EXTENT}, {BUFFER}, true
                    ) AS geom
-            FROM binned AS h, size AS z, env
+            FROM {source} AS h, size AS z, env
             GROUP BY h.i, h.j, z.s, env.e
-            HAVING sum(h.unscreened) > 0
+            HAVING sum({unscreened}) > 0
+            ORDER BY h.i, h.j
         ) AS q
+    """  # noqa: S608 (tile constants and SQL fragments of this module)
+
+
+def cached_hexagons_sql(who: Principal) -> str:
+    """The hexagon tile from the cache (geodata.maps.hexagon_cache): the cells `:i0`-`:i1`,
+    `:j0`-`:j1`, the households not seen in the `:hours` up to `:as_of` counted by width_bucket
+    over each cell's latest visits."""
+    scope = _scope_filter("h.grid_id", who) + " " + _scope_filter("h.building_grid_id", who)
+    source = f"""
+        (SELECT h.i, h.j, h.households, h.never_visited,
+                h.never_visited + width_bucket(
+                    CAST(:as_of AS timestamptz)
+                        - make_interval(secs => CAST(:hours AS float8) * 3600),
+                    h.last_visits
+                ) AS unscreened
+         FROM household_hexagons AS h
+         WHERE h.z = :z AND h.i BETWEEN :i0 AND :i1 AND h.j BETWEEN :j0 AND :j1 {scope})
     """  # noqa: S608 (tile constants and SQL fragments of this module; tile, scope and as_of are bound)
+    return f"""
+        WITH env AS (SELECT ST_TileEnvelope(:z, :x, :y) AS e),
+        size AS (SELECT hexagon_size(:z) AS s)
+        {_hexagon_features(source, "h.unscreened")}
+    """
+
+
+WEB_MERCATOR_HALF = 20037508.342789244
+
+
+def hexagon_bounds(tile: TileKey) -> tuple[int, int, int, int]:
+    """The hexagon cells (i0, i1, j0, j1) whose hexagon may meet the tile or its buffer."""
+    width = 2 * WEB_MERCATOR_HALF / 2**tile.z
+    s = width / HEXAGONS_PER_TILE / math.sqrt(3)
+    reach = width * BUFFER / EXTENT + s
+    xmin = -WEB_MERCATOR_HALF + tile.x * width - reach
+    xmax = xmin + width + 2 * reach
+    ymax = WEB_MERCATOR_HALF - tile.y * width + reach
+    ymin = ymax - width - 2 * reach
+    row = math.sqrt(3) * s
+    return (
+        math.floor(xmin / (1.5 * s)) - 1,
+        math.ceil(xmax / (1.5 * s)) + 1,
+        math.floor(ymin / row) - 1,
+        math.ceil(ymax / row) + 1,
+    )
 
 
 VERSION_SQL = {
@@ -182,7 +232,9 @@ def render_tile(
     window_h: float,
 ) -> bytes:
     """One tile of `layer` as the principal may see it; the caller has applied the scope.
-    A household is `unscreened` when not seen in the `window_h` hours up to `as_of`."""
+    A household is `unscreened` when not seen in the `window_h` hours up to `as_of`. Hexagons
+    come from their cache when it is up to date and holds that moment (no visit after it),
+    else live from the records: the same figures either way."""
     if tile.z < MIN_ZOOM[layer]:
         return b""
     sql = buildings_sql(who) if layer == "buildings" else households_sql(who, tile.z)
@@ -191,6 +243,13 @@ def render_tile(
         params["grid_ids"] = sorted(who.grid_ids or ())
     if layer == "households":
         params.update(as_of=as_of, hours=window_h)
+        if tile.z < HOUSEHOLDS_PER_BUILDING_ZOOM:
+            bounds = hexagon_bounds(tile)
+            if not hexagon_cache.is_stale(conn) and hexagon_cache.covers(
+                conn, tile.z, bounds, as_of
+            ):
+                sql = cached_hexagons_sql(who)
+                params.update(zip(("i0", "i1", "j0", "j1"), bounds, strict=True))
     # No parallel workers: on a building tile they cost more to start than they save, and
     # the browser asks for several tiles at once, which keeps every CPU busy anyway.
     conn.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))

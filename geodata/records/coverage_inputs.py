@@ -14,6 +14,7 @@ from sqlalchemy import Connection, text
 
 from geodata.analysis.coverage.inputs import CoverageInputs, town_epsg
 from geodata.analysis.coverage.metric import project_xy
+from geodata.analysis.coverage.screening import SCREENING_HOURS
 from geodata.analysis.coverage.staffing import WINDOW_HOURS, window_start_s
 from geodata.db.bulk import raw
 from geodata.records.as_of import checkpoint_state_as_of, last_visit_as_of
@@ -63,14 +64,71 @@ def _scope_filter(column: str, grid_ids: frozenset[int] | None) -> sql.Composabl
     return sql.SQL("{} IN ({})").format(sql.SQL(column), ids)
 
 
+def _households(conn: Connection, at: sql.Composable, in_scope: sql.Composable) -> pd.DataFrame:
+    """One row per household: id, grid_id, building_id, last_visit_s (as of `at`)."""
+    return _copy_frame(
+        conn,
+        sql.SQL(
+            "SELECT h.id, h.grid_id, h.building_id, extract(epoch FROM {last})"
+            " FROM households h WHERE {scope}"
+        ).format(last=sql.SQL(last_visit_as_of("h", "{at}")).format(at=at), scope=in_scope),
+        {"id": "int64", "grid_id": "Int64", "building_id": "Int64", "last_visit_s": "float64"},
+    ).sort_values("id", ignore_index=True)  # in id order, whatever order the table is in
+
+
+def _households_per_building(
+    conn: Connection, at: sql.Composable, in_scope: sql.Composable, hours: float
+) -> pd.DataFrame:
+    """One row per building and grid of households: grid_id, building_id, and how many
+    households (`n`), never visited (`never`), seen in the `hours` up to `at` (`screened`)
+    and in the 24 hours up to it (`screened_24h`)."""
+    return _copy_frame(
+        conn,
+        sql.SQL(
+            "SELECT h.grid_id, h.building_id, count(*), count(*) FILTER (WHERE lv.at IS NULL),"
+            " count(*) FILTER (WHERE lv.at > {at} - make_interval(secs => {window})"
+            " AND lv.at <= {at}),"
+            " count(*) FILTER (WHERE lv.at > {at} - make_interval(secs => {day})"
+            " AND lv.at <= {at})"
+            " FROM households h CROSS JOIN LATERAL (SELECT {last} AS at) lv"
+            " WHERE {scope} GROUP BY h.grid_id, h.building_id"
+            " ORDER BY h.grid_id NULLS FIRST, h.building_id NULLS FIRST"
+        ).format(
+            at=at,
+            window=sql.Literal(float(hours) * 3600.0),
+            day=sql.Literal(float(SCREENING_HOURS) * 3600.0),
+            last=sql.SQL(last_visit_as_of("h", "{at}")).format(at=at),
+            scope=in_scope,
+        ),
+        {
+            "grid_id": "Int64",
+            "building_id": "Int64",
+            "n": "int64",
+            "never": "int64",
+            "screened": "int64",
+            "screened_24h": "int64",
+        },
+    )
+
+
 def fetch_inputs(
-    conn: Connection, *, as_of: datetime | None = None, grid_ids: frozenset[int] | None = None
+    conn: Connection,
+    *,
+    as_of: datetime | None = None,
+    grid_ids: frozenset[int] | None = None,
+    per_building: bool = False,
+    screening_hours: float = SCREENING_HOURS,
 ) -> CoverageInputs:
     """The town as of `as_of` (default: now): households and buildings of `grid_ids` only.
 
     Visits count up to `as_of`; entrance and checkpoint states are replayed from their events
     (a checkpoint made later is left out); shifts are those overlapping the 24 hours from the
     whole hour at or before `as_of`.
+
+    With `per_building`, households come counted per building and grid (a household stands
+    where its building is, so every figure is the same), screened counted by the database
+    for the window of `screening_hours` and for 24 hours (see CoverageInputs): a third of
+    the rows of one per household, for a report that lists no household.
     """
     from geodata.analysis.entrance_replay import entrance_states_as_of
 
@@ -79,14 +137,10 @@ def fetch_inputs(
         raise ValueError("as_of must carry a time zone")
     at = sql.Literal(as_of)
     in_scope = _scope_filter("h.grid_id", grid_ids)
-    households = _copy_frame(
-        conn,
-        sql.SQL(
-            "SELECT h.id, h.grid_id, h.building_id, extract(epoch FROM {last})"
-            " FROM households h WHERE {scope}"
-        ).format(last=sql.SQL(last_visit_as_of("h", "{at}")).format(at=at), scope=in_scope),
-        {"id": "int64", "grid_id": "Int64", "building_id": "Int64", "last_visit_s": "float64"},
-    ).sort_values("id", ignore_index=True)  # in id order, whatever order the table is in
+    if per_building:
+        households = _households_per_building(conn, at, in_scope, screening_hours)
+    else:
+        households = _households(conn, at, in_scope)
     building_scope = (
         sql.SQL("TRUE")
         if grid_ids is None

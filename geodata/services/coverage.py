@@ -70,7 +70,14 @@ def coverage_for(
         if with_items:
             item_kinds = allowed_items(item_kinds, ITEM_KINDS)
     apply_scope(conn, principal)
-    inputs = fetch_inputs(conn, as_of=as_of, grid_ids=principal.grid_ids)
+    inputs = fetch_inputs(
+        conn,
+        as_of=as_of,
+        grid_ids=principal.grid_ids,
+        # Households one by one only where they are listed; else counted per building.
+        per_building=not with_items,
+        screening_hours=window_h,
+    )
     report = coverage_report(
         inputs,
         radius_m=radius_m,

@@ -32,6 +32,7 @@ from webapp.map.style import (
     LEAK_FIELDS,
     MAX_ZOOM,
     MESSAGES,
+    MIN_ZOOM,
     NO_DATA_COLOUR,
     PATROL_PALETTE,
     PEOPLE_MESSAGES,
@@ -241,6 +242,8 @@ def build_map(
         prefer_canvas=False,
         font_size="0.875rem",
         maxZoom=MAX_ZOOM,
+        # Set, so that a layer's own minZoom (building tiles from 14) never zooms the map in.
+        minZoom=MIN_ZOOM,
         zoomSnap=0.25,  # lets fitBounds fill the window with the town
     )
     use_local_assets(folium_map, static_url)

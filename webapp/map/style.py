@@ -10,6 +10,7 @@ from webapp.infra.i18n import N_
 
 TITLE = N_("Town map")
 MAX_ZOOM = 20
+MIN_ZOOM = 3
 
 Translate = Callable[[str], str]
 

@@ -19,7 +19,9 @@ from geodata import params
 from geodata.auth.access import Action, Principal
 from geodata.auth.rls import apply_scope
 from geodata.disclosure.rules import controlled, town_today
+from geodata.maps import hexagon_cache
 from geodata.maps.tiles import (
+    HOUSEHOLDS_PER_BUILDING_ZOOM,
     LAYER_ACTION,
     MAX_ZOOM,
     MIN_ZOOM,
@@ -125,6 +127,9 @@ def tile(layer: str, z: int, x: int, y: int) -> Response:
     asked_window = window_h_arg() if layer == "households" and not published else None
     key = TileKey(z, x, y)
     scope = _scope_key(who) + (f":published:{day}" if day else "")
+    if layer == "households" and not published and z < HOUSEHOLDS_PER_BUILDING_ZOOM:
+        with database.engine().begin() as conn:
+            hexagon_cache.refresh(conn)  # what writes made stale, before the tile reads it
     with database.engine().connect() as conn, conn.begin():
         apply_scope(conn, who)
         window_h = asked_window or float(setting(conn, "screening_window_days")) * 24.0

@@ -24,7 +24,10 @@ class CoverageInputs:
     - villages: id, code, name, geometry
     - grids: id, code, name, village_id, geometry
     - households: id, grid_id, building_id, lon, lat (the building's centroid),
-      last_visit_s (the latest visit at or before ``as_of``)
+      last_visit_s (the latest visit at or before ``as_of``); or, counted per building and
+      grid (no id, no household listed as an item): grid_id, building_id, lon, lat, n (how
+      many households), never (never visited by ``as_of``), screened (seen in the screening
+      window up to ``as_of``), screened_24h (in the 24 hours up to it)
     - buildings: id, grid_id, lon, lat (centroid)
     - checkpoints: id, name, active, radius_m, staff_per_shift, village_id, entrance_id, lon, lat
     - shifts: checkpoint_id, starts_s, ends_s, staff_count

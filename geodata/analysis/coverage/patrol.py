@@ -43,6 +43,7 @@ def patrol_figures(
     road_geoms_m: Geoms,
     *,
     grid_tree: shapely.STRtree | None = None,
+    household_weights: Ints | None = None,
 ) -> dict[str, Floats]:
     """Per grid: households, households_patrolled_<period>, road_m, road_m_patrolled_<period>.
 
@@ -50,6 +51,7 @@ def patrol_figures(
     nothing. A household is where its building is (NaN: nowhere, never patrolled); its grid
     is `household_grid_pos` (-1: none). Each road counts for its length inside each grid;
     the patrolled part is the part inside the union of that period's zones.
+    With `household_weights`, each household row stands for that many households.
     """
     n = len(grid_geoms_m)
     grids = np.asarray(grid_geoms_m, dtype=object)
@@ -65,7 +67,7 @@ def patrol_figures(
     )
     pieces = shapely.intersection(roads[road_pos], grids[road_grid])
     out: dict[str, Floats] = {
-        "households": count_by_grid(hh_grid, n).astype(float),
+        "households": count_by_grid(hh_grid, n, weights=household_weights).astype(float),
         "road_m": np.bincount(road_grid, weights=shapely.length(pieces), minlength=n).astype(float),
     }
     for period in PERIODS:
@@ -76,7 +78,9 @@ def patrol_figures(
         if area is not None and placed.any():
             shapely.prepare(area)
             inside[placed] = shapely.contains_xy(area, xy[placed, 0], xy[placed, 1])
-        out[f"households_patrolled_{period}"] = count_by_grid(hh_grid, n, inside).astype(float)
+        out[f"households_patrolled_{period}"] = count_by_grid(
+            hh_grid, n, inside, weights=household_weights
+        ).astype(float)
         in_grid = _per_grid_areas(chosen, grids, tree)
         zoned = np.asarray([in_grid[g] is not None for g in road_grid.tolist()], dtype=bool)
         patrolled = np.zeros(len(pieces), dtype=float)

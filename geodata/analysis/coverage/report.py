@@ -37,6 +37,17 @@ FIGURES = (
     "checkpoints",
     "checkpoints_fully_staffed",
 )
+HOUSEHOLD_FIGURES = (
+    "households",
+    "reached",
+    "screened_24h",
+    "screened",
+    "never_visited",
+    "buildings_without_households",
+    "households_patrolled_day",
+    "households_patrolled_night",
+)
+"""The per-grid figures counted from households and buildings (see `household_counts`)."""
 ITEM_KINDS = (
     "unreached_households",
     "never_visited",
@@ -128,8 +139,13 @@ def coverage_report(
     with_items: bool = False,
     item_kinds: Collection[str] | None = None,
     screening_hours: float = screening.SCREENING_HOURS,
+    household_counts: dict[str, Ints] | None = None,
 ) -> dict[str, Any]:
     """Every coverage figure for the grids in `inputs.grid_ids` (None: all), rolled up.
+
+    `household_counts` gives the figures of HOUSEHOLD_FIGURES per grid (in the order of
+    `inputs.grids`) instead of counting `inputs.households` and `inputs.buildings`: what
+    geodata.records.coverage_cache keeps of this function's own results.
 
     `screening_hours` is the screening window: `screened` counts the households seen in it
     (`screened_24h`, in the last 24 h, stays beside it).
@@ -147,37 +163,57 @@ def coverage_report(
     per_grid: dict[str, Ints] = {}
     items: dict[str, list[dict[str, Any]]] = {}
 
-    # Households: reach and screening.
-    hh = inputs.households
-    hh_xy, reached = household_reach(town, radius_m=radius_m, network=network)
-    hh_grid = town.grid_of_ids(hh["grid_id"])
-    unassigned = (hh_grid < 0) & np.isfinite(hh_xy).all(axis=1)
-    if unassigned.any():
-        hh_grid[unassigned] = town.grid_of(hh_xy[unassigned], np.full(unassigned.sum(), np.nan))
-    last = hh["last_visit_s"].to_numpy(float)
-    screened = screening.screened_within(last, inputs.as_of_s, hours=screening_hours)
-    screened_24h = screening.screened_within(last, inputs.as_of_s)
-    never = screening.never_visited(last)
-    per_grid["households"] = count_by_grid(hh_grid, n_grids)
-    per_grid["reached"] = count_by_grid(hh_grid, n_grids, reached)
-    per_grid["screened_24h"] = count_by_grid(hh_grid, n_grids, screened_24h)
-    per_grid["screened"] = count_by_grid(hh_grid, n_grids, screened)
-    per_grid["never_visited"] = count_by_grid(hh_grid, n_grids, never)
+    if household_counts is not None:
+        if with_items:
+            raise ValueError("households given as counts per grid cannot be listed as items")
+        per_grid.update({k: np.asarray(household_counts[k], np.int64) for k in HOUSEHOLD_FIGURES})
+        hh_xy, hh_grid, weights = np.empty((0, 2)), np.empty(0, np.int64), None
+    else:
+        # Households: reach and screening.
+        hh = inputs.households
+        hh_xy, reached = household_reach(town, radius_m=radius_m, network=network)
+        hh_grid = town.grid_of_ids(hh["grid_id"])
+        unassigned = (hh_grid < 0) & np.isfinite(hh_xy).all(axis=1)
+        if unassigned.any():
+            hh_grid[unassigned] = town.grid_of(hh_xy[unassigned], np.full(unassigned.sum(), np.nan))
+        weights = hh["n"].to_numpy(np.int64) if "n" in hh.columns else None
+        per_grid["households"] = count_by_grid(hh_grid, n_grids, weights=weights)
+        per_grid["reached"] = count_by_grid(hh_grid, n_grids, reached, weights=weights)
+        if weights is not None:
+            # Counted per building by the database, for this window (see fetch_inputs).
+            if with_items:
+                raise ValueError("households counted per building cannot be listed as items")
+            for name, column in (
+                ("screened_24h", "screened_24h"),
+                ("screened", "screened"),
+                ("never_visited", "never"),
+            ):
+                per_grid[name] = count_by_grid(
+                    hh_grid, n_grids, weights=hh[column].to_numpy(np.int64)
+                )
+        else:
+            last = hh["last_visit_s"].to_numpy(float)
+            screened = screening.screened_within(last, inputs.as_of_s, hours=screening_hours)
+            screened_24h = screening.screened_within(last, inputs.as_of_s)
+            never = screening.never_visited(last)
+            per_grid["screened_24h"] = count_by_grid(hh_grid, n_grids, screened_24h)
+            per_grid["screened"] = count_by_grid(hh_grid, n_grids, screened)
+            per_grid["never_visited"] = count_by_grid(hh_grid, n_grids, never)
 
-    # Buildings no household is registered in.
-    bd = inputs.buildings
-    bd_grid = town.grid_of_ids(bd["grid_id"])
-    bd_xy = town.xy(bd)
-    lost = (bd_grid < 0) & np.isfinite(bd_xy).all(axis=1)
-    if lost.any():
-        bd_grid[lost] = town.grid_of(bd_xy[lost], np.full(lost.sum(), np.nan))
-    empty = screening.buildings_without_households(
-        bd["id"].to_numpy(np.int64),
-        bd_grid,
-        hh["building_id"].dropna().to_numpy(np.int64),
-        hh_grid,
-    )
-    per_grid["buildings_without_households"] = count_by_grid(bd_grid, n_grids, empty)
+        # Buildings no household is registered in.
+        bd = inputs.buildings
+        bd_grid = town.grid_of_ids(bd["grid_id"])
+        bd_xy = town.xy(bd)
+        lost = (bd_grid < 0) & np.isfinite(bd_xy).all(axis=1)
+        if lost.any():
+            bd_grid[lost] = town.grid_of(bd_xy[lost], np.full(lost.sum(), np.nan))
+        empty = screening.buildings_without_households(
+            bd["id"].to_numpy(np.int64),
+            bd_grid,
+            hh["building_id"].dropna().to_numpy(np.int64),
+            hh_grid,
+        )
+        per_grid["buildings_without_households"] = count_by_grid(bd_grid, n_grids, empty)
 
     # Checkpoints: active ones, staffed now and over the next 24 hours.
     cps = inputs.checkpoints[inputs.checkpoints["active"].to_numpy(bool)].reset_index(drop=True)
@@ -238,8 +274,14 @@ def coverage_report(
             town.grid_geoms_m,
             road_geoms_m,
             grid_tree=town.grid_tree,
+            household_weights=weights,
         )
     )
+    if household_counts is not None:
+        for period in patrol.PERIODS:
+            name = f"households_patrolled_{period}"
+            patrol_counts[name] = np.asarray(household_counts[name], np.int64)
+        patrol_counts["households"] = per_grid["households"]
 
     scope = (
         np.ones(n_grids, dtype=bool)

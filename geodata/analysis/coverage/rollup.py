@@ -14,12 +14,21 @@ Level = Literal["town", "village", "grid"]
 LEVELS: tuple[Level, ...] = ("town", "village", "grid")
 
 
-def count_by_grid(grid_pos: Ints, n_grids: int, mask: Bools | None = None) -> Ints:
-    """How many items (optionally only those where `mask`) fall in each grid; -1 is none."""
+def count_by_grid(
+    grid_pos: Ints, n_grids: int, mask: Bools | None = None, *, weights: Ints | None = None
+) -> Ints:
+    """How many items (optionally only those where `mask`) fall in each grid; -1 is none.
+    With `weights`, each item counts for its weight (a row standing for that many)."""
     pos = np.asarray(grid_pos, dtype=np.int64)
+    w = None if weights is None else np.asarray(weights, dtype=np.int64)
     if mask is not None:
-        pos = pos[np.asarray(mask, dtype=bool)]
-    return np.bincount(pos[pos >= 0], minlength=n_grids).astype(np.int64)
+        keep = np.asarray(mask, dtype=bool)
+        pos = pos[keep]
+        w = None if w is None else w[keep]
+    placed = pos >= 0
+    if w is None:
+        return np.bincount(pos[placed], minlength=n_grids).astype(np.int64)
+    return np.rint(np.bincount(pos[placed], weights=w[placed], minlength=n_grids)).astype(np.int64)
 
 
 def roll_up(

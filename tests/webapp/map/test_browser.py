@@ -36,12 +36,27 @@ def visit(base: str, account: conftest.Account) -> Iterator[tuple[Page, PageVisi
         yield page, record
 
 
-def assert_stayed_local(record: PageVisit) -> None:
+MAP_ZOOM = """() => {
+  for (const key of Object.keys(window)) {
+    if (key.startsWith("map_") && window[key] instanceof L.Map) return window[key].getZoom();
+  }
+  return null;
+}"""
+
+
+def assert_stayed_local(record: PageVisit, page: Page) -> None:
+    """Only this app's URLs, and every layer shown at the map's zoom fetched: a layer with a
+    least zoom above it is not (the map stays where it was fitted, zoomed in by nothing)."""
     record.assert_clean()
     fetched = {url.removeprefix(record.base).split("?")[0] for url in record.requests}
+    zoom = page.evaluate(MAP_ZOOM)
+    assert isinstance(zoom, int | float)
     for layer in TOWN_LAYERS:
-        if layer.show:
-            assert f"/api/layers/{layer.source}.geojson" in fetched
+        url = f"/api/layers/{layer.source}.geojson"
+        if layer.show and (layer.min_zoom is None or zoom >= layer.min_zoom):
+            assert url in fetched
+        elif layer.min_zoom is not None and zoom < layer.min_zoom:
+            assert url not in fetched
 
 
 def save_screenshot(page: Page, tmp_path: Path) -> Path:
@@ -84,7 +99,7 @@ def test_map_draws_the_town_from_local_requests_only(
     small_town_app: Flask, viewer: conftest.Account, tmp_path: Path
 ) -> None:
     with serving(small_town_app) as base, visit(base, viewer) as (page, record):
-        assert_stayed_local(record)
+        assert_stayed_local(record, page)
         villages = page.locator(".leaflet-town-villages-pane path.leaflet-interactive")
         grids = page.locator(".leaflet-town-grids-pane path.leaflet-interactive")
         entrances = page.locator(".leaflet-town-entrances-pane .entrance-marker")
@@ -168,9 +183,14 @@ def test_sample_town_map(throwaway_sample_db: conftest.TestDatabase, tmp_path: P
 
 def _check_sample_map(app: Flask, account: conftest.Account, tmp_path: Path) -> None:
     with serving(app) as base, visit(base, account) as (page, record):
-        assert_stayed_local(record)
+        assert_stayed_local(record, page)
+        # The whole town, fitted below zoom 14: adding the building tiles (shown from 14 on)
+        # must not zoom the map in to their least zoom (Leaflet does, unless the map has one).
+        assert page.evaluate(MAP_ZOOM) < 14
         assert page.locator(".leaflet-town-villages-pane path.leaflet-interactive").count() > 0
         assert page.locator(".leaflet-town-grids-pane path.leaflet-interactive").count() > 0
-        assert page.locator(".leaflet-town-entrances-pane .entrance-marker").count() > 0
         assert page.locator(".checkpoint-marker").count() > 0
         save_screenshot(page, tmp_path)
+        # Entrances are drawn from zoom 14 on: zoomed in, they are fetched and drawn.
+        page.evaluate(MAP_ZOOM.replace("return window[key].getZoom()", "window[key].setZoom(15)"))
+        page.wait_for_selector(".leaflet-town-entrances-pane .entrance-marker")

@@ -457,7 +457,7 @@ def test_commander_map_in_the_browser(
         page.wait_for_selector(
             ".leaflet-households-tiles-pane path, .leaflet-town-households-tiles-pane path"
         )
-        assert_stayed_local(record)
+        assert_stayed_local(record, page)
         assert page.locator(".entrance-marker").count() == 3
         assert page.locator(".checkpoint-ring").count() == 1  # the active one; the closed has none
         assert page.locator(".village-label").count() == 2
@@ -501,7 +501,7 @@ def test_commander_map_in_the_browser(
         _shot(page, "replay")
 
         page.wait_for_load_state("networkidle")
-        assert_stayed_local(record)
+        assert_stayed_local(record, page)
         assert page.locator("img[src='x']").count() == 0
 
 
@@ -515,7 +515,7 @@ def test_commander_map_in_chinese(app: Flask, accounts: dict[str, conftest.Accou
         assert "卡点" in overlays
         assert "图例" in page.locator(".map-legend").inner_text()
         _shot(page, "zh")
-        assert_stayed_local(record)
+        assert_stayed_local(record, page)
         # The choice is kept in the session.
         page.goto(base + "/", wait_until="networkidle")
         assert page.locator("html").get_attribute("lang") == "zh-CN"

@@ -39,6 +39,7 @@ def test_the_map_folds_on_a_phone(throwaway_sample_db: conftest.TestDatabase) ->
         page.wait_for_load_state("networkidle")
         page.wait_for_selector(".map-menu-toggle a")
         boxes = page.evaluate(VISIBLE_BOXES)
+        page.screenshot(path=str(SCREENSHOTS / "phone-map.png"))
         clashes = [
             (a["name"], b["name"])
             for i, a in enumerate(boxes)
@@ -48,7 +49,6 @@ def test_the_map_folds_on_a_phone(throwaway_sample_db: conftest.TestDatabase) ->
         assert clashes == []
         assert not page.locator(".map-legend details").evaluate("d => d.open")
         assert not page.locator(".colour-by-control").is_visible()
-        page.screenshot(path=str(SCREENSHOTS / "phone-map.png"))
         page.locator(".map-menu-toggle a").click()
         assert page.locator(".colour-by-control").is_visible()
         page.screenshot(path=str(SCREENSHOTS / "phone-map-menu.png"))
