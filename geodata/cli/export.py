@@ -103,11 +103,8 @@ def export_cmd(
                 on_rows=advance,
                 on_total=total if show else None,
             )
-    except BaseException:
-        output.unlink(missing_ok=True)
-        raise
     finally:
-        bar.close()
+        bar.close()  # a failed export leaves nothing under `output` (written, then renamed)
     level_note = f", per {result.level}" if result.level else ""
     click.echo(f"{result.rows} features ({result.privacy}{level_note}) written to {output}")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -59,6 +60,11 @@ class ExportError(WanggeError):
     """A request that cannot be exported as asked."""
 
     exit_code = 2
+
+
+class ExportWriteError(WanggeError):
+    """The file could not be written (a full disk, a file size limit): nothing is left under
+    the name asked for."""
 
 
 @dataclass(frozen=True)
@@ -169,6 +175,34 @@ def export_to_file(
     pseudonyms = Pseudonyms(pseudonym_key()) if privacy is PrivacyLevel.PSEUDONYMOUS else None
     if on_total is not None:
         on_total(source.count(conn))
+    # Written under a temporary name beside `path` and renamed when complete: a full disk
+    # never leaves a half-written file under the name asked for (nor removes an older one).
+    partial = path.with_name(f".{path.stem}.partial-{os.getpid()}{path.suffix}")
+    try:
+        rows = _write(conn, request, source, pseudonyms, partial, on_rows=on_rows)
+        partial.replace(path)
+    except OSError as exc:
+        raise ExportWriteError(
+            f"could not write {path.name}: {exc.strerror or exc}; nothing was written under "
+            "that name"
+        ) from exc
+    finally:
+        partial.unlink(missing_ok=True)
+    level = _aggregate_level(request, privacy)
+    record_export(conn, principal, request, rows, privacy, level)
+    return ExportResult(rows=rows, privacy=(privacy or "public"), level=level)
+
+
+def _write(
+    conn: Connection,
+    request: ExportRequest,
+    source: FeatureSource,
+    pseudonyms: Pseudonyms | None,
+    path: Path,
+    *,
+    on_rows: Callable[[int], None] | None,
+) -> int:
+    """Every row of `source` into `path` in the request's format; the rows written."""
     if request.fmt is Format.GEOJSON:
         from geodata.exports.geojson import write_feature_collection
 
@@ -200,9 +234,7 @@ def export_to_file(
             fields=source.fields,
             on_rows=on_rows,
         )
-    level = _aggregate_level(request, privacy)
-    record_export(conn, principal, request, rows, privacy, level)
-    return ExportResult(rows=rows, privacy=(privacy or "public"), level=level)
+    return rows
 
 
 def _aggregate_level(request: ExportRequest, privacy: PrivacyLevel | None) -> str | None:
