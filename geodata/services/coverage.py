@@ -17,6 +17,7 @@ from geodata.auth.rls import apply_scope
 from geodata.disclosure.report import allowed_items, fixed_as_of, fixed_radius_m, publish_report
 from geodata.disclosure.rules import controlled
 from geodata.errors import ConfigError
+from geodata.records.coverage_cache import household_counts, town_inputs
 from geodata.records.coverage_inputs import fetch_inputs
 from geodata.records.responsible import grid_leaders
 from geodata.records.town_settings import setting
@@ -70,14 +71,20 @@ def coverage_for(
         if with_items:
             item_kinds = allowed_items(item_kinds, ITEM_KINDS)
     apply_scope(conn, principal)
-    inputs = fetch_inputs(
-        conn,
-        as_of=as_of,
-        grid_ids=principal.grid_ids,
-        # Households one by one only where they are listed; else counted per building.
-        per_building=not with_items,
-        screening_hours=window_h,
-    )
+    counts = None
+    if with_items:  # households one by one, where they are listed
+        inputs = fetch_inputs(conn, as_of=as_of, grid_ids=principal.grid_ids)
+    else:  # their figures per grid from the cache, else counted per building
+        inputs = town_inputs(conn, as_of=as_of, grid_ids=principal.grid_ids)
+        counts = household_counts(conn, inputs, radius_m=radius_m, network=network, hours=window_h)
+        if counts is None:
+            inputs = fetch_inputs(
+                conn,
+                as_of=inputs.as_of,
+                grid_ids=principal.grid_ids,
+                per_building=True,
+                screening_hours=window_h,
+            )
     report = coverage_report(
         inputs,
         radius_m=radius_m,
@@ -86,6 +93,7 @@ def coverage_for(
         with_items=with_items,
         item_kinds=item_kinds,
         screening_hours=window_h,
+        household_counts=counts,
     )
     if controlled(principal):
         variant = f"r{radius_m or 'own'}:{'network' if network else 'line'}:w{window_h:g}"

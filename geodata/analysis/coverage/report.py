@@ -48,6 +48,8 @@ HOUSEHOLD_FIGURES = (
     "households_patrolled_night",
 )
 """The per-grid figures counted from households and buildings (see `household_counts`)."""
+ROAD_FIGURES = ("road_dm", "road_dm_patrolled_day", "road_dm_patrolled_night")
+"""Per grid, the road length and the length inside a teamed zone by day and by night (dm)."""
 ITEM_KINDS = (
     "unreached_households",
     "never_visited",
@@ -144,7 +146,8 @@ def coverage_report(
     """Every coverage figure for the grids in `inputs.grid_ids` (None: all), rolled up.
 
     `household_counts` gives the figures of HOUSEHOLD_FIGURES per grid (in the order of
-    `inputs.grids`) instead of counting `inputs.households` and `inputs.buildings`: what
+    `inputs.grids`) instead of counting `inputs.households` and `inputs.buildings`, and may
+    give those of ROAD_FIGURES (see `patrol_road_counts`) too: what
     geodata.records.coverage_cache keeps of this function's own results.
 
     `screening_hours` is the screening window: `screened` counts the households seen in it
@@ -265,18 +268,21 @@ def coverage_report(
 
     # Patrols: households and road length inside a zone with a team, per time of day.
     pz = inputs.patrol_zones
-    patrol_counts = patrol.as_counts(
-        patrol.patrol_figures(
-            pz,
-            project_geoms(np.asarray(pz["geometry"], dtype=object), town.epsg),
-            hh_xy,
-            hh_grid,
-            town.grid_geoms_m,
-            road_geoms_m,
-            grid_tree=town.grid_tree,
-            household_weights=weights,
+    if household_counts is not None and all(k in household_counts for k in ROAD_FIGURES):
+        patrol_counts = {k: np.asarray(household_counts[k], np.int64) for k in ROAD_FIGURES}
+    else:
+        patrol_counts = patrol.as_counts(
+            patrol.patrol_figures(
+                pz,
+                project_geoms(np.asarray(pz["geometry"], dtype=object), town.epsg),
+                hh_xy,
+                hh_grid,
+                town.grid_geoms_m,
+                road_geoms_m,
+                grid_tree=town.grid_tree,
+                household_weights=weights,
+            )
         )
-    )
     if household_counts is not None:
         for period in patrol.PERIODS:
             name = f"households_patrolled_{period}"
@@ -388,6 +394,24 @@ def coverage_report(
     ]
     result["items"] = {k: items[k] for k in ITEM_KINDS if item_kinds is None or k in item_kinds}
     return result
+
+
+def patrol_road_counts(inputs: CoverageInputs) -> dict[str, Ints]:
+    """ROAD_FIGURES per grid (in the order of `inputs.grids`), as coverage_report counts them."""
+    town = _place(inputs)
+    pz = inputs.patrol_zones
+    counts = patrol.as_counts(
+        patrol.patrol_figures(
+            pz,
+            project_geoms(np.asarray(pz["geometry"], dtype=object), town.epsg),
+            np.empty((0, 2)),
+            np.empty(0, np.int64),
+            town.grid_geoms_m,
+            project_geoms(np.asarray(inputs.roads["geometry"], dtype=object), town.epsg),
+            grid_tree=town.grid_tree,
+        )
+    )
+    return {k: counts[k] for k in ROAD_FIGURES}
 
 
 def _patrol_section(
