@@ -322,6 +322,14 @@
       return;
     }
     var url = withAsOf(state.page.coverageUrl + "?level=grid");
+    // Yesterday's figures for the summary panel, asked for at once beside today's (for a
+    // chosen day, once its report names the moment).
+    var early = null;
+    if (!state.asOf) {
+      var day = dayBefore(new Date().toISOString());
+      early = { day: day, body: getJson(yesterdayUrl(day)) };
+      early.body.catch(function () { return null; }); // read (and reported) by showSummary
+    }
     fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) {
         if (!response.ok) {
@@ -339,7 +347,7 @@
         (report.grids || []).forEach(function (g) { index.grid[g.code] = g; });
         state.coverage = index;
         restyleChoropleths();
-        showSummary(report);
+        showSummary(report, early);
         document.documentElement.dataset.coverageLoaded = "true";
       })
       .catch(function (error) {
@@ -372,7 +380,11 @@
     return day.toISOString().slice(0, 10);
   }
 
-  function showSummary(report) {
+  function yesterdayUrl(day) {
+    return state.page.coverageUrl + "?level=town&as_of=" + day;
+  }
+
+  function showSummary(report, early) {
     var panel = document.getElementById("map-summary");
     if (!panel || !report.town) {
       return;
@@ -391,8 +403,8 @@
       dd.textContent = value === null ? "—" : (item[1] ? value.toFixed(1) + " %" : String(value));
       cells[item[0]] = { dd: dd, value: value, share: Boolean(item[1]) };
     });
-    var url = state.page.coverageUrl + "?level=town&as_of=" + dayBefore(report.as_of);
-    getJson(url)
+    var day = dayBefore(report.as_of);
+    (early && early.day === day ? early.body : getJson(yesterdayUrl(day)))
       .then(function (before) {
         SUMMARY.forEach(function (item) {
           var cell = cells[item[0]];
