@@ -62,9 +62,12 @@ LOCK_KEY = 0x77616E6767650002
 
 
 def cache_key(inputs: CoverageInputs, *, radius_m: float | None, network: bool) -> str:
-    """What the structural figures depend on besides the structure: the active checkpoints
-    (id, position, reach), the patrol zones (id, period, whether teamed, outline), options."""
-    digest = hashlib.sha256(repr((radius_m, network)).encode())
+    """What the structural figures depend on besides the structure: the figures kept, the
+    active checkpoints (id, position, reach), the patrol zones (id, period, whether teamed,
+    outline) and the options."""
+    # The figures kept (their names and order) belong to the key: a release that changes
+    # them never reads rows written by another.
+    digest = hashlib.sha256(repr((STRUCTURAL, radius_m, network)).encode())
     cps = inputs.checkpoints[inputs.checkpoints["active"].to_numpy(bool)]
     for row in cps[["id", "lon", "lat", "radius_m"]].itertuples(index=False, name=None):
         digest.update(repr(row).encode())

@@ -125,13 +125,20 @@ def snapshot(conn: Connection, day: date, step: str) -> dict[str, Any] | None:
 
 def keep_time(engine: Engine, every_s: float, stop: threading.Event) -> None:
     """Run the clock now and then every `every_s` seconds until `stop` is set (what
-    `wangge serve` does on a thread of its own). The advisory lock keeps it to one process
-    of several; a failure is logged and the clock goes on."""
+    `wangge serve` does on a thread of its own), and bring the map's caches up to date
+    (geodata.services.caches). The advisory locks keep each to one process of several; a
+    failure is logged and the clock goes on."""
+    from geodata.services import caches
+
     while True:
         try:
             with engine.begin() as conn:
                 run(conn)
         except Exception:  # the clock must outlive one bad minute (a restart of the database)
             log.exception("daily clock: this run failed; trying again later")
+        try:
+            caches.refresh(engine)
+        except Exception:  # as above: the next tick tries again
+            log.exception("map caches: this refresh failed; trying again later")
         if stop.wait(every_s):
             return

@@ -7,7 +7,9 @@ import threading
 
 from sqlalchemy import text
 
+from geodata.maps import hexagon_cache
 from geodata.records.town_settings import set_setting
+from geodata.services import caches
 from geodata.services.daily_clock import keep_time, run
 from tests.conftest import TestDatabase
 
@@ -27,3 +29,10 @@ def test_one_tick_runs_what_is_due(throwaway_sample_db: TestDatabase) -> None:
     assert again["done"] == []  # the tick did it
     assert len(again["already"]) == rows
     assert set(again["already"]) == {"reports", "summary", "tasks"}
+    # and the map's caches are up to date: nothing left for the first view to compute
+    with throwaway_sample_db.owner.begin() as conn:
+        assert not hexagon_cache.is_stale(conn)
+        assert caches.refresh(throwaway_sample_db.owner)["coverage"] == {
+            "structural": 0,
+            "visits": 0,
+        }
