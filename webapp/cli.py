@@ -41,9 +41,7 @@ def serve(
     port = port or ctx.settings.port
     click.echo(f"wangge serving on http://{host}:{port}/ ({workers} process(es))")
     if workers == 1:
-        from webapp.factory import create_app
-
-        app = create_app(ctx.settings)
+        app = serving.build_app(ctx.settings, threads=threads)
         serving.start_clock(ctx.settings, clock_every)
         serving.serve_waitress(app, host=host, port=port, threads=threads)
     else:

@@ -39,6 +39,17 @@ def start_clock(settings: Settings, every_s: float) -> None:
     ).start()
 
 
+def build_app(settings: Settings, *, threads: int) -> Flask:
+    """The app with engines whose pools keep a connection for each thread: with fewer, every
+    busy moment opens and closes overflow connections (a backend started and authenticated
+    each time)."""
+    from webapp.factory import create_app
+
+    engine = db.make_engine(db.database_url(settings), pool_size=threads, max_overflow=threads)
+    admin_engine = db.make_engine(db.database_url(settings, admin=True), pool_size=2)
+    return create_app(settings, engine=engine, admin_engine=admin_engine)
+
+
 def serve_waitress(app: Flask, *, host: str, port: int, threads: int) -> None:
     """One process, `threads` threads: waitress takes in a whole body before the app sees the
     request, so no body larger than the largest accepted upload is taken in at all."""
@@ -52,10 +63,13 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
     """gunicorn's arbiter in this process; each worker builds its own app and engines after
     the fork (a pooled connection must never be shared by two processes)."""
 
-    def __init__(self, settings: Settings, options: dict[str, Any], clock_every_s: float):
+    def __init__(
+        self, settings: Settings, options: dict[str, Any], clock_every_s: float, threads: int
+    ):
         self._settings = settings
         self._options = options
         self._clock_every_s = clock_every_s
+        self._threads = threads
         super().__init__()
 
     def load_config(self) -> None:
@@ -63,9 +77,7 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Flask:
-        from webapp.factory import create_app
-
-        app = create_app(self._settings)
+        app = build_app(self._settings, threads=self._threads)
         start_clock(self._settings, self._clock_every_s)
         return app
 
@@ -100,6 +112,6 @@ def serve_gunicorn(
         "proc_name": "wangge",
     }
     try:
-        _Gunicorn(settings, options, clock_every_s).run()
+        _Gunicorn(settings, options, clock_every_s, threads).run()
     finally:
         shutil.rmtree(metrics_dir, ignore_errors=True)
