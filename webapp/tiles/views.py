@@ -50,20 +50,27 @@ class TileCache:
     def __init__(self, *, max_tiles: int = CACHE_TILES, version_ttl_s: float = VERSION_TTL_S):
         self._tiles: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
         self._versions: dict[tuple[object, ...], tuple[float, str]] = {}
+        self._reading: dict[tuple[object, ...], threading.Lock] = {}
         self._lock = threading.Lock()
         self.max_tiles = max_tiles
         self.version_ttl_s = version_ttl_s
 
     def version(self, key: tuple[object, ...], read: Callable[[], str]) -> str:
-        now = time.monotonic()
+        """The version under `key`, read again when older than the TTL: by one thread, the
+        others asking meanwhile wait for its answer (a map's first view asks for dozens of
+        tiles at once, and reading a version counts whole tables)."""
         with self._lock:
-            found = self._versions.get(key)
-        if found is not None and now - found[0] < self.version_ttl_s:
-            return found[1]
-        value = read()
-        with self._lock:
-            self._versions[key] = (now, value)
-        return value
+            reading = self._reading.setdefault(key, threading.Lock())
+        with reading:
+            now = time.monotonic()
+            with self._lock:
+                found = self._versions.get(key)
+            if found is not None and now - found[0] < self.version_ttl_s:
+                return found[1]
+            value = read()
+            with self._lock:
+                self._versions[key] = (now, value)
+            return value
 
     def tile(self, key: tuple[object, ...], make: Callable[[], bytes]) -> bytes:
         with self._lock:
@@ -82,6 +89,7 @@ class TileCache:
         with self._lock:
             self._tiles.clear()
             self._versions.clear()
+            self._reading.clear()
 
     def clear_tiles(self) -> None:
         with self._lock:
