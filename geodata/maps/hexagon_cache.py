@@ -72,13 +72,21 @@ STALE_SQL = f"""
 """  # noqa: S608 (constant fragments of this module)
 
 
-def refresh(conn: Connection) -> dict[str, Any]:
+def refresh(conn: Connection, *, wait: bool = True) -> dict[str, Any]:
     """Bring the cache up to date in this transaction (town-wide: it reads every grid):
-    rebuilt whole when marked so, else the stale cells recomputed. Returns what was done."""
+    rebuilt whole when marked so, else the stale cells recomputed. Returns what was done.
+    With `wait` false, does nothing (`"busy": True`) while another transaction refreshes:
+    a tile then is computed live rather than wait for a rebuild."""
     if not bypasses_rls(conn):
         conn.execute(text(f"SET LOCAL ROLE {TOWN_ROLE}"))
     conn.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
-    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
+    if not wait:
+        if not conn.execute(
+            text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": LOCK_KEY}
+        ).scalar_one():
+            return {"busy": True}
+    else:
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
     rebuild = conn.execute(
         text("SELECT rebuild FROM household_hexagons_state FOR UPDATE")
     ).scalar_one()

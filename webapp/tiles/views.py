@@ -137,7 +137,9 @@ def tile(layer: str, z: int, x: int, y: int) -> Response:
     scope = _scope_key(who) + (f":published:{day}" if day else "")
     if layer == "households" and not published and z < HOUSEHOLDS_PER_BUILDING_ZOOM:
         with database.engine().begin() as conn:
-            hexagon_cache.refresh(conn)  # what writes made stale, before the tile reads it
+            # What writes made stale, before the tile reads it; while another request or the
+            # clock refreshes, the tile is computed live (render_tile sees it stale).
+            hexagon_cache.refresh(conn, wait=False)
     with database.engine().connect() as conn, conn.begin():
         apply_scope(conn, who)
         window_h = asked_window or float(setting(conn, "screening_window_days")) * 24.0

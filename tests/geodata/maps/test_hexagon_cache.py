@@ -143,3 +143,23 @@ def test_a_moment_before_a_cached_visit_is_computed_live(town: conftest.TestData
         keys = _tiles(conn, 11)
         assert not all(_served_by_cache(conn, k, earlier) for k in keys)
     assert _compare(town, TOWN, earlier) > 0
+
+
+def test_a_tile_does_not_wait_for_a_refresh_under_way(town: conftest.TestDatabase) -> None:
+    with town.owner.begin() as conn:
+        conn.execute(text("UPDATE household_hexagons_state SET rebuild = true"))
+    now = datetime.now(UTC)
+    with town.owner.connect() as holder, holder.begin():
+        holder.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": hexagon_cache.LOCK_KEY})
+        with town.app.begin() as conn:
+            conn.execute(text("SET LOCAL lock_timeout = '5s'"))  # a wait fails, never hangs
+            assert hexagon_cache.refresh(conn, wait=False) == {"busy": True}
+        with town.app.connect() as conn, conn.begin():
+            apply_scope(conn, TOWN)
+            key = _tiles(conn, 12)[0]
+            assert not _served_by_cache(conn, key, now)  # stale: computed live meanwhile
+            assert render_tile(conn, TOWN, "households", key, as_of=now, window_h=24.0) == _live(
+                conn, TOWN, key, now, 24.0
+            )
+    with town.app.begin() as conn:
+        assert hexagon_cache.refresh(conn, wait=False)["rebuilt"]
