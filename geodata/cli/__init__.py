@@ -37,6 +37,7 @@ LAZY_COMMANDS = {
     "campaigns": "geodata.cli.campaigns:campaigns_group",
     "isolation": "geodata.cli.isolation:isolation_group",
     "daily": "geodata.cli.daily:daily_group",
+    "supplies": "geodata.cli.supplies:supplies_group",
 }
 """Commands loaded when they run, so that each one starts without the others' libraries."""
 
