@@ -19,9 +19,12 @@ from geodata.exports.run import (
     export_to_file,
 )
 
+LEDGER_LAYERS = ("ledger-entries",)
+"""Layers without geometry, written as the CSV they are imported from."""
+
 
 @click.command("export")
-@click.argument("layer", type=click.Choice(EXPORTABLE))
+@click.argument("layer", type=click.Choice((*EXPORTABLE, *LEDGER_LAYERS)))
 @click.option(
     "--format", "fmt", type=click.Choice([f.value for f in Format]), default=None,
     help="default: from the file name, else geojson",
@@ -61,6 +64,9 @@ def export_cmd(
     output: Path,
 ) -> None:
     """Export LAYER to a file; personal layers are aggregated unless asked otherwise."""
+    if layer in LEDGER_LAYERS:
+        _export_ledger(ctx, output, bom=bom)
+        return
     chosen = Format(fmt) if fmt else _format_of(output)
     where = params.day_filters({"bbox": bbox, "as_of": as_of})
     box = where.bbox
@@ -107,6 +113,16 @@ def export_cmd(
         bar.close()  # a failed export leaves nothing under `output` (written, then renamed)
     level_note = f", per {result.level}" if result.level else ""
     click.echo(f"{result.rows} features ({result.privacy}{level_note}) written to {output}")
+
+
+def _export_ledger(ctx: Context, output: Path, *, bom: bool) -> None:
+    from geodata.auth.access import Action
+    from geodata.exports.ledger_entries import export_ledger
+
+    principal = ctx.acting(Action.OPERATE)
+    with ctx.admin_engine.begin() as conn:
+        rows = export_ledger(conn, principal, output, bom=bom)
+    click.echo(f"{rows} ledger entries written to {output}")
 
 
 def _format_of(path: Path) -> Format:

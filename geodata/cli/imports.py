@@ -19,7 +19,8 @@ class ImportGroup(click.Group):
     """Lists the layers in their schema order, not alphabetically."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return [layer.value for layer in Layer]
+        layers = [layer.value for layer in Layer]
+        return layers + sorted(name for name in self.commands if name not in layers)
 
 
 @click.group("import", cls=ImportGroup)
@@ -144,3 +145,13 @@ def _command_for(spec: LayerSpec) -> click.Command:
 
 for _spec in LAYERS.values():
     import_group.add_command(_command_for(_spec))
+
+
+def _add_ledger_layers() -> None:
+    """Layers posted through their own records (a ledger), not upserted by source id."""
+    from geodata.cli.import_ledger import ledger_import_cmd
+
+    import_group.add_command(ledger_import_cmd)
+
+
+_add_ledger_layers()

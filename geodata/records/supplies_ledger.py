@@ -52,8 +52,16 @@ class _Resolved:
     reverses_id: int | None
 
 
-def _refuse(entry: Entry, field: str, reason: str) -> RecordRefused:
-    return RecordRefused(f"ledger entry {entry.source_id!r}: {field}: {reason}")
+class EntryRefused(RecordRefused):
+    """An entry refused: which one, the field and the reason (an import reports them apart)."""
+
+    def __init__(self, source_id: str, field: str, reason: str) -> None:
+        self.source_id, self.field, self.reason = source_id, field, reason
+        super().__init__(f"ledger entry {source_id!r}: {field}: {reason}")
+
+
+def _refuse(entry: Entry, field: str, reason: str) -> EntryRefused:
+    return EntryRefused(entry.source_id, field, reason)
 
 
 def posted(conn: Connection, source_id: str) -> dict[str, Any] | None:
