@@ -38,6 +38,7 @@ LAZY_COMMANDS = {
     "isolation": "geodata.cli.isolation:isolation_group",
     "daily": "geodata.cli.daily:daily_group",
     "supplies": "geodata.cli.supplies:supplies_group",
+    "disinfection": "geodata.cli.disinfection:disinfection_group",
 }
 """Commands loaded when they run, so that each one starts without the others' libraries."""
 

@@ -125,6 +125,9 @@ KEYS: dict[str, Key] = {
     "minutes_per_visit": Key(
         10, _int_between(1, 240), "minutes a household visit takes, for balancing task lists"
     ),
+    "disinfection_grace_minutes": Key(
+        30, _int_between(0, 720), "how late a place's disinfection round may be before overdue"
+    ),
 }
 """Every key the town knows; later features add theirs here."""
 
