@@ -180,3 +180,9 @@ def plan_seals_cmd(ctx: Context, compound_id: int | None, do_apply: bool, fmt: s
         emit({"plans": plans, "applied": applied}, fmt, lambda d: render_seals(d["plans"]))
     else:
         emit(plans, fmt, render_seals)
+
+
+from geodata.cli.plan_patrols import plan_patrols_cmd, plan_routes_cmd  # noqa: E402
+
+plan_group.add_command(plan_patrols_cmd)
+plan_group.add_command(plan_routes_cmd)

@@ -1,0 +1,1 @@
+"""Patrol zones and routes: street blocks, contiguous zones balanced by hours, postman routes."""

@@ -1,0 +1,145 @@
+"""Street blocks: the faces of the noded streets and village boundaries, with their workload.
+
+A block's neighbours are the blocks it shares a boundary piece with (a street or a stretch of
+village boundary of positive length); blocks that touch only at a corner share no piece and
+are not neighbours. Each street segment belongs to exactly one block: the lowest-numbered
+block it bounds, or the block it lies in (a dead end inside a block).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from numpy.typing import NDArray
+
+from geodata.analysis.patrols.streets import Streets
+
+Floats = NDArray[np.float64]
+Ints = NDArray[np.int64]
+Geoms = NDArray[np.object_]
+
+ON_EDGE_M = 0.02
+"""A piece whose midpoint is this close to a block's boundary bounds that block: two villages'
+outlines drawn a few millimetres apart leave a sliver between them (dropped, see
+MIN_AREA_M2), and the blocks on either side are still neighbours."""
+
+MIN_AREA_M2 = 1.0
+"""Faces smaller than this are slivers of noding, not blocks."""
+
+MIN_SHARED_M = 0.5
+"""Blocks are neighbours when they share more boundary than this: less is a corner (noding
+leaves pieces of a few micrometres where lines cross almost at a point)."""
+
+
+@dataclass(frozen=True)
+class Blocks:
+    """Blocks (0..b-1): outline, area index (which village), workload and rook neighbours.
+
+    `pairs` holds each pair of neighbours once (i < j) with the length of boundary they share.
+    `segment_block` gives each street segment's block (-1: outside every block).
+    """
+
+    geoms: Geoms
+    area: Ints
+    households: Ints
+    stops: Ints
+    road_m: Floats
+    pairs: Ints
+    shared_m: Floats
+    segment_block: Ints
+
+    @property
+    def count(self) -> int:
+        return len(self.geoms)
+
+    def neighbours(self) -> list[list[int]]:
+        """Each block's neighbours, sorted."""
+        out: list[set[int]] = [set() for _ in range(self.count)]
+        for a, b in self.pairs.tolist():
+            out[a].add(b)
+            out[b].add(a)
+        return [sorted(n) for n in out]
+
+
+def _count_in(geoms: Geoms, points_xy: Floats, weights: Ints) -> Ints:
+    counts = np.zeros(len(geoms), dtype=np.int64)
+    if len(points_xy) == 0 or len(geoms) == 0:
+        return counts
+    points = shapely.points(np.asarray(points_xy, dtype=float))
+    found = shapely.STRtree(geoms).query(points, predicate="intersects")
+    point, first = np.unique(found[0], return_index=True)  # a point on a shared edge counts once
+    np.add.at(counts, found[1][first], np.asarray(weights, dtype=np.int64)[point])
+    return counts
+
+
+def street_blocks(
+    streets: Streets,
+    areas_m: Geoms,
+    *,
+    households_xy: Floats,
+    households: Ints,
+    stops_xy: Floats,
+) -> Blocks:
+    """Blocks of the areas (villages) with households (counts at points) and stops to pass."""
+    areas = np.asarray(areas_m, dtype=object)
+    faces = np.asarray(shapely.get_parts(shapely.polygonize(streets.lines)), dtype=object)
+    faces = faces[shapely.area(faces) >= MIN_AREA_M2]
+    inside = shapely.point_on_surface(faces)
+    found = shapely.STRtree(areas).query(inside, predicate="within")
+    area = np.full(len(faces), -1, dtype=np.int64)
+    area[found[0]] = found[1]
+    keep = area >= 0
+    faces, area = faces[keep], area[keep]
+    rings = shapely.boundary(faces)
+    mids = shapely.line_interpolate_point(streets.lines, 0.5, normalized=True)
+    touch = shapely.STRtree(rings).query(mids, predicate="dwithin", distance=ON_EDGE_M)
+    piece, block = touch[0], touch[1]
+    order = np.lexsort((block, piece))
+    piece, block = piece[order], block[order]
+    # every two blocks a piece bounds are neighbours (a piece may bound three or more where
+    # outlines drawn millimetres apart meet)
+    a_list, b_list, p_list = [], [], []
+    for gap in range(1, 4):
+        same = piece[gap:] == piece[:-gap]
+        a_list.append(block[:-gap][same])
+        b_list.append(block[gap:][same])
+        p_list.append(piece[gap:][same])
+    a, b = np.concatenate(a_list), np.concatenate(b_list)
+    length = shapely.length(streets.lines[np.concatenate(p_list)])
+    pairs = np.column_stack([np.minimum(a, b), np.maximum(a, b)])
+    if len(pairs):
+        pairs, where = np.unique(pairs, axis=0, return_inverse=True)
+        shared = np.zeros(len(pairs))
+        np.add.at(shared, where.ravel(), length)
+        pairs, shared = pairs[shared > MIN_SHARED_M], shared[shared > MIN_SHARED_M]
+    else:
+        pairs, shared = np.empty((0, 2), np.int64), np.empty(0)
+    m = streets.count
+    segment_block = np.full(m, -1, dtype=np.int64)
+    first = np.ones(len(piece), dtype=bool)
+    first[1:] = piece[1:] != piece[:-1]
+    is_segment = piece < m
+    segment_block[piece[first & is_segment]] = block[first & is_segment]
+    loose = np.flatnonzero(segment_block < 0)
+    if len(loose):  # dead ends inside a block
+        within = shapely.STRtree(faces).query(mids[loose], predicate="within")
+        segment_block[loose[within[0]]] = within[1]
+    loose = np.flatnonzero(segment_block < 0)
+    if len(loose) and len(faces):  # slivers the faces do not reach: the nearest block
+        nearest = shapely.STRtree(faces).query_nearest(streets.segments[loose], all_matches=False)
+        segment_block[loose[nearest[0]]] = nearest[1]
+    road_m = np.zeros(len(faces))
+    owned = segment_block >= 0
+    np.add.at(road_m, segment_block[owned], streets.length_m[owned])
+    return Blocks(
+        geoms=faces,
+        area=area,
+        households=_count_in(faces, households_xy, households),
+        stops=_count_in(faces, stops_xy, np.ones(len(stops_xy), dtype=np.int64)),
+        road_m=road_m,
+        pairs=pairs.astype(np.int64),
+        shared_m=shared,
+        segment_block=segment_block,
+    )

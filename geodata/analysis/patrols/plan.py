@@ -1,0 +1,144 @@
+"""Patrol zones of a town and their routes, from road lines, areas, households and posts.
+
+`PatrolTown.build` notes the streets, makes the blocks and the walkable graph once;
+`propose_zones` partitions the blocks into K zones balanced by estimated patrol hours (the
+zones' postman routes measured and fed back into the balance twice), or by households or
+road metres; `zone_tour` is a zone's route from a station.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.spatial import cKDTree
+
+from geodata.analysis.patrols.blocks import Blocks, street_blocks
+from geodata.analysis.patrols.pace import Pace
+from geodata.analysis.patrols.postman import Tour, postman_tour
+from geodata.analysis.patrols.shape import pieces, polsby_popper, zone_outline
+from geodata.analysis.patrols.streets import Streets, node_streets
+from geodata.analysis.patrols.walkable import Walkable, walkable
+from geodata.analysis.patrols.zoning import Loads, partition
+
+Floats = NDArray[np.float64]
+Ints = NDArray[np.int64]
+Geoms = NDArray[np.object_]
+Balance = Literal["hours", "households", "road_m"]
+
+REFINE_ROUNDS = 2
+"""Times the zones' measured routes are fed back into the balance by hours."""
+
+
+@dataclass(frozen=True)
+class PatrolTown:
+    """The town's streets, blocks and walkable graph, in metres."""
+
+    streets: Streets
+    blocks: Blocks
+    net: Walkable
+    stops_xy: Floats
+
+    @classmethod
+    def build(
+        cls,
+        roads_m: Geoms,
+        areas_m: Geoms,
+        *,
+        households_xy: Floats,
+        households: Ints,
+        stops_xy: Floats,
+    ) -> PatrolTown:
+        streets = node_streets(roads_m, areas_m)
+        blocks = street_blocks(
+            streets, areas_m, households_xy=households_xy, households=households, stops_xy=stops_xy
+        )
+        return cls(streets, blocks, walkable(streets), np.asarray(stops_xy, float).reshape(-1, 2))
+
+    def segments_of(self, units: Ints) -> Ints:
+        """The street segments of these blocks."""
+        return np.flatnonzero(np.isin(self.streets_block(), units)).astype(np.int64)
+
+    def streets_block(self) -> Ints:
+        return self.blocks.segment_block
+
+    def nearest_node(self, xy: Floats) -> int:
+        return int(cKDTree(self.streets.node_xy).query(np.asarray(xy, float))[1])
+
+    def zone_tour(self, units: Ints, *, start: int | None = None) -> Tour:
+        """The postman route of the blocks' segments from node `start` (default: a node of
+        the zone's first segment)."""
+        segments = self.segments_of(units)
+        if start is None:
+            start = int(self.streets.u[segments[0]]) if len(segments) else 0
+        return postman_tour(self.net, segments, start)
+
+
+@dataclass(frozen=True)
+class Zone:
+    units: Ints
+    hours: float
+    households: int
+    road_m: float
+    route_m: float
+    pieces: int
+    polsby_popper: float
+
+
+def _loads(town: PatrolTown, units: Ints, by: Balance, pace: Pace) -> Loads:
+    b = town.blocks
+    if by == "households":
+        return Loads(a=b.households[units].astype(float), c=np.zeros(len(units)))
+    if by == "road_m":
+        return Loads(a=b.road_m[units].astype(float), c=np.zeros(len(units)))
+    return Loads(
+        a=pace.hours(b.road_m[units]), c=pace.hours(0.0, b.stops[units].astype(np.float64))
+    )
+
+
+def _sub_pairs(town: PatrolTown, units: Ints) -> tuple[Ints, Floats]:
+    local = np.full(town.blocks.count, -1, dtype=np.int64)
+    local[units] = np.arange(len(units))
+    pairs = local[town.blocks.pairs]
+    keep = (pairs >= 0).all(axis=1)
+    return pairs[keep], town.blocks.shared_m[keep]
+
+
+def _measure(town: PatrolTown, members: Ints, pace: Pace) -> tuple[Tour, Zone]:
+    tour = town.zone_tour(members)
+    b = town.blocks
+    outline = zone_outline(b.geoms[members])
+    stops = int(b.stops[members].sum())
+    zone = Zone(
+        units=members,
+        hours=float(pace.hours(tour.route_m, stops)),
+        households=int(b.households[members].sum()),
+        road_m=float(b.road_m[members].sum()),
+        route_m=tour.route_m,
+        pieces=pieces(outline),
+        polsby_popper=polsby_popper(outline),
+    )
+    return tour, zone
+
+
+def propose_zones(
+    town: PatrolTown, units: Ints, k: int, *, by: Balance = "hours", pace: Pace | None = None
+) -> list[Zone]:
+    """K contiguous zones of these blocks, balanced by `by`."""
+    pace = pace or Pace()
+    units = np.asarray(units, dtype=np.int64)
+    if k < 1 or k > len(units):
+        raise ValueError(f"zones: between 1 and the {len(units)} blocks")
+    pairs, shared = _sub_pairs(town, units)
+    loads = _loads(town, units, by, pace)
+    zone = partition(len(units), pairs, loads, k, shared_m=shared)
+    measured = [_measure(town, units[zone == z], pace) for z in range(k)]
+    if by == "hours":
+        for _ in range(REFINE_ROUNDS):
+            street = np.array([max(t.street_m, 1e-9) for t, _ in measured])
+            loads.ratio = np.array([t.route_m for t, _ in measured]) / street
+            zone = partition(len(units), pairs, loads, k, shared_m=shared, start=zone)
+            measured = [_measure(town, units[zone == z], pace) for z in range(k)]
+    return [z for _, z in measured]

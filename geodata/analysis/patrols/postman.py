@@ -1,0 +1,159 @@
+"""The shortest closed walk from a station along every street segment of a zone.
+
+Chinese postman: the odd-degree nodes of the zone's segments are paired at the least total
+metres along the town graph by an exact minimum-weight perfect matching (networkx's blossom
+algorithm on the complete graph of their shortest-path distances), the pairs' paths are
+added as deadhead, and an Eulerian circuit of the result is the walk.
+
+Where the zone's segments (and the station) are in several pieces this is the rural postman
+problem, NP-hard. The pieces are first joined by the shortest paths of a minimum spanning
+tree over piece-to-piece shortest-path distances (through the whole town's graph), added
+once as deadhead; the postman is then exact on that augmented graph. The tree is a choice,
+not a proof of optimality: the reported reference is the exact postman length of the
+segments the walk traverses, joined the same way.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+from numpy.typing import NDArray
+from scipy.sparse.csgraph import connected_components
+
+from geodata.analysis.patrols.matching import min_weight_perfect_matching
+from geodata.analysis.patrols.walkable import Walkable
+
+Ints = NDArray[np.int64]
+Floats = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One traversal: from a node to a node along a segment (or LINK), required or deadhead."""
+
+    a: int
+    b: int
+    segment: int
+    metres: float
+    required: bool
+
+
+@dataclass(frozen=True)
+class Tour:
+    """A closed walk from `start` and back."""
+
+    start: int
+    steps: tuple[Step, ...]
+    street_m: float
+    segments: int
+    matching_gap_m: float = 0.0
+    """Metres the pairing of odd nodes may be over the optimum (0: proven optimal)."""
+
+    @property
+    def route_m(self) -> float:
+        return float(sum(s.metres for s in self.steps))
+
+    @property
+    def covered(self) -> frozenset[int]:
+        return frozenset(s.segment for s in self.steps if s.required)
+
+
+def _path(pred: Ints, source_row: int, target: int) -> list[int]:
+    nodes = [target]
+    while True:
+        p = int(pred[source_row, nodes[-1]])
+        if p < 0:
+            break
+        nodes.append(p)
+    return nodes[::-1]
+
+
+def _add_path(
+    multi: nx.MultiGraph[int], nodes: list[int], edges: dict[tuple[int, int], tuple[int, float]]
+) -> None:
+    for x, y in itertools.pairwise(nodes):
+        seg, w = edges[(x, y)]
+        multi.add_edge(x, y, weight=w, segment=seg, required=False)
+
+
+def _join_pieces(
+    multi: nx.MultiGraph[int], net: Walkable, edges: dict[tuple[int, int], tuple[int, float]]
+) -> None:
+    nodes = np.array(sorted(multi.nodes), dtype=np.int64)
+    index = {int(n): i for i, n in enumerate(nodes.tolist())}
+    rows = [index[a] for a, _ in multi.edges()]
+    cols = [index[b] for _, b in multi.edges()]
+    from scipy.sparse import csr_matrix
+
+    adjacency = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(nodes), len(nodes)))
+    pieces, label = connected_components(adjacency, directed=False)
+    if pieces <= 1:
+        return
+    matrix = net.matrix()
+    from scipy.sparse.csgraph import dijkstra
+
+    tree: nx.Graph[int] = nx.Graph()
+    preds: dict[int, tuple[Ints, Floats]] = {}
+    for p in range(int(pieces)):
+        members = nodes[label == p]
+        dist, pred, _ = dijkstra(matrix, indices=members, return_predecessors=True, min_only=True)
+        preds[p] = (np.asarray(pred, np.int64), np.asarray(dist, float))
+        for q in range(p + 1, int(pieces)):
+            other = nodes[label == q]
+            k = int(np.argmin(dist[other]))
+            tree.add_edge(p, q, weight=float(dist[other][k]), end=int(other[k]))
+    for p, q, data in nx.minimum_spanning_edges(tree, algorithm="kruskal", data=True):
+        tree_pred = preds[min(p, q)][0]
+        path = [int(data["end"])]
+        while int(tree_pred[path[-1]]) >= 0:
+            path.append(int(tree_pred[path[-1]]))
+        _add_path(multi, path[::-1], edges)
+
+
+def postman_tour(net: Walkable, segments: Ints, start: int) -> Tour:
+    """The closed walk from node `start` along every given segment (numbers in net.streets)."""
+    streets = net.streets
+    edges = net.edge_segment()
+    multi: nx.MultiGraph[int] = nx.MultiGraph()
+    multi.add_node(int(start))
+    for seg in np.asarray(segments, dtype=np.int64).tolist():
+        multi.add_edge(
+            int(streets.u[seg]),
+            int(streets.v[seg]),
+            weight=float(streets.length_m[seg]),
+            segment=seg,
+            required=True,
+        )
+    _join_pieces(multi, net, edges)
+    odd = np.array(sorted(n for n, d in multi.degree() if d % 2), dtype=np.int64)
+    gap_m = 0.0
+    if len(odd):
+        dist, pred = net.distances(odd)
+        matching = min_weight_perfect_matching(dist[:, odd])
+        gap_m = matching.gap_m
+        for i, j in matching.pairs:
+            _add_path(multi, _path(pred, i, int(odd[j])), edges)
+    steps: list[Step] = []
+    if multi.number_of_edges():
+        for a, b, key in nx.eulerian_circuit(multi, source=int(start), keys=True):
+            data = multi.edges[a, b, key]
+            steps.append(
+                Step(
+                    int(a),
+                    int(b),
+                    int(data["segment"]),
+                    float(data["weight"]),
+                    bool(data["required"]),
+                )
+            )
+    required = np.asarray(segments, dtype=np.int64)
+    return Tour(
+        start=int(start),
+        steps=tuple(steps),
+        street_m=float(streets.length_m[required].sum()),
+        segments=len(required),
+        matching_gap_m=gap_m,
+    )
