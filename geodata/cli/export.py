@@ -19,8 +19,9 @@ from geodata.exports.run import (
     export_to_file,
 )
 
-LEDGER_LAYERS = ("ledger-entries",)
-"""Layers without geometry, written as the CSV they are imported from."""
+LEDGER_LAYERS = ("ledger-entries", "disinfection-places", "disinfection-rounds")
+"""Layers of records kept apart from the map's layers, written as the CSV they are imported
+from."""
 
 
 @click.command("export")
@@ -65,7 +66,7 @@ def export_cmd(
 ) -> None:
     """Export LAYER to a file; personal layers are aggregated unless asked otherwise."""
     if layer in LEDGER_LAYERS:
-        _export_ledger(ctx, output, bom=bom)
+        _export_ledger(ctx, layer, output, bom=bom)
         return
     chosen = Format(fmt) if fmt else _format_of(output)
     where = params.day_filters({"bbox": bbox, "as_of": as_of})
@@ -115,10 +116,16 @@ def export_cmd(
     click.echo(f"{result.rows} features ({result.privacy}{level_note}) written to {output}")
 
 
-def _export_ledger(ctx: Context, output: Path, *, bom: bool) -> None:
+def _export_ledger(ctx: Context, layer: str, output: Path, *, bom: bool) -> None:
     from geodata.auth.access import Action
-    from geodata.exports.ledger_entries import export_ledger
+    from geodata.exports.ledger_entries import export_ledger, export_table
 
+    if layer != "ledger-entries":
+        principal = ctx.acting(Action.VIEW_MAP)
+        with ctx.admin_engine.begin() as conn:
+            rows = export_table(conn, principal, layer, output, bom=bom)
+        click.echo(f"{rows} rows of {layer} written to {output}")
+        return
     principal = ctx.acting(Action.OPERATE)
     with ctx.admin_engine.begin() as conn:
         rows = export_ledger(conn, principal, output, bom=bom)

@@ -149,9 +149,14 @@ for _spec in LAYERS.values():
 
 def _add_ledger_layers() -> None:
     """Layers posted through their own records (a ledger), not upserted by source id."""
-    from geodata.cli.import_ledger import ledger_import_cmd
+    from geodata.cli.import_ledger import (
+        ledger_import_cmd,
+        places_import_cmd,
+        rounds_import_cmd,
+    )
 
-    import_group.add_command(ledger_import_cmd)
+    for command in (ledger_import_cmd, places_import_cmd, rounds_import_cmd):
+        import_group.add_command(command)
 
 
 _add_ledger_layers()

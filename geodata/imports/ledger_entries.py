@@ -9,8 +9,6 @@ posted with the same content counts as unchanged; with other content it is refus
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,8 +17,7 @@ from sqlalchemy import Connection
 
 from geodata.auth import audit
 from geodata.identifiers import identifier_problem
-from geodata.imports import files
-from geodata.imports.files import refuse
+from geodata.imports.csv_records import read_rows
 from geodata.imports.report import ImportReport, Issue
 from geodata.records.refusal import RecordRefused
 from geodata.records.supplies_ledger import KINDS, Entry, EntryRefused, post
@@ -43,36 +40,12 @@ FIELD_HELP = {
     "reverses": "a reversal's entry (its source id)",
     "reason": "optional: why a reversal is made (default: imported)",
 }
-MAX_ROWS = 2_000_000
 
 
 @dataclass(frozen=True)
 class _Row:
     line: int
     entry: Entry
-
-
-def _rows(text: str) -> list[tuple[int, dict[str, str]]]:
-    reader = csv.reader(io.StringIO(text, newline=""))
-    records: list[tuple[int, dict[str, str]]] = []
-    header: list[str] | None = None
-    line = 1
-    for fields in reader:
-        start, line = line, reader.line_num + 1
-        if not fields or all(not f.strip() for f in fields):
-            continue
-        if header is None:
-            header = [h.strip().lower() for h in fields]
-            continue
-        records.append((start, dict(zip(header, (f.strip() for f in fields), strict=False))))
-    if header is None:
-        raise ValueError("the CSV file has no header line")
-    missing = [name for name in REQUIRED if name not in header]
-    if missing:
-        raise ValueError(f"the CSV header lacks {', '.join(missing)}")
-    if len(set(header)) != len(header):
-        raise ValueError("the CSV header has duplicate column names")
-    return records
 
 
 def _entry(line: int, raw: dict[str, str], errors: list[Issue]) -> Entry | None:
@@ -131,13 +104,7 @@ def import_ledger(
 ) -> ImportReport:
     """Post every entry of the file in a savepoint, or none; the report names each failure."""
     report = ImportReport(layer=LAYER, file=path.name, dry_run=dry_run)
-    text = files.decode_text(path.read_bytes(), path, given=encoding)
-    try:
-        raw_rows = _rows(text)
-    except (ValueError, csv.Error) as e:
-        raise refuse(path, str(e)) from None
-    if len(raw_rows) > MAX_ROWS:
-        raise refuse(path, f"more than {MAX_ROWS} rows: split the file")
+    raw_rows = read_rows(path, encoding=encoding, required=REQUIRED)
     rows: list[_Row] = []
     seen: dict[str, int] = {}
     for line, raw in raw_rows:

@@ -4,6 +4,7 @@ Scope is a list of village ids (None: the town)."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -132,7 +133,7 @@ def add_round(
                 " recorded_by, recorded_at) VALUES (:s, :p, :at, :st, :a, :by, :now) RETURNING id"
             ),
             {
-                "s": source_id,
+                "s": source_id or f"round:{uuid.uuid4()}",
                 "p": place_id,
                 "at": at,
                 "st": staff_id,

@@ -4,6 +4,7 @@ refused (exit 1), a grid worker of another village refused, compliance of a day.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import orjson
 import pytest
@@ -81,3 +82,58 @@ def test_a_grid_worker_logs_rounds_of_their_village_only(db: TestDatabase) -> No
     place = invoke(db, "disinfection", "places", "add", "st-3", "--name", "X", "--kind",
                    "station", "--rounds", "2", user="dz-li")  # fmt: skip
     assert place.exit_code == 3
+
+
+def test_import_places_and_rounds_all_or_nothing_and_round_trip(
+    db: TestDatabase, tmp_path: Path
+) -> None:
+    places = tmp_path / "places.csv"
+    places.write_text(
+        "source_id,name,kind,rounds_per_day,village,checkpoint,lon,lat\n"
+        "im-1,Market A,market,3,V1,,0.2,0.2\n"
+        "im-2,Toilet B,toilet,2,V2,,,\n"
+    )
+    first = orjson.loads(
+        invoke(db, "import", "disinfection-places", str(places), "--format", "json").stdout
+    )
+    assert (first["inserted"], first["errors"]) == (2, [])
+    again = orjson.loads(
+        invoke(db, "import", "disinfection-places", str(places), "--format", "json").stdout
+    )
+    assert (again["inserted"], again["updated"], again["unchanged"]) == (0, 0, 2)
+    places.write_text(places.read_text().replace("Toilet B,toilet,2", "Toilet B,toilet,4"))
+    changed = orjson.loads(
+        invoke(db, "import", "disinfection-places", str(places), "--format", "json").stdout
+    )
+    assert (changed["updated"], changed["unchanged"]) == (1, 1)
+    rounds = tmp_path / "rounds.csv"
+    ahead = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    rounds.write_text(
+        "source_id,place,at,by,agent\n"
+        "r-1,im-1,2026-04-03T08:00:00+08:00,,chlorine\n"
+        f"r-2,im-1,{ahead},,chlorine\n"
+        "r-3,nowhere,2026-04-03T08:00:00+08:00,,chlorine\n"
+        "r-4,im-2,2026-04-03T08:00:00+08:00,,\n"
+    )
+    with db.owner.connect() as c:
+        before = c.execute(text("SELECT count(*) FROM disinfection_rounds")).scalar_one()
+    refused = invoke(db, "import", "disinfection-rounds", str(rounds), "--format", "json")
+    assert refused.exit_code == 1
+    errors = [(e["line"], e["field"]) for e in orjson.loads(refused.stdout)["errors"]]
+    assert errors == [(3, "at"), (4, "place"), (5, "agent")]
+    with db.owner.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM disinfection_rounds")).scalar_one() == before
+    rounds.write_text("source_id,place,at,by,agent\nr-1,im-1,2026-04-03T08:00:00+08:00,,chlorine\n")
+    ok = orjson.loads(
+        invoke(db, "import", "disinfection-rounds", str(rounds), "--format", "json").stdout
+    )
+    assert ok["inserted"] == 1
+    rounds.write_text("source_id,place,at,by,agent\nr-1,im-1,2026-04-03T09:00:00+08:00,,chlorine\n")
+    moved = invoke(db, "import", "disinfection-rounds", str(rounds), "--format", "json")
+    assert moved.exit_code == 1
+    assert orjson.loads(moved.stdout)["errors"][0]["field"] == "at"
+    for layer in ("disinfection-places", "disinfection-rounds"):
+        out = tmp_path / f"{layer}.csv"
+        assert invoke(db, "export", layer, "-o", str(out)).exit_code == 0
+        back = orjson.loads(invoke(db, "import", layer, str(out), "--format", "json").stdout)
+        assert (back["inserted"], back["updated"], back["errors"]) == (0, 0, []), layer
