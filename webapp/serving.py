@@ -16,10 +16,11 @@ from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
+from gunicorn.glogging import Logger as GunicornLogger  # type: ignore[import-untyped]
 
 from geodata import db
 from geodata.settings import Settings
-from webapp.infra import metrics
+from webapp.infra import metrics, request_log
 
 BODY_OVERHEAD_BYTES = 64 * 1024
 """Room for a multipart upload's headers and form fields beside the file itself."""
@@ -82,6 +83,15 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         return app
 
 
+class _JsonLogger(GunicornLogger):  # type: ignore[misc]
+    """gunicorn's own messages (workers booted, exited) as JSON lines like the app's."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        for handler in self.error_log.handlers:
+            handler.setFormatter(request_log.JsonLines())
+
+
 def _worker_exit(_server: object, worker: Any) -> None:
     metrics.process_exited(int(worker.pid))
 
@@ -108,6 +118,7 @@ def serve_gunicorn(
         "timeout": timeout_s,
         "graceful_timeout": 10,
         "accesslog": None,
+        "logger_class": _JsonLogger,
         "worker_exit": _worker_exit,
         "proc_name": "wangge",
     }

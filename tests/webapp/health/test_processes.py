@@ -4,7 +4,9 @@ of every worker are summed."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import orjson
 import pytest
 
 from tests import conftest
@@ -40,9 +42,11 @@ def test_the_login_limit_holds_across_two_processes(database: TestDatabase) -> N
 
 
 def test_several_workers_serve_share_the_limit_and_sum_their_metrics(
-    database: TestDatabase,
+    database: TestDatabase, tmp_path: Path
 ) -> None:
-    with serving(database, "--workers", "2", "--threads", "2") as url:
+    log = tmp_path / "serve.log"
+    with log.open("wb") as stderr, serving(database, "--workers", "2", "--threads", "2",
+                                           stderr=stderr) as url:  # fmt: skip
         client = Client()
         ready = client.request(f"{url}/readyz")
         assert (ready.status, ready.body) == (200, b'{"ready":true,"database":true}')
@@ -66,3 +70,7 @@ def test_several_workers_serve_share_the_limit_and_sum_their_metrics(
         assert float(failed.group(1)) + float(limited.group(1)) == 6
         assert 'wangge_db_pool_checked_out{engine="app"}' in text
         assert "wangge_http_request_duration_seconds_bucket" in text
+    lines = log.read_bytes().splitlines()
+    logged = [orjson.loads(line) for line in lines if line.strip()]  # every line is JSON
+    assert any(line["logger"] == "gunicorn.error" for line in logged)
+    assert sum(line.get("message") == "request" for line in logged) >= 8
