@@ -4,6 +4,7 @@ Holders are source ids (`town-store`, teams, checkpoints, isolation sites); item
 
 from __future__ import annotations
 
+import sys
 import uuid
 from datetime import date, datetime
 from typing import Any
@@ -203,6 +204,25 @@ def donations_cmd(ctx: Context, start: str | None, end: str | None, fmt: str) ->
     first, last = _day(start, "from"), _day(end, "to")
     with ctx.admin_engine.begin() as conn:
         emit(donations(conn, principal, start=first, end=last), fmt, render_donations)
+
+
+@supplies_group.command("verify")
+@format_option
+@pass_ctx
+@reports_errors
+def verify_cmd(ctx: Context, fmt: str) -> None:
+    """Check that each holder and item's month totals equal the sums of their entries; exit 1
+    naming the months that do not."""
+    from geodata.services.supplies import verify
+
+    principal = ctx.acting(Action.VIEW_MAP)
+    with ctx.admin_engine.begin() as conn:
+        found = verify(conn, principal)
+    emit(found, fmt, lambda d: "month totals equal the sums of the entries" if d["ok"] else
+         "\n".join(f"holder {m['holder_id']} item {m['item_id']} {m['month']}: total"
+                   f" {m['total']}, entries {m['entries']}" for m in d["mismatches"]))  # fmt: skip
+    if not found["ok"]:
+        sys.exit(1)
 
 
 @supplies_group.group("items")

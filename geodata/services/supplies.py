@@ -152,3 +152,10 @@ def new_item(conn: Connection, principal: Principal, code: str, *, name: str, un
         row_count=1,
     )
     return new_id
+
+
+def verify(conn: Connection, principal: Principal) -> dict[str, Any]:
+    """Whether every month total equals the sum of its entries (the mismatches if not)."""
+    principal.require(Action.VIEW_MAP)
+    drifted = stock_records.verify_totals(conn)
+    return {"ok": not drifted, "mismatches": drifted}

@@ -114,6 +114,9 @@ def test_post_refuse_reverse_and_the_stock_contract(db: TestDatabase) -> None:
         invoke(db, "supplies", "low", "--as-of", "2026-01-12", "--format", "json").stdout
     )
     assert [(r["holder"], r["item"], r["quantity"]) for r in low["low"]] == [("cu1", "mask", 0)]
+    checked = invoke(db, "supplies", "verify", "--format", "json")
+    assert checked.exit_code == 0, checked.output
+    assert orjson.loads(checked.stdout) == {"ok": True, "mismatches": []}
     gifts = orjson.loads(invoke(db, "supplies", "donations", "--format", "json").stdout)
     [gift] = [g for g in gifts["donations"] if g["entry"] == "c-r1"]
     assert [(w["kind"], w["to"], w["quantity"]) for w in gift["went"]] == [("transfer", "cu1", 60)]

@@ -14,7 +14,13 @@ from sqlalchemy.exc import DBAPIError
 from geodata.records import people
 from geodata.records.refusal import RecordRefused
 from geodata.records.supplies_ledger import Entry, post
-from geodata.records.supplies_stock import donations, low_stock, set_threshold, stock
+from geodata.records.supplies_stock import (
+    donations,
+    low_stock,
+    set_threshold,
+    stock,
+    verify_totals,
+)
 from geodata.town_time import TOWN_TIMEZONE
 from geodata.vocab import TeamKind
 from tests import factories as f
@@ -61,7 +67,7 @@ def _model_refuses(moves: list[tuple[str, str, date, int]], last: date) -> bool:
 
 
 def _random_entry(rng: random.Random, n: int, accepted: list[Entry], reversed_: set[str]) -> Entry:
-    at = T0 + timedelta(days=rng.randrange(20), hours=rng.randrange(14))
+    at = T0 + timedelta(days=rng.randrange(75), hours=rng.randrange(14))
     kind = rng.choice(["receipt", "receipt", "transfer", "transfer", "use", "use", "reversal"])
     reversible = [e for e in accepted if e.kind != "reversal" and e.source_id not in reversed_]
     if kind == "reversal" and reversible:
@@ -95,7 +101,7 @@ def test_stock_is_the_sum_of_the_entries_and_no_day_goes_negative(ledger: Connec
     reversed_: set[str] = set()
     moves: list[tuple[str, str, date, int]] = []
     refused = 0
-    last = (T0 + timedelta(days=25)).date()
+    last = (T0 + timedelta(days=80)).date()
     for n in range(160):
         entry = _random_entry(rng, n, accepted, reversed_)
         by_id[entry.source_id] = entry
@@ -115,7 +121,7 @@ def test_stock_is_the_sum_of_the_entries_and_no_day_goes_negative(ledger: Connec
             reversed_.add(entry.reverses)
     assert 20 < refused < 140  # both outcomes exercised
     assert len(accepted) > 20
-    for offset in (0, 3, 7, 12, 19, 25):
+    for offset in (0, 3, 30, 31, 45, 61, 80):
         day = (T0 + timedelta(days=offset)).date()
         got = {(r["holder"], r["item"]): r["quantity"] for r in stock(ledger, day)}
         assert got == _model_stock(moves, day)
@@ -125,6 +131,12 @@ def test_stock_is_the_sum_of_the_entries_and_no_day_goes_negative(ledger: Connec
                 for r in stock(ledger, day, holder_source_id=holder)
             }
             assert one == {k: q for k, q in _model_stock(moves, day).items() if k[0] == holder}
+    assert verify_totals(ledger) == []
+    ledger.execute(text("UPDATE supply_month_totals SET net = net + 1 WHERE month = '2026-04-01'"))
+    drifted = verify_totals(ledger)
+    assert drifted
+    assert {d["month"] for d in drifted} == {"2026-04-01"}
+    assert all(d["total"] == d["entries"] + 1 for d in drifted)
 
 
 def test_a_backdated_use_is_refused_when_a_later_day_would_go_negative(ledger: Connection) -> None:
