@@ -10,7 +10,8 @@ kit items and 45 more, and the entries written by one INSERT ... SELECT (their s
 checked: what is timed is the read). Then times `geodata.records.supplies_stock.stock` as of
 several days (median of `--runs` each, after one warm-up), one holder's stock, and posting a
 backdated use through `geodata.records.supplies_ledger.post` (its check reads the holder and
-item's days), each in a transaction rolled back. Prints JSON.
+item's days), each in a transaction rolled back, and the check that every month total
+equals the sum of its entries (`wangge supplies verify`) once. Prints JSON.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from geodata import db
 from geodata.db import migrate
 from geodata.db.cluster import APP_ROLE, OWNER_ROLE, LocalCluster
 from geodata.records.supplies_ledger import Entry, post
-from geodata.records.supplies_stock import stock
+from geodata.records.supplies_stock import stock, verify_totals
 from geodata.settings import Settings
 from geodata.town_time import TOWN_TIMEZONE
 
@@ -141,6 +142,10 @@ def main() -> None:
                                  from_holder="bench:cp/9", at=at), posted_by="bench")  # fmt: skip
                 nested.rollback()
 
+        started = time.perf_counter()
+        drifted = verify_totals(conn)
+        result["verify_totals"] = {"s": round(time.perf_counter() - started, 2),
+                                   "mismatches": len(drifted)}  # fmt: skip
         conn.rollback()
         with conn.begin():
             median, runs = _timed(args.runs, backdated_receipt_and_use)
