@@ -23,6 +23,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Numeric,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -860,3 +861,113 @@ class DailySummary(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     body: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+
+
+class SupplyItem(Base):
+    """An item of the supplies ledger, by code, with its unit (migration 0023)."""
+
+    __tablename__ = "supply_items"
+
+    id: Mapped[int] = mapped_column(SmallInteger, Identity(always=False), primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    unit: Mapped[str] = mapped_column(String(32), nullable=False)
+    kit: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+
+
+class SupplyHolder(Base):
+    """Who holds stock: the town store, or a team, checkpoint or isolation site by source id."""
+
+    __tablename__ = "supply_holders"
+
+    id: Mapped[int] = mapped_column(Integer, Identity(always=False), primary_key=True)
+    source_id: Mapped[str] = mapped_column(String(128), nullable=False, unique=True)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    ref_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class LedgerEntry(Base):
+    """A receipt, transfer, use or reversal: never changed (a trigger refuses it)."""
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        Index("ix_ledger_entries_day", "day"),
+        Index("ix_ledger_entries_in", "to_holder_id", "item_id", "day"),
+        Index("ix_ledger_entries_out", "from_holder_id", "item_id", "day"),
+        Index("ix_ledger_entries_donations", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    source_id: Mapped[str] = mapped_column(String(128), nullable=False, unique=True)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    item_id: Mapped[int] = mapped_column(ForeignKey("supply_items.id"), nullable=False)
+    quantity: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    from_holder_id: Mapped[int | None] = mapped_column(ForeignKey("supply_holders.id"))
+    to_holder_id: Mapped[int | None] = mapped_column(ForeignKey("supply_holders.id"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    day: Mapped[date] = mapped_column(Date, nullable=False)
+    donor: Mapped[str | None] = mapped_column(Text)
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"), unique=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    posted_by: Mapped[str] = mapped_column(Text, nullable=False)
+    posted_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+
+class SupplyThreshold(Base):
+    """The low-stock level of a holder and item."""
+
+    __tablename__ = "supply_thresholds"
+
+    holder_id: Mapped[int] = mapped_column(ForeignKey("supply_holders.id"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("supply_items.id"), primary_key=True)
+    minimum: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class SupplyMonthTotal(Base):
+    """A holder and item's net change in a month, kept by a trigger (migration 0025)."""
+
+    __tablename__ = "supply_month_totals"
+
+    holder_id: Mapped[int] = mapped_column(ForeignKey("supply_holders.id"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("supply_items.id"), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    net: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class DisinfectionPlace(IdMixin, Base):
+    """A public place to disinfect a number of rounds a day (migration 0024)."""
+
+    __tablename__ = "disinfection_places"
+
+    source_id: Mapped[str] = mapped_column(String(128), nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    rounds_per_day: Mapped[int] = mapped_column(Integer, nullable=False)
+    village_id: Mapped[int | None] = mapped_column(ForeignKey("villages.id"), index=True)
+    checkpoint_id: Mapped[int | None] = mapped_column(ForeignKey("checkpoints.id"))
+    geom: Mapped[WKBElement | None] = mapped_column(geometry("POINT"))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+
+class DisinfectionRound(IdMixin, Base):
+    """A round of disinfection at a place: when, who, the agent; never in the future."""
+
+    __tablename__ = "disinfection_rounds"
+    __table_args__ = (Index("ix_disinfection_rounds_place_at", "place_id", "at"),)
+
+    source_id: Mapped[str | None] = mapped_column(String(128), unique=True)
+    place_id: Mapped[int] = mapped_column(ForeignKey("disinfection_places.id"), nullable=False)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    agent: Mapped[str] = mapped_column(Text, nullable=False)
+    recorded_by: Mapped[str] = mapped_column(Text, nullable=False)
+    recorded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )

@@ -5,6 +5,7 @@
   adding each new entry keeps it exact). Stock as of a day reads the months before the day's
   month here and only that month's entries from the ledger. `wangge supplies verify` checks
   that every total equals the sum of its entries.
+- disinfection_places' GiST index takes the name the model gives it (idx_..._geom).
 
 Revision ID: 0025
 Revises: 0024
@@ -69,9 +70,12 @@ def upgrade() -> None:
         """
     )
     op.execute(f"GRANT SELECT, INSERT, UPDATE ON supply_month_totals TO {TOWN_ROLE}")
+    # GeoAlchemy2's name for a geometry column's GiST index, as the model declares it.
+    op.execute("ALTER INDEX ix_disinfection_places_geom RENAME TO idx_disinfection_places_geom")
 
 
 def downgrade() -> None:
+    op.execute("ALTER INDEX idx_disinfection_places_geom RENAME TO ix_disinfection_places_geom")
     op.execute("DROP TRIGGER supply_month_totals_add ON ledger_entries")
     op.execute("DROP FUNCTION supply_month_totals_add()")
     op.execute("DROP INDEX ix_ledger_entries_day")
