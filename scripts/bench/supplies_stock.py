@@ -11,7 +11,10 @@ checked: what is timed is the read). Then times `geodata.records.supplies_stock.
 several days (median of `--runs` each, after one warm-up), one holder's stock, and posting a
 backdated use through `geodata.records.supplies_ledger.post` (its check reads the holder and
 item's days), each in a transaction rolled back, and the check that every month total
-equals the sum of its entries (`wangge supplies verify`) once. Prints JSON.
+equals the sum of its entries (`wangge supplies verify`) once, and an import of a
+`ledger-entries` CSV of `--import-rows` rows (half receipts into the town store, half
+transfers out of it: every transfer checked against the store's days), rolled back. Prints
+JSON.
 """
 
 from __future__ import annotations
@@ -19,14 +22,17 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import tempfile
 import time
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import Connection, text
 
 from geodata import db
 from geodata.db import migrate
 from geodata.db.cluster import APP_ROLE, OWNER_ROLE, LocalCluster
+from geodata.imports.ledger_entries import import_ledger
 from geodata.records.supplies_ledger import Entry, post
 from geodata.records.supplies_stock import stock, verify_totals
 from geodata.settings import Settings
@@ -78,6 +84,19 @@ def _load(conn: Connection, entries: int, holders: int, items: int) -> None:
     )
 
 
+def _import_file(path: Path, rows: int, holders: int) -> None:
+    """Half receipts into the town store, half transfers from it, in January 2027."""
+    lines = ["source_id,kind,item,quantity,from_holder,to_holder,at,donor,reverses"]
+    for n in range(rows):
+        at = f"2027-01-{1 + n % 28:02d}T{8 + n % 2:02d}:00:00+08:00"
+        if n % 2 == 0:
+            lines.append(f"imp-{n},receipt,mask,{50 + n % 50},,town-store,{at},Acme,")
+        else:
+            to = f"bench:cp/{1 + n % (holders - 1)}"
+            lines.append(f"imp-{n},transfer,mask,{1 + n % 40},town-store,{to},{at},,")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 def _timed(runs: int, work: object) -> tuple[float, list[float]]:
     assert callable(work)
     work()  # warm-up
@@ -96,6 +115,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=50)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--import-rows", type=int, default=2000, help="0: no import timed")
     args = parser.parse_args()
     cluster = LocalCluster(Settings.from_env().home)
     cluster.up()
@@ -152,6 +172,18 @@ def main() -> None:
         result["post_receipt_and_backdated_use"] = {
             "median_s": round(median, 3), "runs_s": [round(t, 3) for t in runs]
         }  # fmt: skip
+        if args.import_rows:
+            with tempfile.TemporaryDirectory() as work:
+                path = Path(work) / "ledger.csv"
+                _import_file(path, args.import_rows, args.holders)
+                started = time.perf_counter()
+                with conn.begin_nested() as nested:
+                    report = import_ledger(conn, path, actor="bench")
+                    nested.rollback()
+                result["import_ledger_entries"] = {
+                    "rows": args.import_rows, "s": round(time.perf_counter() - started, 1),
+                    "inserted": report.inserted, "errors": len(report.errors),
+                }  # fmt: skip
     owner.dispose()
     print(json.dumps(result, indent=2))
 
