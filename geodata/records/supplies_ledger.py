@@ -10,7 +10,7 @@ posting different content under a posted source id is refused naming the field.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -178,18 +178,29 @@ def _reversal(conn: Connection, entry: Entry) -> _Resolved:
     )  # fmt: skip
 
 
-def day_sums(conn: Connection, holder_id: int, item: int) -> list[tuple[date, int]]:
-    """A holder's net change of an item per town-time day, in day order."""
+def day_sums(conn: Connection, holder_id: int, item: int, since: date) -> list[tuple[date, int]]:
+    """A holder's net change of an item per town-time day from the month of `since` on, in
+    day order, after one row (the day before that month) carrying the stock then: the
+    earlier months come from their totals, so the pair's whole history is not read again."""
+    month = since.replace(day=1)
+    before = conn.execute(
+        text(
+            "SELECT coalesce(sum(net), 0) FROM supply_month_totals"
+            " WHERE holder_id = :h AND item_id = :i AND month < :m"
+        ),
+        {"h": holder_id, "i": item, "m": month},
+    ).scalar_one()
     rows = conn.execute(
         text(
             "SELECT day, sum(q) AS q FROM (SELECT day, quantity AS q FROM ledger_entries"
-            " WHERE to_holder_id = :h AND item_id = :i UNION ALL SELECT day, -quantity"
-            " FROM ledger_entries WHERE from_holder_id = :h AND item_id = :i) AS m"
-            " GROUP BY day ORDER BY day"
+            " WHERE to_holder_id = :h AND item_id = :i AND day >= :m UNION ALL SELECT day,"
+            " -quantity FROM ledger_entries WHERE from_holder_id = :h AND item_id = :i"
+            " AND day >= :m) AS m GROUP BY day ORDER BY day"
         ),
-        {"h": holder_id, "i": item},
+        {"h": holder_id, "i": item, "m": month},
     )
-    return [(r.day, int(r.q)) for r in rows]
+    opening = [(month - timedelta(days=1), int(before))]
+    return opening + [(r.day, int(r.q)) for r in rows]
 
 
 def _first_negative_day(
@@ -214,7 +225,7 @@ def _check_stock(conn: Connection, entry: Entry, resolved: _Resolved, day: date)
         text("SELECT pg_advisory_xact_lock(hashtext('supply_stock'), hashtext(:k))"),
         {"k": f"{resolved.from_id}/{resolved.item_id}"},
     )
-    short = _first_negative_day(day_sums(conn, resolved.from_id, resolved.item_id), day,
+    short = _first_negative_day(day_sums(conn, resolved.from_id, resolved.item_id, day), day,
                                 -resolved.quantity)  # fmt: skip
     if short is not None:
         when, balance = short
