@@ -971,3 +971,46 @@ class DisinfectionRound(IdMixin, Base):
     recorded_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now()
     )
+
+
+class PatrolRoute(IdMixin, Base):
+    """A zone's stored patrol route (migration 0026); storing the zone's route again retires
+    this one (`retired_at`), which is kept."""
+
+    __tablename__ = "patrol_routes"
+    __table_args__ = (
+        Index(
+            "uq_patrol_routes_zone_current",
+            "zone",
+            unique=True,
+            postgresql_where=text("retired_at IS NULL"),
+        ),
+    )
+
+    zone: Mapped[str] = mapped_column(String(128), nullable=False)
+    period: Mapped[str] = mapped_column(String(16), nullable=False)
+    station: Mapped[str] = mapped_column(Text, nullable=False)
+    route_m: Mapped[float] = mapped_column(Float, nullable=False)
+    street_m: Mapped[float] = mapped_column(Float, nullable=False)
+    hours: Mapped[float] = mapped_column(Float, nullable=False)
+    created_by: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PatrolLoop(IdMixin, Base):
+    """One loop of a stored route, from the station and back (migration 0026)."""
+
+    __tablename__ = "patrol_loops"
+    __table_args__ = (UniqueConstraint("route_id", "loop"), valid_geom("patrol_loops"))
+
+    route_id: Mapped[int] = mapped_column(
+        ForeignKey("patrol_routes.id", ondelete="CASCADE"), nullable=False
+    )
+    loop: Mapped[int] = mapped_column(Integer, nullable=False)
+    period: Mapped[str] = mapped_column(String(16), nullable=False)
+    route_m: Mapped[float] = mapped_column(Float, nullable=False)
+    hours: Mapped[float] = mapped_column(Float, nullable=False)
+    geom: Mapped[WKBElement] = mapped_column(geometry("LINESTRING"), nullable=False)

@@ -19,6 +19,7 @@ from geodata.services.patrol_planning import (
 )
 from geodata.services.patrol_routes import (
     DEFAULT_LOOP_HOURS,
+    apply_patrol_routes,
     patrol_route_plan,
     public_routes,
     write_gpx,
@@ -177,8 +178,6 @@ def plan_routes_cmd(
     """Each zone's shortest closed walk along all its streets, from a station, in loops."""
     pace = _pace(speed_kmh, stop_min)
     principal = ctx.acting(Action.PLAN)
-    if do_apply:
-        raise PatrolRefused("--apply: routes are not stored yet; use --gpx to keep them")
     with ctx.admin_engine.begin() as conn:
         plan = patrol_route_plan(
             conn,
@@ -189,6 +188,8 @@ def plan_routes_cmd(
             loop_hours=loop_hours,
             pace=pace,
         )
+        if do_apply:
+            plan["applied"] = apply_patrol_routes(conn, principal, plan)
     if gpx_dir is not None:
         write_gpx(plan, gpx_dir)
     emit(public_routes(plan), fmt, render_routes)

@@ -161,6 +161,32 @@ PUBLIC_LAYERS: tuple[Layer, ...] = (
         ),
     ),
     Layer(
+        name="patrol-zones",
+        title="Patrol zones (as planned by wangge plan patrols, or imported)",
+        geometry_type="MultiPolygon",
+        from_sql="patrol_zones AS t LEFT JOIN villages AS v ON v.id = t.village_id",
+        fields=(
+            F("zone", "t.source_id", K.TEXT),
+            F("name", "t.name", K.TEXT),
+            F("period", "t.period", K.TEXT),
+            F("village", "v.name", K.TEXT),
+        ),
+    ),
+    Layer(
+        name="patrol-routes",
+        title="Patrol routes: one loop from the station a feature (routes not retired)",
+        geometry_type="LineString",
+        from_sql="patrol_loops AS t JOIN patrol_routes AS r"
+        " ON r.id = t.route_id AND r.retired_at IS NULL",
+        fields=(
+            F("zone", "r.zone", K.TEXT),
+            F("loop", "t.loop", K.INT),
+            F("period", "t.period", K.TEXT),
+            F("route_m", "t.route_m", K.FLOAT),
+            F("hours", "t.hours", K.FLOAT),
+        ),
+    ),
+    Layer(
         name="isolation_sites",
         title="Isolation sites",
         geometry_type="Point",

@@ -15,8 +15,10 @@ from geodata.analysis.coverage.metric import project_xy, unproject_xy
 from geodata.analysis.patrols.drawing import loop_steps, steps_xy
 from geodata.analysis.patrols.loops import LoopLimitError, split_loops
 from geodata.analysis.patrols.pace import Pace
+from geodata.auth import audit
 from geodata.auth.access import Action, Principal
 from geodata.errors import NotFoundError
+from geodata.records.patrol_routes import store_route
 from geodata.services.patrol_planning import (
     STATION_TOLERANCE_M,
     PatrolRefused,
@@ -144,8 +146,24 @@ def patrol_route_plan(
     return {"routes": routes}
 
 
+def apply_patrol_routes(conn: Connection, principal: Principal, plan: dict[str, Any]) -> list[int]:
+    """Store the routes and their loops (each retires the zone's route before it); audited."""
+    principal.require(Action.PLAN)
+    stored = [store_route(conn, route, by=principal.name) for route in plan["routes"]]
+    audit.record(
+        conn,
+        actor=principal.name,
+        action="plan_patrol_routes",
+        object_type="patrol_route",
+        object_ids=stored,
+        row_count=len(stored),
+        detail={"zones": [r["zone"] for r in plan["routes"]]},
+    )
+    return stored
+
+
 def public_routes(plan: dict[str, Any]) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "routes": [
             {
                 **r,
@@ -156,6 +174,9 @@ def public_routes(plan: dict[str, Any]) -> dict[str, Any]:
             for r in plan["routes"]
         ]
     }
+    if "applied" in plan:
+        out["applied"] = plan["applied"]
+    return out
 
 
 def write_gpx(plan: dict[str, Any], directory: Path) -> list[Path]:

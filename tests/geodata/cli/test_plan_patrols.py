@@ -99,6 +99,34 @@ def test_zones_json_then_apply_then_routes_over_every_segment(
     gpx = (tmp_path / f"{made[0].replace(':', '_')}.gpx").read_text()
     assert gpx.count("<trk>") == len(route["loops"])
 
+    for _ in range(2):  # the second retires the first, which is kept
+        stored = invoke(
+            town, "plan", "routes", "--zone", made[0], "--loop-hours", "3", "--apply",
+            "--format", "json",
+        )  # fmt: skip
+        assert stored.exit_code == 0, stored.output
+    with town.owner.connect() as conn:
+        kept = conn.execute(
+            text("SELECT count(*), count(retired_at) FROM patrol_routes WHERE zone = :z"),
+            {"z": made[0]},
+        ).one()
+    assert tuple(kept) == (2, 1)
+    out = tmp_path / "routes.geojson"
+    exported = invoke(town, "export", "patrol-routes", "--format", "geojson", "-o", str(out))
+    assert exported.exit_code == 0, exported.output
+    features = orjson.loads(out.read_bytes())
+    assert features["type"] == "FeatureCollection"
+    assert len(features["features"]) == len(route["loops"])
+    for feature in features["features"]:
+        assert feature["geometry"]["type"] == "LineString"
+        assert {"zone", "loop", "period", "route_m", "hours"} <= set(feature["properties"])
+        assert feature["properties"]["zone"] == made[0]
+    zones_out = tmp_path / "zones.geojson"
+    assert invoke(town, "export", "patrol-zones", "-o", str(zones_out)).exit_code == 0
+    assert {
+        f["properties"]["zone"] for f in orjson.loads(zones_out.read_bytes())["features"]
+    } >= set(made)
+
     for extra, reason in [
         (["--zone", "no-such-zone"], "unknown zone"),
         (["--zone", made[0], "--station", "no-such-post"], "unknown station"),
