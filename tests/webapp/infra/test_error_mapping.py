@@ -17,10 +17,11 @@ from geodata.analysis.placement.covering import PlacementError
 from geodata.auth.access import ForbiddenError
 from geodata.auth.accounts import AccountError
 from geodata.cli.context import reports_errors
+from geodata.db.backup import BackupError
 from geodata.disclosure.rules import DisclosureError
 from geodata.errors import ClusterError, ConfigError, ConflictError, NotFoundError, WanggeError
 from geodata.exports.privacy import PseudonymKeyError
-from geodata.exports.run import ExportError
+from geodata.exports.run import ExportError, ExportWriteError
 from geodata.identifiers import IdentifierError
 from geodata.imports.report import FileRefused
 from geodata.params import RequestError
@@ -53,6 +54,8 @@ ERRORS: dict[type[WanggeError], tuple[WanggeError, int, int]] = {
     NotYourUnitError: (NotYourUnitError("grid 9900700101: not a unit of yours"), 403, 1),
     ClusterError: (ClusterError(f"cannot connect: {STORED}"), 503, 1),
     PseudonymKeyError: (PseudonymKeyError(f"key file readable by others: {STORED}"), 500, 1),
+    BackupError: (BackupError("pg_dump failed: connection refused"), 500, 1),
+    ExportWriteError: (ExportWriteError("could not write v.csv: No space left on device"), 500, 1),
     WanggeError: (WanggeError(f"something else: {STORED}"), 500, 1),
 }
 """Each class: an instance, its HTTP status and its exit code (1 bad input, 2 usage, 3 a
