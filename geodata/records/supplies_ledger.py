@@ -83,13 +83,27 @@ def posted(conn: Connection, source_id: str) -> dict[str, Any] | None:
 COMPARED = ("kind", "item", "quantity", "from_holder", "to_holder", "at", "donor", "reverses")
 
 
+def _holders_fit(entry: Entry, from_holder: str | None, to_holder: str | None) -> str | None:
+    """For a reversal: the holder field that names neither orientation of the movement it
+    reverses (a reversal's holders may be left out, written as the entry reversed had them,
+    or swapped as the ledger keeps them)."""
+    given = (entry.from_holder or None, entry.to_holder or None)
+    for a, b in ((from_holder, to_holder), (to_holder, from_holder)):
+        if all(g is None or g == want for g, want in zip(given, (a, b), strict=True)):
+            return None
+    return "from_holder" if given[0] not in (from_holder, to_holder) else "to_holder"
+
+
 def _differs(entry: Entry, stored: dict[str, Any]) -> str | None:
     """The first field where `entry` says something else than the posted entry."""
     for name in COMPARED:
         given = getattr(entry, name)
-        if given is None and entry.kind == "reversal" and name in (
-            "item", "quantity", "from_holder", "to_holder"
-        ):  # fmt: skip
+        if entry.kind == "reversal" and name in ("from_holder", "to_holder"):
+            field = _holders_fit(entry, stored["from_holder"], stored["to_holder"])
+            if field is not None:
+                return field
+            continue
+        if given is None and entry.kind == "reversal" and name in ("item", "quantity"):
             continue
         if (given or None) != (stored[name] or None):
             return name
@@ -162,8 +176,15 @@ def _reversal(conn: Connection, entry: Entry) -> _Resolved:
         raise _refuse(entry, "reverses", f"{entry.reverses!r}: already reversed by {taken!r}")
     if entry.at < row.at:
         raise _refuse(entry, "at", f"before the entry it reverses ({row.at.isoformat()})")
-    derived = {"item": row.code, "quantity": row.quantity,
-               "from_holder": row.to_name, "to_holder": row.from_name}  # fmt: skip
+    derived = {"item": row.code, "quantity": row.quantity}
+    misfit = _holders_fit(entry, row.to_name, row.from_name)
+    if misfit is not None:
+        raise _refuse(
+            entry,
+            misfit,
+            f"{getattr(entry, misfit)!r}: the reversal of {entry.reverses!r} moves"
+            f" {row.code} between {row.from_name or 'outside'} and {row.to_name or 'outside'}",
+        )
     for field, value in derived.items():
         given = getattr(entry, field)
         if given not in (None, "") and given != value:

@@ -252,3 +252,28 @@ def test_low_stock_and_where_donations_went(ledger: Connection) -> None:
     assert gift["left_with_holder"] == 30
     with pytest.raises(RecordRefused, match=r"threshold cu1/mask: minimum: -1: must be 0 or more"):
         set_threshold(ledger, "cu1", "mask", -1)
+
+
+def test_a_reversal_names_its_holders_either_way_or_not_at_all(ledger: Connection) -> None:
+    _put(ledger, "r", "receipt", 10, 0, to_holder="town-store")
+    _put(ledger, "t", "transfer", 4, 1, from_holder="town-store", to_holder="cu1")
+    at = T0 + timedelta(hours=2)
+    as_written = Entry(source_id="v", kind="reversal", reverses="t", reason="wrong unit",
+                       from_holder="town-store", to_holder="cu1", item="mask", quantity=4,
+                       at=at)  # fmt: skip
+    assert post(ledger, as_written, posted_by="t") == ("inserted", "v")
+    swapped = Entry(source_id="v", kind="reversal", reverses="t", reason="wrong unit",
+                    from_holder="cu1", to_holder="town-store", at=at)  # fmt: skip
+    assert post(ledger, swapped, posted_by="t") == ("unchanged", "v")
+    other = Entry(
+        source_id="v", kind="reversal", reverses="t", reason="x", from_holder="cu2", at=at
+    )
+    with pytest.raises(RecordRefused, match=r"'v': from_holder: differs from the posted entry"):
+        post(ledger, other, posted_by="t")
+    wrong = Entry(source_id="w", kind="reversal", reverses="r", reason="x", to_holder="cu2", at=at)
+    with pytest.raises(RecordRefused, match=r"'w': to_holder: 'cu2': the reversal of 'r' moves"):
+        post(ledger, wrong, posted_by="t")
+    assert {(r["holder"], r["quantity"]) for r in stock(ledger, T0.date())} == {
+        ("town-store", 10),
+        ("cu1", 0),
+    }
