@@ -59,12 +59,15 @@ def _checksums_of(engine: Engine) -> dict[str, tuple[int, str]]:
         return checksums(conn)
 
 
-def _export(env: dict[str, str], out: Path) -> bytes:
+def _export(env: dict[str, str], out: Path) -> list[bytes]:
+    """The pseudonymous residents' CSV: its header, then its rows sorted (a whole export
+    streams in table order, which two databases with other statistics may plan apart)."""
     code, _, err = _wangge(
         env, "export", "residents", "--privacy", "pseudonymous", "--format", "csv", "-o", str(out)
     )
     assert code == 0, err
-    return out.read_bytes()
+    header, *rows = out.read_bytes().splitlines()
+    return [header, *sorted(rows)]
 
 
 @pytest.fixture
