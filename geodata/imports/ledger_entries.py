@@ -48,6 +48,19 @@ class _Row:
     entry: Entry
 
 
+def _whole(value: str) -> int | None:
+    """A whole number written as such or as a number with no fraction (`12`, `12.0`)."""
+    try:
+        return int(value)
+    except ValueError:
+        pass
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return int(number) if number.is_integer() and abs(number) < 2**53 else None
+
+
 def _entry(line: int, raw: dict[str, str], errors: list[Issue]) -> Entry | None:
     before = len(errors)
 
@@ -61,12 +74,9 @@ def _entry(line: int, raw: dict[str, str], errors: list[Issue]) -> Entry | None:
     for name in REQUIRED[1:]:
         if not raw.get(name):
             bad(name, "required")
-    quantity = None
-    if raw.get("quantity"):
-        try:
-            quantity = int(raw["quantity"])
-        except ValueError:
-            bad("quantity", f"{raw['quantity'][:40]!r}: not a whole number")
+    quantity = _whole(raw.get("quantity", ""))
+    if raw.get("quantity") and quantity is None:
+        bad("quantity", f"{raw['quantity'][:40]!r}: not a whole number")
     at = None
     if raw.get("at"):
         try:
@@ -77,7 +87,7 @@ def _entry(line: int, raw: dict[str, str], errors: list[Issue]) -> Entry | None:
             bad("at", "needs an offset (e.g. +08:00)")
     if len(errors) > before or at is None:
         return None
-    kind = raw["kind"]
+    kind = raw["kind"].lower()
     reason = raw.get("reason") or ("imported" if kind == "reversal" else None)
     return Entry(
         source_id=source_id, kind=kind, at=at, item=raw.get("item") or None, quantity=quantity,

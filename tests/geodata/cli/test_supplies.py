@@ -151,7 +151,7 @@ def test_import_is_all_or_nothing_idempotent_and_round_trips(
 ) -> None:
     # lines out of date order: posted by `at`, so the use after the receipt passes
     good = _csv(tmp_path, "ledger.csv",
-        "i-u1,use,thermometer,4,cu2,,2026-02-03T10:00:00+08:00,,\n"
+        "i-u1,Use,thermometer,4.0,cu2,,2026-02-03T10:00:00+08:00,,\n"
         "i-r1,receipt,thermometer,10,,cu2,2026-02-01T10:00:00+08:00,Acme Ltd,\n"
         "i-v1,reversal,,,,,2026-02-04T10:00:00+08:00,,i-u1\n")  # fmt: skip
     first = invoke(db, "import", "ledger-entries", str(good), "--format", "json")
@@ -173,13 +173,14 @@ def test_import_is_all_or_nothing_idempotent_and_round_trips(
         "i-n3,receipt,soap,1,,cu2,2026-02-05T10:00:00+08:00,,\n"
         "i-n4,receipt,mask,1,,ghost,2026-02-05T10:00:00+08:00,,\n"
         "i-n5,receipt,mask,1,,cu2,2026-02-05T10:00:00,,\n"
+        "i-n6,Receipt,mask,2.5,,cu2,2026-02-05T10:00:00+08:00,,\n"
         "i-ok,receipt,mask,1,,cu2,2026-02-05T10:00:00+08:00,,\n")  # fmt: skip
     refused = invoke(db, "import", "ledger-entries", str(bad), "--format", "json")
     assert refused.exit_code == 1
     errors = [(e["line"], e["field"]) for e in orjson.loads(refused.stdout)["errors"]]
-    assert errors == [(7, "at")]  # unreadable rows first: nothing posted yet
+    assert errors == [(7, "at"), (8, "quantity")]  # unreadable rows first: nothing posted yet
     bad.write_text(HEADER + "".join(bad.read_text().splitlines(keepends=True)[1:6])
-                   + bad.read_text().splitlines(keepends=True)[7])  # fmt: skip
+                   + bad.read_text().splitlines(keepends=True)[8])  # fmt: skip
     refused = invoke(db, "import", "ledger-entries", str(bad), "--format", "json")
     assert refused.exit_code == 1
     report = orjson.loads(refused.stdout)
