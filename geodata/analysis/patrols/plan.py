@@ -2,7 +2,7 @@
 
 `PatrolTown.build` notes the streets, makes the blocks and the walkable graph once;
 `propose_zones` partitions the blocks into K zones balanced by estimated patrol hours (the
-zones' postman routes measured and fed back into the balance twice), or by households or
+zones' postman routes measured and fed back into the balance, the best kept), or by households or
 road metres; `zone_tour` is a zone's route from a station.
 """
 
@@ -28,8 +28,9 @@ Ints = NDArray[np.int64]
 Geoms = NDArray[np.object_]
 Balance = Literal["hours", "households", "road_m"]
 
-REFINE_ROUNDS = 2
-"""Times the zones' measured routes are fed back into the balance by hours."""
+REFINE_ROUNDS = 4
+"""Times the zones' measured routes are fed back into the balance by hours (the best of the
+partitions measured is kept)."""
 
 
 @dataclass(frozen=True)
@@ -135,10 +136,21 @@ def propose_zones(
     loads = _loads(town, units, by, pace)
     zone = partition(len(units), pairs, loads, k, shared_m=shared)
     measured = [_measure(town, units[zone == z], pace) for z in range(k)]
+    best = [z for _, z in measured]
     if by == "hours":
+        ratio = np.ones(k)
         for _ in range(REFINE_ROUNDS):
             street = np.array([max(t.street_m, 1e-9) for t, _ in measured])
-            loads.ratio = np.array([t.route_m for t, _ in measured]) / street
+            # damped: a zone's deadhead moves with its blocks, half the step is steadier
+            ratio = 0.5 * ratio + 0.5 * np.array([t.route_m for t, _ in measured]) / street
+            loads.ratio = ratio
             zone = partition(len(units), pairs, loads, k, shared_m=shared, start=zone)
             measured = [_measure(town, units[zone == z], pace) for z in range(k)]
-    return [z for _, z in measured]
+            if _spread([z for _, z in measured]) < _spread(best):
+                best = [z for _, z in measured]
+    return best
+
+
+def _spread(zones: list[Zone]) -> float:
+    hours = [z.hours for z in zones]
+    return max(hours) / max(min(hours), 1e-12)
