@@ -107,8 +107,11 @@ def set_threshold(
     conn: Connection, principal: Principal, holder_id: str, item: str, minimum: int
 ) -> None:
     principal.require(Action.OPERATE)
-    _in_scope(conn, principal, Entry(source_id=f"threshold {holder_id}/{item}", kind="use",
-                                     at=datetime.now(UTC), from_holder=holder_id))  # fmt: skip
+    villages = _villages(conn, principal)
+    record = f"threshold {holder_id}/{item}"
+    found = holder(conn, holder_id, record=record, field="holder")
+    if villages is not None and (found.village_id is None or found.village_id not in villages):
+        raise RecordRefused(f"{record}: holder: {holder_id!r}: not a holder of your villages")
     stock_records.set_threshold(conn, holder_id, item, minimum)
     audit.record(
         conn,

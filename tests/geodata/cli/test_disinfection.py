@@ -79,6 +79,12 @@ def test_a_grid_worker_logs_rounds_of_their_village_only(db: TestDatabase) -> No
     other = invoke(db, "disinfection", "round", "st-2", "--agent", "chlorine", user="dz-li")
     assert other.exit_code == 1
     assert "'st-2': not found" in other.output
+    make_account(db, "dz-wang", "commander", village_codes=("V2",))
+    seen = orjson.loads(
+        invoke(db, "disinfection", "overdue", "--format", "json", user="dz-wang").stdout
+    )
+    assert seen["overdue"]
+    assert {o["place"] for o in seen["overdue"]} <= {"wc-1", "st-2", "im-2"}
     place = invoke(db, "disinfection", "places", "add", "st-3", "--name", "X", "--kind",
                    "station", "--rounds", "2", user="dz-li")  # fmt: skip
     assert place.exit_code == 3

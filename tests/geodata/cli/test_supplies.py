@@ -135,6 +135,17 @@ def test_rights_and_village_scope(db: TestDatabase) -> None:
     own = invoke(db, *put, "--to", "cu1", "--id", "s-2", user="sp-wang")
     assert own.exit_code == 0, own.output
     assert invoke(db, "supplies", "stock", "--format", "json", user="sp-planner").exit_code == 0
+    assert invoke(db, "supplies", "low", "--format", "json", user="sp-planner").exit_code == 0
+    assert invoke(db, "supplies", "donations", user="sp-planner").exit_code == 3
+    assert invoke(db, "supplies", "threshold", "cu1", "mask", "5", user="sp-planner").exit_code == 3
+    assert (
+        invoke(db, "export", "ledger-entries", "-o", "/dev/null", user="sp-planner").exit_code == 3
+    )
+    store = invoke(db, "supplies", "threshold", "town-store", "mask", "5", user="sp-wang")
+    assert store.exit_code == 1
+    assert "threshold town-store/mask: holder: 'town-store': not a holder of your villages" in (
+        store.output
+    )
     with db.owner.connect() as c:
         audited = (
             c.execute(
