@@ -20,8 +20,18 @@ from geodata.records.supplies_ledger import KINDS, Entry
 def _day(value: str | None, name: str) -> date | None:
     if value is None:
         return None
+    raw = value.strip()
     try:
-        return date.fromisoformat(value.strip())
+        if len(raw) == 10:
+            return date.fromisoformat(raw)
+        from geodata.town_time import TOWN_TIMEZONE
+
+        moment = datetime.fromisoformat(raw)  # a moment: its day on the town's clock
+        return (
+            (moment if moment.tzinfo else moment.replace(tzinfo=TOWN_TIMEZONE))
+            .astimezone(TOWN_TIMEZONE)
+            .date()
+        )
     except ValueError:
         raise ConfigError(f"{name}: not an ISO day (YYYY-MM-DD): {value!r}") from None
 

@@ -94,6 +94,8 @@ def test_post_refuse_reverse_and_the_stock_contract(db: TestDatabase) -> None:
     assert _stock(db, "--as-of", "2026-01-10") == [
         {"holder": "town-store", "item": "mask", "quantity": 100}
     ]
+    assert _stock(db, "--as-of", "2026-01-10T23:30:00+08:00") == _stock(db, "--as-of", "2026-01-10")
+    assert invoke(db, "supplies", "stock", "--as-of", "soon").exit_code == 2
     assert _stock(db, "--as-of", "2026-01-11", "--holder", "cu1") == [
         {"holder": "cu1", "item": "mask", "quantity": 60}
     ]
