@@ -12,6 +12,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Column,
     Computed,
     Date,
     DateTime,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     Numeric,
     SmallInteger,
     String,
+    Table,
     Text,
     UniqueConstraint,
     func,
@@ -214,7 +216,12 @@ class Road(Imported, Base):
 
 class Household(Imported, Base):
     __tablename__ = "households"
-    __table_args__ = (CheckConstraint("members >= 0", name="members_nonnegative"),)
+    __table_args__ = (
+        CheckConstraint("members >= 0", name="members_nonnegative"),
+        # Whether any household lies outside every grid (the coverage cache then stands
+        # aside), answered without reading the table (migration 0022).
+        Index("ix_households_no_grid", "id", postgresql_where=text("grid_id IS NULL")),
+    )
 
     building_id: Mapped[int | None] = mapped_column(ForeignKey("buildings.id"), index=True)
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
@@ -1014,3 +1021,94 @@ class PatrolLoop(IdMixin, Base):
     route_m: Mapped[float] = mapped_column(Float, nullable=False)
     hours: Mapped[float] = mapped_column(Float, nullable=False)
     geom: Mapped[WKBElement] = mapped_column(geometry("LINESTRING"), nullable=False)
+
+
+# -- caches of figures (migrations 0020 and 0022): kept exact by triggers on the records ------
+
+household_hexagons = Table(
+    "household_hexagons",
+    Base.metadata,
+    Column("z", SmallInteger, nullable=False),
+    Column("i", Integer, nullable=False),
+    Column("j", Integer, nullable=False),
+    Column("grid_id", BigInteger),
+    Column("building_grid_id", BigInteger),
+    Column("households", Integer, nullable=False),
+    Column("never_visited", Integer, nullable=False),
+    Column("last_visits", ARRAY(DateTime(timezone=True)), nullable=False),
+    Column("max_visit", DateTime(timezone=True)),
+    Index("ix_household_hexagons_cell", "z", "i", "j"),
+    comment=(
+        "The households of the buildings whose centroid lies in hexagon (i, j) of zoom z, per"
+        " grid of the households (grid_id) and of the building: how many, how many never"
+        " visited, and the latest visit of each of the others, sorted (width_bucket counts"
+        " those at or before a moment)"
+    ),
+)
+"""The households tiles' hexagons per zoom, cell and grid (geodata.maps.hexagon_cache)."""
+
+
+class HouseholdHexagonStale(Base):
+    """A hexagon cell that a write has made stale."""
+
+    __tablename__ = "household_hexagons_stale"
+
+    z: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    i: Mapped[int] = mapped_column(Integer, primary_key=True)
+    j: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class HouseholdHexagonState(Base):
+    """Whether the hexagons are to be rebuilt whole, and when they last were."""
+
+    __tablename__ = "household_hexagons_state"
+    __table_args__ = (CheckConstraint("one", name="one"),)
+
+    one: Mapped[bool] = mapped_column(Boolean, primary_key=True, server_default=text("true"))
+    rebuild: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    built_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CoverageCacheState(Base):
+    """The structure generation that structural writes move on (geodata.records.coverage_cache)."""
+
+    __tablename__ = "coverage_cache_state"
+    __table_args__ = (CheckConstraint("one", name="one"),)
+
+    one: Mapped[bool] = mapped_column(Boolean, primary_key=True, server_default=text("true"))
+    structure: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class CoverageGridVersion(Base):
+    """A grid's visit version, moved on by its households' visits."""
+
+    __tablename__ = "coverage_grid_versions"
+
+    grid_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    visits: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class CoverageGridCache(Base):
+    """A grid's structural coverage figures for one key, under a structure generation."""
+
+    __tablename__ = "coverage_grid_cache"
+
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    grid_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    structure: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    counts: Mapped[list[int]] = mapped_column(ARRAY(BigInteger), nullable=False)
+
+
+class CoverageGridVisits(Base):
+    """A grid's households' latest visits, sorted, under its visit version."""
+
+    __tablename__ = "coverage_grid_visits"
+
+    grid_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    structure: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    visits: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    households: Mapped[int] = mapped_column(Integer, nullable=False)
+    last_visits: Mapped[list[datetime]] = mapped_column(
+        ARRAY(DateTime(timezone=True)), nullable=False
+    )
+    max_visit: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
