@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from geodata.errors import ConflictError
 from geodata.records.refusal import RecordRefused
 from geodata.records.supplies_refs import holder, item_id
 from geodata.records.town_settings import town_timezone
@@ -58,6 +59,11 @@ class EntryRefused(RecordRefused):
     def __init__(self, source_id: str, field: str, reason: str) -> None:
         self.source_id, self.field, self.reason = source_id, field, reason
         super().__init__(f"ledger entry {source_id!r}: {field}: {reason}")
+
+
+class EntryConflictError(EntryRefused, ConflictError):
+    """An entry that clashes with the ledger as it is: its source id posted with other
+    content, or an entry reversed already (exit code 1, HTTP 409)."""
 
 
 def _refuse(entry: Entry, field: str, reason: str) -> EntryRefused:
@@ -173,7 +179,9 @@ def _reversal(conn: Connection, entry: Entry) -> _Resolved:
         text("SELECT source_id FROM ledger_entries WHERE reverses_id = :i"), {"i": row.id}
     ).scalar_one_or_none()
     if taken is not None:
-        raise _refuse(entry, "reverses", f"{entry.reverses!r}: already reversed by {taken!r}")
+        raise EntryConflictError(
+            entry.source_id, "reverses", f"{entry.reverses!r}: already reversed by {taken!r}"
+        )
     if entry.at < row.at:
         raise _refuse(entry, "at", f"before the entry it reverses ({row.at.isoformat()})")
     derived = {"item": row.code, "quantity": row.quantity}
@@ -267,7 +275,9 @@ def post(conn: Connection, entry: Entry, *, posted_by: str) -> tuple[str, str]:
     if stored is not None:
         field = _differs(entry, stored)
         if field is not None:
-            raise _refuse(entry, field, "differs from the posted entry, which is never changed")
+            raise EntryConflictError(
+                entry.source_id, field, "differs from the posted entry, which is never changed"
+            )
         return "unchanged", entry.source_id
     if entry.at.tzinfo is None:
         raise _refuse(entry, "at", "needs an offset (ISO 8601, e.g. 2026-02-01T09:00+08:00)")

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
+from geodata.errors import ConflictError
 from geodata.records import people
 from geodata.records.refusal import RecordRefused
 from geodata.records.supplies_ledger import Entry, post
@@ -197,7 +198,7 @@ def test_posted_entries_never_change(ledger: Connection) -> None:
     assert post(ledger, same, posted_by="t") == ("unchanged", "r1")
     changed = Entry(source_id="r1", kind="receipt", item="mask", quantity=11, to_holder="cu1",
                     donor="Red Cross", at=T0)  # fmt: skip
-    with pytest.raises(RecordRefused, match=r"'r1': quantity: differs from the posted entry"):
+    with pytest.raises(ConflictError, match=r"'r1': quantity: differs from the posted entry"):
         post(ledger, changed, posted_by="t")
     with pytest.raises(DBAPIError, match="never changed"), ledger.begin_nested():
         ledger.execute(text("UPDATE ledger_entries SET quantity = 1"))
