@@ -64,6 +64,35 @@ def _scope_filter(column: str, grid_ids: frozenset[int] | None) -> sql.Composabl
     return sql.SQL("{} IN ({})").format(sql.SQL(column), ids)
 
 
+ENTRANCES_AS_OF = """
+    SELECT e.id, e.name, e.compound_id, e.village_id,
+           CASE
+               WHEN NOT EXISTS (SELECT 1 FROM entrance_events AS v WHERE v.entrance_id = e.id)
+                   THEN CASE WHEN e.since <= {at} THEN e.state::text END
+               WHEN past.state IS NOT NULL THEN past.state
+               WHEN EXISTS (
+                   SELECT 1 FROM entrance_events AS v WHERE v.entrance_id = e.id AND v.at > {at}
+               ) THEN (
+                   SELECT v.from_state::text FROM entrance_events AS v
+                   WHERE v.entrance_id = e.id AND v.at > {at} AND v.from_state IS NOT NULL
+                   ORDER BY v.at, v.id LIMIT 1
+               )
+           END,
+           extract(epoch FROM e.since), ST_X(e.geom), ST_Y(e.geom)
+    FROM entrances AS e
+    LEFT JOIN LATERAL (
+        SELECT v.to_state::text AS state FROM entrance_events AS v
+        WHERE v.entrance_id = e.id AND v.at <= {at} AND v.to_state IS NOT NULL
+        ORDER BY v.at DESC, v.id DESC LIMIT 1
+    ) AS past ON true
+    ORDER BY e.id
+"""
+"""Each entrance with its state at `{at}` replayed from its events in the database, as
+geodata.analysis.entrance_replay.entrance_states_as_of does from all of them: the latest
+state an event at or before the moment gave it; before its first event, the state that
+event found it in; with no event, its own state from `since` on (None: not there yet)."""
+
+
 def _households(conn: Connection, at: sql.Composable, in_scope: sql.Composable) -> pd.DataFrame:
     """One row per household: id, grid_id, building_id, last_visit_s (as of `at`)."""
     return _copy_frame(
@@ -130,8 +159,6 @@ def fetch_inputs(
     for the window of `screening_hours` and for 24 hours (see CoverageInputs): a third of
     the rows of one per household, for a report that lists no household.
     """
-    from geodata.analysis.entrance_replay import entrance_states_as_of
-
     as_of = as_of if as_of is not None else datetime.now(UTC)
     if as_of.tzinfo is None:
         raise ValueError("as_of must carry a time zone")
@@ -181,10 +208,7 @@ def fetch_inputs(
     )
     entrances = _copy_frame(
         conn,
-        sql.SQL(
-            "SELECT id, name, compound_id, village_id, state, extract(epoch FROM since),"
-            " ST_X(geom), ST_Y(geom) FROM entrances ORDER BY id"
-        ),
+        sql.SQL(ENTRANCES_AS_OF).format(at=at),
         {
             "id": "int64",
             "name": object,
@@ -196,15 +220,8 @@ def fetch_inputs(
             "lat": "float64",
         },
     )
-    events = _copy_frame(
-        conn,
-        sql.SQL(
-            "SELECT entrance_id, extract(epoch FROM at), from_state, to_state"
-            " FROM entrance_events ORDER BY entrance_id, at, id"
-        ),
-        {"entrance_id": "int64", "at_s": "float64", "from_state": object, "to_state": object},
-    )
-    entrances["state"] = entrance_states_as_of(entrances, events, as_of.timestamp())
+    state = entrances["state"]
+    entrances["state"] = state.astype(object).where(state.notna(), None)  # None: not there yet
     for column in ("compound_id", "village_id"):
         entrances[column] = entrances[column].astype("float64")
     compounds = _copy_frame(
