@@ -23,11 +23,13 @@ household has no grid, since the per-grid visits could not place it.
 from __future__ import annotations
 
 import hashlib
+import threading
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import shapely
 from numpy.typing import NDArray
 from sqlalchemy import Connection, text
@@ -39,6 +41,7 @@ from geodata.analysis.coverage.report import (
     ROAD_FIGURES,
     coverage_report,
     patrol_road_counts,
+    road_crossings,
 )
 from geodata.analysis.coverage.screening import SCREENING_HOURS
 from geodata.auth.rls import bypasses_rls
@@ -264,9 +267,25 @@ def household_counts(
     return out
 
 
+_CROSSINGS: dict[tuple[str, int, int], pd.DataFrame] = {}
+_CROSSINGS_LOCK = threading.Lock()
+
+
 def town_inputs(
     conn: Connection, *, as_of: datetime | None, grid_ids: frozenset[int] | None
 ) -> CoverageInputs:
     """The inputs without households and buildings (their figures come from the cache),
-    scoped to `grid_ids`."""
-    return replace(fetch_inputs(conn, as_of=as_of, grid_ids=frozenset()), grid_ids=grid_ids)
+    scoped to `grid_ids`, with the roads' crossings of village boundaries kept in this
+    process under the structure generation (which any write to roads or villages moves on)."""
+    structure = _structure(conn)
+    inputs = fetch_inputs(conn, as_of=as_of, grid_ids=frozenset())
+    key = (str(conn.engine.url.database), structure, inputs.metric_epsg())
+    with _CROSSINGS_LOCK:
+        crossings = _CROSSINGS.get(key)
+    if crossings is None:
+        crossings = road_crossings(inputs)
+        with _CROSSINGS_LOCK:
+            if len(_CROSSINGS) >= 8:
+                _CROSSINGS.clear()
+            _CROSSINGS[key] = crossings
+    return replace(inputs, grid_ids=grid_ids, crossings=crossings)

@@ -56,6 +56,9 @@ class CoverageInputs:
     patrol_zones: pd.DataFrame
     grid_ids: frozenset[int] | None = None
     epsg: int | None = None
+    crossings: pd.DataFrame | None = None
+    """Where roads cross village boundaries (`road_crossings`), when already known for these
+    villages and roads; None: computed from them."""
 
     @property
     def as_of_s(self) -> float:

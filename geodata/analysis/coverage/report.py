@@ -253,11 +253,15 @@ def coverage_report(
     # Leaks across village boundaries.
     vi = inputs.villages
     road_geoms_m = project_geoms(np.asarray(inputs.roads["geometry"], dtype=object), town.epsg)
-    crossings = leaks.road_crossings(
-        project_geoms(np.asarray(vi["geometry"], dtype=object), town.epsg),
-        vi["id"].to_numpy(np.int64),
-        road_geoms_m,
-        inputs.roads["id"].to_numpy(np.int64),
+    crossings = (
+        inputs.crossings
+        if inputs.crossings is not None
+        else leaks.road_crossings(
+            project_geoms(np.asarray(vi["geometry"], dtype=object), town.epsg),
+            vi["id"].to_numpy(np.int64),
+            road_geoms_m,
+            inputs.roads["id"].to_numpy(np.int64),
+        )
     )
     staffed_guard = closure.guarded(en_xy, en_ids, cp_xy[on_duty], cp_entrance[on_duty])
     closed = np.asarray(en["state"] == closure.SEALED) | (en_open & staffed_guard)
@@ -394,6 +398,18 @@ def coverage_report(
     ]
     result["items"] = {k: items[k] for k in ITEM_KINDS if item_kinds is None or k in item_kinds}
     return result
+
+
+def road_crossings(inputs: CoverageInputs) -> pd.DataFrame:
+    """Where the roads cross the villages' boundaries, as coverage_report finds them."""
+    epsg = inputs.metric_epsg()
+    vi = inputs.villages
+    return leaks.road_crossings(
+        project_geoms(np.asarray(vi["geometry"], dtype=object), epsg),
+        vi["id"].to_numpy(np.int64),
+        project_geoms(np.asarray(inputs.roads["geometry"], dtype=object), epsg),
+        inputs.roads["id"].to_numpy(np.int64),
+    )
 
 
 def patrol_road_counts(inputs: CoverageInputs) -> dict[str, Ints]:

@@ -102,7 +102,14 @@ def test_the_cache_answers_as_the_records_do(own_sample_db: conftest.TestDatabas
     assert done == {"structural": 0, "visits": 1}
     _same(db, [(COMMANDER, datetime.now(UTC), 24.0, False), (worker, now, 24.0, False)])
 
-    with db.owner.begin() as conn:  # structure: a household moved, a checkpoint closed
+    leaks_before = _cached(db, COMMANDER, as_of=datetime.now(UTC), window_h=24.0)["town"]
+    with db.owner.begin() as conn:  # structure: a household moved, a checkpoint closed, roads
+        conn.execute(
+            text(
+                "DELETE FROM roads WHERE id IN (SELECT r.id FROM roads r JOIN villages v"
+                " ON ST_Crosses(r.geom, ST_Boundary(v.geom)) ORDER BY r.id LIMIT 20)"
+            )
+        )
         conn.execute(
             text(
                 "UPDATE households SET building_id = (SELECT max(building_id) FROM households)"
@@ -117,6 +124,8 @@ def test_the_cache_answers_as_the_records_do(own_sample_db: conftest.TestDatabas
             )
         )
     _same(db, [(COMMANDER, datetime.now(UTC), 24.0, False)])
+    leaks_after = _cached(db, COMMANDER, as_of=datetime.now(UTC), window_h=24.0)["town"]
+    assert leaks_after["leaks"] != leaks_before["leaks"]  # the crossings kept were not reused
 
 
 def test_a_write_after_the_refresh_is_counted_from_the_records(
