@@ -15,6 +15,7 @@ from geodata.analysis.coverage.metric import project_xy, unproject_xy
 from geodata.analysis.patrols.drawing import loop_steps, steps_xy
 from geodata.analysis.patrols.loops import LoopLimitError, split_loops
 from geodata.analysis.patrols.pace import Pace
+from geodata.analysis.patrols.postman import postman_tour
 from geodata.auth import audit
 from geodata.auth.access import Action, Principal
 from geodata.errors import NotFoundError
@@ -75,6 +76,18 @@ def _zones(conn: Connection, model: TownModel, zone: str | None) -> list[int]:
     return [ids.index(zone)]
 
 
+def _zone_segments(model: TownModel, index: int) -> np.ndarray:
+    """The zone's streets: its blocks' segments, the border ones shared with the other zones
+    of its period given as the zoning gives them (`PatrolTown.zone_segments`)."""
+    inputs, town = model.inputs, model.town
+    period = inputs.zone_periods[index]
+    zone_of_block = np.full(town.blocks.count, -1, dtype=np.int64)
+    same = [i for i, p in enumerate(inputs.zone_periods) if p == period]
+    for z in reversed(same):  # where zones of a period overlap, the first one listed
+        zone_of_block[_units_in(model, np.array([inputs.zones_m[z]], dtype=object))] = z
+    return np.flatnonzero(town.zone_segments(zone_of_block) == index).astype(np.int64)
+
+
 def patrol_route_plan(
     conn: Connection,
     principal: Principal,
@@ -98,13 +111,13 @@ def patrol_route_plan(
     for index in _zones(conn, model, zone):
         zone_m = inputs.zones_m[index]
         units = _units_in(model, np.array([zone_m], dtype=object))
-        segments = town.segments_of(units)
+        segments = _zone_segments(model, index)
         zone_id = inputs.zone_ids[index]
         if len(segments) == 0:
             raise PatrolRefused(f"zone {zone_id} has no roads")
         label, xy = _station(model, zone_m, station, start)
         node = town.nearest_node(xy)
-        tour = town.zone_tour(units, start=node)
+        tour = postman_tour(town.net, segments, node)
         dist, pred = town.net.distances(np.array([node]))
         stop_at = np.zeros(len(tour.steps))
         stops = int(town.blocks.stops[units].sum())

@@ -49,6 +49,8 @@ class Blocks:
     pairs: Ints
     shared_m: Floats
     segment_block: Ints
+    segment_other: Ints
+    """The other block a street segment bounds (-1: none)."""
 
     @property
     def count(self) -> int:
@@ -122,6 +124,10 @@ def street_blocks(
     first[1:] = piece[1:] != piece[:-1]
     is_segment = piece < m
     segment_block[piece[first & is_segment]] = block[first & is_segment]
+    segment_other = np.full(m, -1, dtype=np.int64)
+    second = np.zeros(len(piece), dtype=bool)
+    second[1:] = (piece[1:] == piece[:-1]) & first[:-1]
+    segment_other[piece[second & is_segment]] = block[second & is_segment]
     loose = np.flatnonzero(segment_block < 0)
     if len(loose):  # dead ends inside a block
         within = shapely.STRtree(faces).query(mids[loose], predicate="within")
@@ -142,4 +148,5 @@ def street_blocks(
         pairs=pairs.astype(np.int64),
         shared_m=shared,
         segment_block=segment_block,
+        segment_other=segment_other,
     )

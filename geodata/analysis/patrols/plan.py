@@ -62,6 +62,33 @@ class PatrolTown:
         """The street segments of these blocks."""
         return np.flatnonzero(np.isin(self.streets_block(), units)).astype(np.int64)
 
+    def zone_segments(self, zone_of_block: Ints) -> Ints:
+        """Each segment's zone (-1: none) given each block's zone (-1: none).
+
+        A segment goes with the block that owns it, except on the border of two zones: there
+        it goes to the zone with more of its own streets at the segment's two ends, so that
+        a zone's streets along its border stay joined (the lowest-numbered block would give
+        them to either side in turn, and the pieces would cost walking to join).
+        """
+        b, st = self.blocks, self.streets
+        zone = np.asarray(zone_of_block, dtype=np.int64)
+        owner = np.where(b.segment_block >= 0, zone[b.segment_block], -1)
+        other = np.where(b.segment_other >= 0, zone[np.maximum(b.segment_other, 0)], -1)
+        border = (owner >= 0) & (other >= 0) & (owner != other)
+        k = int(zone.max()) + 1 if len(zone) else 0
+        if not border.any() or k == 0:
+            return owner
+        inner = (owner >= 0) & ~border
+        count = np.zeros((len(st.node_xy), k))
+        np.add.at(count, (st.u[inner], owner[inner]), 1.0)
+        np.add.at(count, (st.v[inner], owner[inner]), 1.0)
+        u, v = st.u[border], st.v[border]
+        mine = count[u, owner[border]] + count[v, owner[border]]
+        theirs = count[u, other[border]] + count[v, other[border]]
+        chosen = owner.copy()
+        chosen[border] = np.where(theirs > mine, other[border], owner[border])
+        return chosen
+
     def streets_block(self) -> Ints:
         return self.blocks.segment_block
 
@@ -107,8 +134,9 @@ def _sub_pairs(town: PatrolTown, units: Ints) -> tuple[Ints, Floats]:
     return pairs[keep], town.blocks.shared_m[keep]
 
 
-def _measure(town: PatrolTown, members: Ints, pace: Pace) -> tuple[Tour, Zone]:
-    tour = town.zone_tour(members)
+def _measure(town: PatrolTown, members: Ints, pace: Pace, segments: Ints) -> tuple[Tour, Zone]:
+    start = int(town.streets.u[segments[0]]) if len(segments) else 0
+    tour = postman_tour(town.net, segments, start)
     b = town.blocks
     outline = zone_outline(b.geoms[members])
     stops = int(b.stops[members].sum())
@@ -116,7 +144,7 @@ def _measure(town: PatrolTown, members: Ints, pace: Pace) -> tuple[Tour, Zone]:
         units=members,
         hours=float(pace.hours(tour.route_m, stops)),
         households=int(b.households[members].sum()),
-        road_m=float(b.road_m[members].sum()),
+        road_m=tour.street_m,
         route_m=tour.route_m,
         pieces=pieces(outline),
         polsby_popper=polsby_popper(outline),
@@ -135,7 +163,7 @@ def propose_zones(
     pairs, shared = _sub_pairs(town, units)
     loads = _loads(town, units, by, pace)
     zone = partition(len(units), pairs, loads, k, shared_m=shared)
-    measured = [_measure(town, units[zone == z], pace) for z in range(k)]
+    measured = _measure_all(town, units, zone, k, pace, joined=by == "hours")
     best = [z for _, z in measured]
     if by == "hours":
         ratio = np.ones(k)
@@ -145,10 +173,29 @@ def propose_zones(
             ratio = 0.5 * ratio + 0.5 * np.array([t.route_m for t, _ in measured]) / street
             loads.ratio = ratio
             zone = partition(len(units), pairs, loads, k, shared_m=shared, start=zone)
-            measured = [_measure(town, units[zone == z], pace) for z in range(k)]
+            measured = _measure_all(town, units, zone, k, pace, joined=True)
             if _spread([z for _, z in measured]) < _spread(best):
                 best = [z for _, z in measured]
     return best
+
+
+def _measure_all(
+    town: PatrolTown, units: Ints, zone: Ints, k: int, pace: Pace, *, joined: bool
+) -> list[tuple[Tour, Zone]]:
+    """Each zone's route and figures; `joined`: border streets given as `zone_segments`
+    gives them (else each street with the block that owns it, as households and road
+    metres are balanced)."""
+    zone_of_block = np.full(town.blocks.count, -1, dtype=np.int64)
+    zone_of_block[units] = zone
+    if joined:
+        seg_zone = town.zone_segments(zone_of_block)
+    else:
+        owner = town.blocks.segment_block
+        seg_zone = np.where(owner >= 0, zone_of_block[np.maximum(owner, 0)], -1)
+    return [
+        _measure(town, units[zone == z], pace, np.flatnonzero(seg_zone == z).astype(np.int64))
+        for z in range(k)
+    ]
 
 
 def _spread(zones: list[Zone]) -> float:
