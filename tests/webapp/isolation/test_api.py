@@ -278,7 +278,8 @@ def _apply(base: str, token: str) -> tuple[int, dict[str, Any]]:
         with urllib.request.urlopen(asked, timeout=60) as answer:  # noqa: S310
             return int(answer.status), orjson.loads(answer.read())
     except urllib.error.HTTPError as refused:
-        return int(refused.code), orjson.loads(refused.read())
+        with refused:  # its socket closed now, not whenever it is collected
+            return int(refused.code), orjson.loads(refused.read())
 
 
 def test_two_applies_at_once_never_overfill_a_site(town: Town) -> None:

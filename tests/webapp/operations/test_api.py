@@ -287,7 +287,8 @@ def _patch(url: str, token: str, body: dict[str, Any]) -> int:
         with urllib.request.urlopen(asked, timeout=30) as answer:  # noqa: S310
             return int(answer.status)
     except urllib.error.HTTPError as refused:
-        return int(refused.code)
+        with refused:  # its socket closed now, not whenever it is collected
+            return int(refused.code)
 
 
 def test_two_concurrent_edits_of_one_checkpoint_give_one_200_and_one_409(
