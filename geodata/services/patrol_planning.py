@@ -23,16 +23,17 @@ from geodata.analysis.patrols.plan import Balance, PatrolTown, propose_zones
 from geodata.analysis.patrols.shape import zone_outline
 from geodata.auth import audit
 from geodata.auth.access import Action, Principal
-from geodata.errors import NotFoundError, WanggeError
+from geodata.errors import NotFoundError
 from geodata.records.patrol_inputs import PatrolInputs, fetch_patrol_inputs
+from geodata.records.refusal import RecordRefused
 
 PERIODS = ("day", "night")
 STATION_TOLERANCE_M = 5.0
 """A station this close to a zone's outline is in the zone."""
 
 
-class PatrolRefused(WanggeError):  # noqa: N818 - reads as the outcome the person sees
-    """A patrol plan that cannot be made as asked; nothing was changed. Exit code 1."""
+class PatrolRefused(RecordRefused):
+    """A patrol plan that cannot be made as asked; nothing was changed (exit code 1, 400)."""
 
 
 @dataclass(frozen=True)

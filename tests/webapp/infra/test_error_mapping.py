@@ -26,8 +26,10 @@ from geodata.identifiers import IdentifierError
 from geodata.imports.report import FileRefused
 from geodata.params import RequestError
 from geodata.records.refusal import RecordRefused
+from geodata.records.supplies_ledger import EntryConflictError, EntryRefused
 from geodata.services.daily import NotYourUnitError
 from geodata.services.operations import OperationRefused, StaleVersion
+from geodata.services.patrol_planning import PatrolRefused
 from tests import conftest
 from webapp.factory import create_app
 from webapp.infra.errors import status_for
@@ -56,6 +58,9 @@ ERRORS: dict[type[WanggeError], tuple[WanggeError, int, int]] = {
     PseudonymKeyError: (PseudonymKeyError(f"key file readable by others: {STORED}"), 500, 1),
     BackupError: (BackupError("pg_dump failed: connection refused"), 500, 1),
     ExportWriteError: (ExportWriteError("could not write v.csv: No space left on device"), 500, 1),
+    PatrolRefused: (PatrolRefused("--zones: at least 1"), 400, 1),
+    EntryRefused: (EntryRefused("e1", "quantity", "more than 0"), 400, 1),
+    EntryConflictError: (EntryConflictError("e1", "content", "posted with other content"), 409, 1),
     WanggeError: (WanggeError(f"something else: {STORED}"), 500, 1),
 }
 """Each class: an instance, its HTTP status and its exit code (1 bad input, 2 usage, 3 a
