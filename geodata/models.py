@@ -1077,6 +1077,8 @@ class CoverageCacheState(Base):
 
     one: Mapped[bool] = mapped_column(Boolean, primary_key=True, server_default=text("true"))
     structure: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    places: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default=text("1"))
+    """Moved on by any write to entrances, their events or compounds (migration 0027)."""
 
 
 class CoverageGridVersion(Base):

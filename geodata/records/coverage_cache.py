@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import numpy as np
-import pandas as pd
 import shapely
 from numpy.typing import NDArray
 from sqlalchemy import Connection, text
@@ -47,9 +47,10 @@ from geodata.analysis.coverage.screening import SCREENING_HOURS
 from geodata.auth.rls import bypasses_rls
 from geodata.db.cluster import TOWN_ROLE
 from geodata.records.as_of import last_visit_as_of
-from geodata.records.coverage_inputs import fetch_inputs
+from geodata.records.coverage_inputs import fetch_inputs, fetch_places
 
 Ints = NDArray[np.int64]
+T = TypeVar("T")
 
 STRUCTURAL = (
     "households",
@@ -267,25 +268,49 @@ def household_counts(
     return out
 
 
-_CROSSINGS: dict[tuple[str, int, int], pd.DataFrame] = {}
-_CROSSINGS_LOCK = threading.Lock()
+_KEPT: dict[tuple[object, ...], object] = {}
+_KEPT_LOCK = threading.Lock()
+KEPT_MAX = 8
+"""How many kept values (crossings, places) a process holds, of every database it serves."""
+
+
+def _kept(key: tuple[object, ...], make: Callable[[], T]) -> T:
+    """The value kept under `key` in this process, made and kept when missing."""
+    with _KEPT_LOCK:
+        found = _KEPT.get(key)
+    if found is not None:
+        return cast(T, found)
+    value = make()
+    with _KEPT_LOCK:
+        if len(_KEPT) >= KEPT_MAX:
+            _KEPT.clear()
+        _KEPT[key] = value
+    return value
+
+
+def _database(conn: Connection) -> tuple[str, int]:
+    """Which database this is: its URL (no password) and its oid, new when it is made anew."""
+    oid = conn.execute(
+        text("SELECT oid FROM pg_database WHERE datname = current_database()")
+    ).scalar_one()
+    return conn.engine.url.render_as_string(hide_password=True), int(oid)
 
 
 def town_inputs(
     conn: Connection, *, as_of: datetime | None, grid_ids: frozenset[int] | None
 ) -> CoverageInputs:
     """The inputs without households and buildings (their figures come from the cache),
-    scoped to `grid_ids`, with the roads' crossings of village boundaries kept in this
-    process under the structure generation (which any write to roads or villages moves on)."""
-    structure = _structure(conn)
-    inputs = fetch_inputs(conn, as_of=as_of, grid_ids=frozenset())
-    key = (str(conn.engine.url.database), structure, inputs.metric_epsg())
-    with _CROSSINGS_LOCK:
-        crossings = _CROSSINGS.get(key)
-    if crossings is None:
-        crossings = road_crossings(inputs)
-        with _CROSSINGS_LOCK:
-            if len(_CROSSINGS) >= 8:
-                _CROSSINGS.clear()
-            _CROSSINGS[key] = crossings
+    scoped to `grid_ids`. Kept in this process between reports: the entrances, their events
+    and the compounds under the places generation, and the roads' crossings of village
+    boundaries under the structure generation (writes to those tables move them on)."""
+    database = _database(conn)
+    structure, places = conn.execute(
+        text("SELECT structure, places FROM coverage_cache_state")
+    ).one()  # read before the rows they stand for
+    rows = _kept(("places", database, int(places)), lambda: fetch_places(conn))
+    inputs = fetch_inputs(conn, as_of=as_of, grid_ids=frozenset(), places=rows)
+    crossings = _kept(
+        ("crossings", database, int(structure), inputs.metric_epsg()),
+        lambda: road_crossings(inputs),
+    )
     return replace(inputs, grid_ids=grid_ids, crossings=crossings)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -93,6 +94,62 @@ state an event at or before the moment gave it; before its first event, the stat
 event found it in; with no event, its own state from `since` on (None: not there yet)."""
 
 
+ENTRANCE_COLUMNS: dict[str, Any] = {
+    "id": "int64",
+    "name": object,
+    "compound_id": "float64",
+    "village_id": "float64",
+    "state": object,
+    "since_s": "float64",
+    "lon": "float64",
+    "lat": "float64",
+}
+
+
+@dataclass(frozen=True)
+class Places:
+    """Entrances (with their state now and since when), their events and the compounds: what
+    the coverage inputs read of them whatever the moment. Not to be changed in place."""
+
+    entrances: pd.DataFrame
+    events: pd.DataFrame
+    compounds: pd.DataFrame
+
+
+def _compounds(conn: Connection) -> pd.DataFrame:
+    return _copy_frame(
+        conn,
+        sql.SQL(
+            "SELECT id, name, village_id, ST_X(p), ST_Y(p)"
+            " FROM compounds CROSS JOIN LATERAL (SELECT ST_PointOnSurface(geom) AS p) s"
+            " ORDER BY id"
+        ),
+        {"id": "int64", "name": object, "village_id": "float64", "lon": "float64",
+         "lat": "float64"},
+    )  # fmt: skip
+
+
+def fetch_places(conn: Connection) -> Places:
+    """The entrances, their events and the compounds as they are."""
+    entrances = _copy_frame(
+        conn,
+        sql.SQL(
+            "SELECT id, name, compound_id, village_id, state, extract(epoch FROM since),"
+            " ST_X(geom), ST_Y(geom) FROM entrances ORDER BY id"
+        ),
+        ENTRANCE_COLUMNS,
+    )
+    events = _copy_frame(
+        conn,
+        sql.SQL(
+            "SELECT entrance_id, extract(epoch FROM at), from_state, to_state"
+            " FROM entrance_events ORDER BY entrance_id, at, id"
+        ),
+        {"entrance_id": "int64", "at_s": "float64", "from_state": object, "to_state": object},
+    )
+    return Places(entrances=entrances, events=events, compounds=_compounds(conn))
+
+
 def _households(conn: Connection, at: sql.Composable, in_scope: sql.Composable) -> pd.DataFrame:
     """One row per household: id, grid_id, building_id, last_visit_s (as of `at`)."""
     return _copy_frame(
@@ -147,6 +204,7 @@ def fetch_inputs(
     grid_ids: frozenset[int] | None = None,
     per_building: bool = False,
     screening_hours: float = SCREENING_HOURS,
+    places: Places | None = None,
 ) -> CoverageInputs:
     """The town as of `as_of` (default: now): households and buildings of `grid_ids` only.
 
@@ -158,6 +216,9 @@ def fetch_inputs(
     where its building is, so every figure is the same), screened counted by the database
     for the window of `screening_hours` and for 24 hours (see CoverageInputs): a third of
     the rows of one per household, for a report that lists no household.
+
+    `places` (see `fetch_places`) gives the entrances, their events and the compounds as a
+    caller keeps them; each entrance's state at the moment is then replayed from them.
     """
     as_of = as_of if as_of is not None else datetime.now(UTC)
     if as_of.tzinfo is None:
@@ -206,39 +267,19 @@ def fetch_inputs(
         " WHERE ends_at > to_timestamp(:start) AND starts_at < to_timestamp(:end)",
         {"start": start, "end": start + WINDOW_HOURS * 3600.0},
     )
-    entrances = _copy_frame(
-        conn,
-        sql.SQL(ENTRANCES_AS_OF).format(at=at),
-        {
-            "id": "int64",
-            "name": object,
-            "compound_id": "float64",
-            "village_id": "float64",
-            "state": object,
-            "since_s": "float64",
-            "lon": "float64",
-            "lat": "float64",
-        },
-    )
+    if places is None:
+        entrances = _copy_frame(conn, sql.SQL(ENTRANCES_AS_OF).format(at=at), ENTRANCE_COLUMNS)
+        compounds = _compounds(conn)
+    else:  # the rows kept by the caller, each entrance replayed to the moment from its events
+        from geodata.analysis.entrance_replay import entrance_states_as_of
+
+        entrances = places.entrances.copy()
+        entrances["state"] = entrance_states_as_of(entrances, places.events, as_of.timestamp())
+        compounds = places.compounds.copy()
     state = entrances["state"]
     entrances["state"] = state.astype(object).where(state.notna(), None)  # None: not there yet
     for column in ("compound_id", "village_id"):
         entrances[column] = entrances[column].astype("float64")
-    compounds = _copy_frame(
-        conn,
-        sql.SQL(
-            "SELECT id, name, village_id, ST_X(p), ST_Y(p)"
-            " FROM compounds CROSS JOIN LATERAL (SELECT ST_PointOnSurface(geom) AS p) s"
-            " ORDER BY id"
-        ),
-        {
-            "id": "int64",
-            "name": object,
-            "village_id": "float64",
-            "lon": "float64",
-            "lat": "float64",
-        },
-    )
     compounds["village_id"] = compounds["village_id"].astype("float64")
     roads = _frame(
         conn, "SELECT id, name, highway, ST_AsBinary(geom) AS wkb FROM roads ORDER BY id"

@@ -110,6 +110,19 @@ def test_the_cache_answers_as_the_records_do(own_sample_db: conftest.TestDatabas
                 " ON ST_Crosses(r.geom, ST_Boundary(v.geom)) ORDER BY r.id LIMIT 20)"
             )
         )
+        conn.execute(  # every open entrance of compounds sealed: the kept entrances are stale
+            text(
+                "INSERT INTO entrance_events (entrance_id, at, from_state, to_state)"
+                " SELECT id, now() - interval '1 minute', state, 'sealed' FROM entrances"
+                " WHERE state = 'open' AND compound_id IS NOT NULL"
+            )
+        )
+        conn.execute(
+            text(
+                "UPDATE entrances SET state = 'sealed', since = now() - interval '1 minute'"
+                " WHERE state = 'open' AND compound_id IS NOT NULL"
+            )
+        )
         conn.execute(
             text(
                 "UPDATE households SET building_id = (SELECT max(building_id) FROM households)"
@@ -126,6 +139,9 @@ def test_the_cache_answers_as_the_records_do(own_sample_db: conftest.TestDatabas
     _same(db, [(COMMANDER, datetime.now(UTC), 24.0, False)])
     leaks_after = _cached(db, COMMANDER, as_of=datetime.now(UTC), window_h=24.0)["town"]
     assert leaks_after["leaks"] != leaks_before["leaks"]  # the crossings kept were not reused
+    # nor the entrances kept: no compound has an open entrance any more
+    assert leaks_after["compounds_no_open_entrance"] == leaks_after["compounds"]
+    assert leaks_before["compounds_no_open_entrance"] < leaks_before["compounds"]
 
 
 def test_a_write_after_the_refresh_is_counted_from_the_records(
