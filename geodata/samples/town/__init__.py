@@ -90,6 +90,7 @@ from geodata.samples.town.places import plan_buildings, plan_compounds, plan_roa
 from geodata.samples.town.plan import TownPlan
 from geodata.samples.town.visits import plan_visits
 from geodata.samples.town.writer import write_plan
+from geodata.town_time import town_today
 
 
 def load_sample(conn: Connection, *, seed: int = 2020, today: date | None = None) -> dict[str, int]:
@@ -102,7 +103,7 @@ def load_sample(conn: Connection, *, seed: int = 2020, today: date | None = None
     ).scalar_one()
     if loaded:
         return {}
-    plan = build_plan(read_extract(), seed=seed, today=today or date.today())
+    plan = build_plan(read_extract(), seed=seed, today=today or town_today())
     return write_plan(conn, plan)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, text
 from geodata.samples import people
 from geodata.samples.osm_extract import building_floors
 from geodata.samples.town.grids import balanced_groups, weighted_bisection
+from geodata.town_time import town_today
 from tests.geodata.samples.town_support import scalar
 
 
@@ -34,8 +35,8 @@ def test_residents_are_visibly_synthetic(sample_conn: Connection) -> None:
 
 
 def test_resident_flags_and_quarantine(sample_conn: Connection) -> None:
-    # the fixture loads the town as of date.today()
-    today = date.today()
+    # the fixture loads the town as of the town's today
+    today = town_today()
     total, returnees, contacts, fever, bad_dates = sample_conn.execute(
         text(
             """
@@ -83,7 +84,7 @@ def test_visits_cover_households_with_gaps(sample_conn: Connection) -> None:
                   OR s.grid_id <> h.grid_id)
             """
         ),
-        {"today": date.today()},
+        {"today": town_today()},
     ).one()
     assert 0.01 < never / households < 0.06
     assert outside_window == 0
