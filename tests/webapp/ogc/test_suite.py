@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from tests import conftest
+from tests.geodata.cli.test_accounts import invoke
 from tests.live_server import serving
 from tests.ogc_suite_offline import OFFLINE
 from tests.paths import ROOT
@@ -44,6 +46,13 @@ class WithToken:
 @pytest.fixture(scope="module")
 def base_url(throwaway_sample_db: conftest.TestDatabase) -> Iterator[str]:
     database = throwaway_sample_db
+    # Every collection holds features: one patrol zone's route stored, as a planner would.
+    with database.owner.connect() as conn:
+        zone = conn.execute(
+            text("SELECT source_id FROM patrol_zones ORDER BY ST_Area(geom), id LIMIT 1")
+        ).scalar_one()
+    routed = invoke(database, "plan", "routes", "--zone", zone, "--apply", "--format", "json")
+    assert routed.exit_code == 0, routed.output
     account = conftest.make_account(database, "suite-admin", "admin")
     app = create_app(database.settings, engine=database.app, admin_engine=database.owner)
     app.wsgi_app = WithToken(app.wsgi_app, account.token)  # type: ignore[method-assign]
