@@ -330,19 +330,17 @@ def test_two_concurrent_edits_of_one_checkpoint_give_one_200_and_one_409(
 
 def test_a_person_is_put_on_a_shift_and_taken_off(town: OpsTown) -> None:
     with town.db.owner.begin() as conn:
+        # A shift of its own, running now, which a person can still join (moving one of the
+        # sample's would run into its people's other shifts at some hours of the day).
         shift = conn.execute(
             text(
-                "SELECT s.id, c.village_id FROM checkpoint_shifts s JOIN checkpoints c"
-                " ON c.id = s.checkpoint_id WHERE c.village_id IS NOT NULL ORDER BY s.id LIMIT 1"
+                "INSERT INTO checkpoint_shifts (checkpoint_id, starts_at, ends_at, staff_count,"
+                " source_id) SELECT c.id, now() - interval '1 hour', now() + interval '7 hours',"
+                " 0, 'ops-api-shift-now' FROM checkpoints c WHERE c.village_id IS NOT NULL"
+                " ORDER BY c.id LIMIT 1 RETURNING id, (SELECT village_id FROM checkpoints"
+                " WHERE id = checkpoint_id) AS village_id"
             )
         ).one()
-        conn.execute(  # a shift running now, which a person can still join
-            text(
-                "UPDATE checkpoint_shifts SET starts_at = now() - interval '1 hour',"
-                " ends_at = now() + interval '7 hours' WHERE id = :s"
-            ),
-            {"s": shift.id},
-        )
         conn.execute(
             text(
                 "INSERT INTO staff (source_id, name, role, village_id) VALUES"
