@@ -27,11 +27,17 @@ def bypasses_rls(conn: Connection) -> bool:
     return bool(cached)
 
 
+def as_town(conn: Connection) -> None:
+    """Every grid's personal rows for the rest of this transaction (town-wide work: the
+    caches of figures, a town-wide principal)."""
+    if not bypasses_rls(conn):
+        conn.execute(text(f"SET LOCAL ROLE {TOWN_ROLE}"))
+
+
 def apply_scope(conn: Connection, principal: Principal) -> None:
     """Limit personal tables to the principal's grids for the rest of this transaction."""
     if principal.town_wide:
-        if not bypasses_rls(conn):
-            conn.execute(text(f"SET LOCAL ROLE {TOWN_ROLE}"))
+        as_town(conn)
         return
     ids = ",".join(str(g) for g in sorted(principal.grid_ids or ()))
     conn.execute(text("SELECT set_config('wangge.grid_ids', :ids, true)"), {"ids": ids})

@@ -22,8 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from geodata.auth.rls import bypasses_rls
-from geodata.db.cluster import TOWN_ROLE
+from geodata.auth.rls import as_town
 
 ZOOMS = (11, 12, 13, 14)
 """The zooms whose households tiles count per hexagon (HOUSEHOLDS_MIN_ZOOM to
@@ -77,8 +76,7 @@ def refresh(conn: Connection, *, wait: bool = True) -> dict[str, Any]:
     rebuilt whole when marked so, else the stale cells recomputed. Returns what was done.
     With `wait` false, does nothing (`"busy": True`) while another transaction refreshes:
     a tile then is computed live rather than wait for a rebuild."""
-    if not bypasses_rls(conn):
-        conn.execute(text(f"SET LOCAL ROLE {TOWN_ROLE}"))
+    as_town(conn)
     conn.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
     if not wait:
         if not conn.execute(
