@@ -44,8 +44,7 @@ from geodata.analysis.coverage.report import (
     road_crossings,
 )
 from geodata.analysis.coverage.screening import SCREENING_HOURS
-from geodata.auth.rls import bypasses_rls
-from geodata.db.cluster import TOWN_ROLE
+from geodata.auth.rls import as_town
 from geodata.records.as_of import last_visit_as_of
 from geodata.records.coverage_inputs import fetch_inputs, fetch_places
 
@@ -89,11 +88,6 @@ def cache_key(inputs: CoverageInputs, *, radius_m: float | None, network: bool) 
     return digest.hexdigest()
 
 
-def _as_town(conn: Connection) -> None:
-    if not bypasses_rls(conn):
-        conn.execute(text(f"SET LOCAL ROLE {TOWN_ROLE}"))
-
-
 def _structure(conn: Connection) -> int:
     return int(conn.execute(text("SELECT structure FROM coverage_cache_state")).scalar_one())
 
@@ -124,7 +118,7 @@ def _structural_figures(
 def refresh(conn: Connection, inputs: CoverageInputs, key: str, **options: Any) -> dict[str, int]:
     """Bring the key's structural figures and every grid's visits up to date, town-wide, in
     this transaction. Returns how many grids of each were computed."""
-    _as_town(conn)
+    as_town(conn)
     conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
     structure = _structure(conn)  # read before the records it stands for
     grids = int(conn.execute(text("SELECT count(*) FROM grids")).scalar_one())
@@ -222,7 +216,7 @@ def household_counts(
     `inputs.as_of`; None when the cache cannot answer (a household with no grid). `conn` is
     the caller's (scoped) transaction."""
     with conn.engine.begin() as town:
-        _as_town(town)
+        as_town(town)
         if town.execute(
             text("SELECT EXISTS (SELECT 1 FROM households WHERE grid_id IS NULL)")
         ).scalar_one():
@@ -288,14 +282,6 @@ def _kept(key: tuple[object, ...], make: Callable[[], T]) -> T:
     return value
 
 
-def _database(conn: Connection) -> tuple[str, int]:
-    """Which database this is: its URL (no password) and its oid, new when it is made anew."""
-    oid = conn.execute(
-        text("SELECT oid FROM pg_database WHERE datname = current_database()")
-    ).scalar_one()
-    return conn.engine.url.render_as_string(hide_password=True), int(oid)
-
-
 def town_inputs(
     conn: Connection, *, as_of: datetime | None, grid_ids: frozenset[int] | None
 ) -> CoverageInputs:
@@ -303,10 +289,15 @@ def town_inputs(
     scoped to `grid_ids`. Kept in this process between reports: the entrances, their events
     and the compounds under the places generation, and the roads' crossings of village
     boundaries under the structure generation (writes to those tables move them on)."""
-    database = _database(conn)
-    structure, places = conn.execute(
-        text("SELECT structure, places FROM coverage_cache_state")
-    ).one()  # read before the rows they stand for
+    # Which database (its URL and its oid, new when it is made anew) and its generations,
+    # read before the rows they stand for.
+    oid, structure, places = conn.execute(
+        text(
+            "SELECT (SELECT oid FROM pg_database WHERE datname = current_database()),"
+            " structure, places FROM coverage_cache_state"
+        )
+    ).one()
+    database = (conn.engine.url.render_as_string(hide_password=True), int(oid))
     rows = _kept(("places", database, int(places)), lambda: fetch_places(conn))
     inputs = fetch_inputs(conn, as_of=as_of, grid_ids=frozenset(), places=rows)
     crossings = _kept(
