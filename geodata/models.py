@@ -348,11 +348,16 @@ class CheckpointShift(IdMixin, Base):
     __table_args__ = (
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         CheckConstraint("staff_count >= 0", name="staff_nonnegative"),
+        CheckConstraint("num_nonnulls(checkpoint_id, patrol_zone_id) = 1", name="one_post"),
     )
 
-    checkpoint_id: Mapped[int] = mapped_column(
-        ForeignKey("checkpoints.id", ondelete="CASCADE"), nullable=False, index=True
+    checkpoint_id: Mapped[int | None] = mapped_column(
+        ForeignKey("checkpoints.id", ondelete="CASCADE"), index=True
     )
+    patrol_zone_id: Mapped[int | None] = mapped_column(
+        ForeignKey("patrol_zones.id"), index=True
+    )
+    """A shift is kept at a checkpoint or on a patrol zone (migration 0028), never both."""
     starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     staff_count: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -390,6 +395,33 @@ class PatrolZone(Imported, Base):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
     village_id: Mapped[int | None] = mapped_column(ForeignKey("villages.id"), index=True)
     geom: Mapped[WKBElement] = mapped_column(geometry("MULTIPOLYGON"), nullable=False)
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When a new plan replaced the zone; the row stays, with the shifts that name it."""
+
+
+class PatrolZoneHistory(IdMixin, Base):
+    """Each earlier state of a patrol zone, written by triggers on every change of its
+    outline, name, period, team, village or retirement, and on a delete (migration 0028)."""
+
+    __tablename__ = "patrol_zone_history"
+    __table_args__ = (CheckConstraint("change IN ('update', 'delete')", name="change"),)
+
+    zone_id: Mapped[int] = mapped_column(BigInteger, nullable=False, index=True)
+    source_id: Mapped[str] = mapped_column(String(128), nullable=False)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    period: Mapped[Period] = mapped_column(_enum(Period, "period"), nullable=False)
+    team_id: Mapped[int | None] = mapped_column(BigInteger)
+    village_id: Mapped[int | None] = mapped_column(BigInteger)
+    geom: Mapped[WKBElement] = mapped_column(
+        Geometry("MULTIPOLYGON", srid=SRID, spatial_index=False), nullable=False
+    )
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    valid_from: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    valid_to: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    change: Mapped[str] = mapped_column(Text, nullable=False)
 
 
 class IsolationSite(Imported, Base):
