@@ -20,6 +20,8 @@ from geodata.exports.quarantine_layers import PLACE_LAYERS, QUARANTINE_LAYERS
 F = Field
 K = FieldKind
 T = Treatment
+CURRENT_PATROL_ZONES = "(SELECT * FROM patrol_zones WHERE retired_at IS NULL)"
+"""Zones a newer plan retired stay in the table, out of the exports."""
 
 PUBLIC_LAYERS: tuple[Layer, ...] = (
     # The entrance counts take a village's own entrances, then those of its compounds
@@ -153,7 +155,7 @@ PUBLIC_LAYERS: tuple[Layer, ...] = (
         name="patrol_zones",
         title="Patrol zones",
         geometry_type="MultiPolygon",
-        from_sql="patrol_zones AS t LEFT JOIN villages AS v ON v.id = t.village_id",
+        from_sql=f"{CURRENT_PATROL_ZONES} AS t LEFT JOIN villages AS v ON v.id = t.village_id",
         fields=(
             F("name", "t.name", K.TEXT),
             F("period", "t.period", K.TEXT),
@@ -164,7 +166,7 @@ PUBLIC_LAYERS: tuple[Layer, ...] = (
         name="patrol-zones",
         title="Patrol zones (as planned by wangge plan patrols, or imported)",
         geometry_type="MultiPolygon",
-        from_sql="patrol_zones AS t LEFT JOIN villages AS v ON v.id = t.village_id",
+        from_sql=f"{CURRENT_PATROL_ZONES} AS t LEFT JOIN villages AS v ON v.id = t.village_id",
         fields=(
             F("zone", "t.source_id", K.TEXT),
             F("name", "t.name", K.TEXT),

@@ -182,7 +182,7 @@ _COMMANDER_LAYERS = (
         title="Patrol zones",
         geometry_type="MultiPolygon",
         from_sql="""
-            patrol_zones AS t
+            (SELECT * FROM patrol_zones WHERE retired_at IS NULL) AS t
             LEFT JOIN teams AS tm ON tm.id = t.team_id
             LEFT JOIN villages AS v ON v.id = t.village_id
         """,

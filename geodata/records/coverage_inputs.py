@@ -287,7 +287,7 @@ def fetch_inputs(
     patrol_zones = _frame(
         conn,
         "SELECT id, name, period, team_id, village_id, ST_AsBinary(geom) AS wkb"
-        " FROM patrol_zones ORDER BY id",
+        " FROM patrol_zones WHERE retired_at IS NULL ORDER BY id",
     )
     for frame in (checkpoints, shifts, entrances, compounds):
         for column in ("lon", "lat", "radius_m", "starts_s", "ends_s"):

@@ -96,7 +96,10 @@ def fetch_patrol_inputs(conn: Connection) -> PatrolInputs:
     zones = [
         tuple(r)
         for r in conn.execute(
-            text("SELECT source_id, period, ST_AsBinary(geom) FROM patrol_zones ORDER BY id")
+            text(
+                "SELECT source_id, period, ST_AsBinary(geom) FROM patrol_zones"
+                " WHERE retired_at IS NULL ORDER BY id"
+            )
         )
     ]
     checkpoints_xy = _xy(checkpoints, epsg)

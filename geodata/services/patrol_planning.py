@@ -69,6 +69,13 @@ def _units_in(model: TownModel, areas_m: np.ndarray) -> np.ndarray:
     return np.unique(hit[0]).astype(np.int64)
 
 
+def _last_number(zone_ids: list[str], prefix: str) -> int:
+    """The highest number of the zones kept under this plan prefix (0: none), so that a plan
+    made around them never takes one of their ids."""
+    numbers = [z[len(prefix) :] for z in zone_ids if z.startswith(prefix)]
+    return max((int(n) for n in numbers if n.isdigit()), default=0)
+
+
 def patrol_zone_plan(
     conn: Connection,
     principal: Principal,
@@ -105,11 +112,13 @@ def patrol_zone_plan(
         raise PatrolRefused("no roads to patrol in the blocks asked for")
     found = propose_zones(model.town, units, zones, by=by, pace=pace or Pace())
     hours = [z.hours for z in found]
+    prefix = f"plan:{period}:{village or 'town'}:"
+    first = 1 + (_last_number(inputs.zone_ids, prefix) if keep_existing else 0)
     out = []
-    for n, z in enumerate(found, start=1):
+    for n, z in enumerate(found, start=first):
         out.append(
             {
-                "id": f"plan:{period}:{village or 'town'}:{n}",
+                "id": f"{prefix}{n}",
                 "hours": round(z.hours, 3),
                 "households": z.households,
                 "road_m": round(z.road_m, 1),
@@ -142,20 +151,12 @@ def public(plan: dict[str, Any]) -> dict[str, Any]:
 def apply_patrol_zones(
     conn: Connection, principal: Principal, plan: dict[str, Any], *, keep_existing: bool
 ) -> list[int]:
-    """Write the planned zones as the period's patrol zones (audited); the period's other
-    zones are replaced unless kept. Returns the new zones' ids."""
+    """Write the planned zones as the period's patrol zones (audited). A zone of the same id
+    takes the new outline (its earlier one goes to `patrol_zone_history`, its shifts stay);
+    the period's other zones are retired unless kept. Returns the zones' ids."""
     principal.require(Action.PLAN)
     model: TownModel = plan["_model"]
     period = str(plan["period"])
-    replaced: list[tuple[int, str]] = []
-    if not keep_existing:
-        replaced = [
-            (int(i), str(s))
-            for i, s in conn.execute(
-                text("DELETE FROM patrol_zones WHERE period = :p RETURNING id, source_id"),
-                {"p": period},
-            )
-        ]
     created: list[int] = []
     blocks = model.town.blocks
     for zone in plan["zones"]:
@@ -168,7 +169,9 @@ def apply_patrol_zones(
                 " VALUES (:s, :name, :period, :village,"
                 " ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_GeomFromWKB(:wkb, 4326)), 3)))"
                 " ON CONFLICT (source_id) DO UPDATE SET name = EXCLUDED.name,"
-                " geom = EXCLUDED.geom, version = patrol_zones.version + 1, updated_at = now()"
+                " period = EXCLUDED.period, village_id = EXCLUDED.village_id,"
+                " geom = EXCLUDED.geom, retired_at = NULL,"
+                " version = patrol_zones.version + 1, updated_at = now()"
                 " RETURNING id"
             ),
             {
@@ -180,6 +183,18 @@ def apply_patrol_zones(
             },
         ).scalar_one()
         created.append(int(new_id))
+    replaced: list[str] = []
+    if not keep_existing:  # the period's other zones are retired; they and their shifts stay
+        replaced = list(
+            conn.execute(
+                text(
+                    "UPDATE patrol_zones SET retired_at = now(), updated_at = now(),"
+                    " version = version + 1 WHERE period = :p AND retired_at IS NULL"
+                    " AND NOT id = ANY(:kept) RETURNING source_id"
+                ),
+                {"p": period, "kept": created},
+            ).scalars()
+        )
     audit.record(
         conn,
         actor=principal.name,
@@ -190,7 +205,7 @@ def apply_patrol_zones(
         detail={
             "period": period,
             "by": plan["by"],
-            "replaced": [s for _, s in replaced],
+            "retired": sorted(replaced),
             "hours": [z["hours"] for z in plan["zones"]],
         },
     )

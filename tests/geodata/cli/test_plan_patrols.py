@@ -10,6 +10,7 @@ import orjson
 import pytest
 from sqlalchemy import text
 
+from geodata.services.patrol_planning import _last_number
 from tests.conftest import TestDatabase
 from tests.geodata.cli.test_accounts import invoke
 
@@ -35,7 +36,12 @@ def small_village(town: TestDatabase) -> str:
 
 def _zones(town: TestDatabase) -> list[tuple[str, str]]:
     with town.owner.connect() as conn:
-        rows = conn.execute(text("SELECT source_id, period FROM patrol_zones ORDER BY source_id"))
+        rows = conn.execute(
+            text(
+                "SELECT source_id, period FROM patrol_zones WHERE retired_at IS NULL"
+                " ORDER BY source_id"
+            )
+        )
         return [(str(s), str(p)) for s, p in rows]
 
 
@@ -136,3 +142,59 @@ def test_zones_json_then_apply_then_routes_over_every_segment(
         refused = invoke(town, "plan", "routes", *extra)
         assert refused.exit_code == 1, refused.output
         assert reason in refused.stderr
+
+
+def test_a_new_plan_retires_zones_and_keeps_every_earlier_outline(
+    town: TestDatabase, small_village: str
+) -> None:
+    """Nothing is lost: the zones a plan replaces are retired (their shifts still name them),
+    a zone of the same id keeps its earlier outline in patrol_zone_history, and a plan made
+    around kept zones numbers its own after theirs."""
+    with town.owner.connect() as conn:
+        before = conn.execute(text("SELECT count(*) FROM patrol_zones")).scalar_one()
+    args = ["plan", "patrols", "--period", "day", "--village", small_village, "--apply"]
+    first = invoke(town, *args, "--zones", "2", "--format", "json")
+    assert first.exit_code == 0, first.output
+    one, two = (z["id"] for z in orjson.loads(first.stdout)["zones"])
+    again = invoke(town, *args, "--zones", "1", "--format", "json")
+    assert again.exit_code == 0, again.output
+    assert [z["id"] for z in orjson.loads(again.stdout)["zones"]] == [one]
+    with town.owner.connect() as conn:
+        rows: dict[str, bool] = dict(
+            conn.execute(
+                text(
+                    "SELECT source_id, retired_at IS NOT NULL FROM patrol_zones"
+                    " WHERE period = 'day'"
+                )
+            ).all()
+        )
+        history = conn.execute(
+            text(
+                "SELECT h.source_id, h.change, ST_Equals(h.geom, z.geom) FROM patrol_zone_history h"
+                " JOIN patrol_zones z ON z.id = h.zone_id WHERE h.source_id = ANY(:ids)"
+                " ORDER BY h.id"
+            ),
+            {"ids": [one, two]},
+        ).all()
+        total = conn.execute(text("SELECT count(*) FROM patrol_zones")).scalar_one()
+        detail = conn.execute(
+            text(
+                "SELECT detail FROM audit_events WHERE action = 'plan_patrol_zones'"
+                " ORDER BY id DESC LIMIT 1"
+            )
+        ).scalar_one()
+    assert rows[one] is False
+    assert rows[two] is True
+    assert all(retired for sid, retired in rows.items() if not sid.startswith("plan:"))
+    assert total == before + 2  # the sample's zones and the first plan's are all still there
+    assert (one, "update", False) in [tuple(h) for h in history]  # zone 1's first outline
+    assert (two, "update", True) in [tuple(h) for h in history]  # zone 2 before it retired
+    assert detail["retired"] == [two]
+
+    kept = invoke(
+        town, "plan", "patrols", "--period", "day", "--zones", "1", "--keep-existing",
+        "--format", "json",
+    )  # fmt: skip
+    assert kept.exit_code == 0, kept.output
+    assert [z["id"] for z in orjson.loads(kept.stdout)["zones"]] == ["plan:day:town:1"]
+    assert _last_number([one, two, "plan:day:x:9"], one[: -len("1")]) == 2
