@@ -1146,3 +1146,121 @@ class CoverageGridVisits(Base):
         ARRAY(DateTime(timezone=True)), nullable=False
     )
     max_visit: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# -- enterprises resuming work, their passes, and publicity (migration 0029) -----------------
+
+
+class RiskArea(IdMixin, Base):
+    """An outbreak area admins keep, with its days; retired, never removed."""
+
+    __tablename__ = "risk_areas"
+
+    code: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    from_day: Mapped[date] = mapped_column(Date, nullable=False)
+    until_day: Mapped[date | None] = mapped_column(Date)
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+
+class Enterprise(IdMixin, Base):
+    """An enterprise (a point or a polygon) with its staff counts, screened before it resumes."""
+
+    __tablename__ = "enterprises"
+
+    source_id: Mapped[str] = mapped_column(String(128), nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"), nullable=False, index=True)
+    responsible: Mapped[str] = mapped_column(Text, nullable=False)
+    staff_total: Mapped[int] = mapped_column(Integer, nullable=False)
+    staff_local: Mapped[int] = mapped_column(Integer, nullable=False)
+    geom: Mapped[WKBElement] = mapped_column(geometry("GEOMETRY"), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+
+class EnterpriseRiskStaff(Base):
+    """How many of an enterprise's staff come from one risk area."""
+
+    __tablename__ = "enterprise_risk_staff"
+
+    enterprise_id: Mapped[int] = mapped_column(
+        ForeignKey("enterprises.id", ondelete="CASCADE"), primary_key=True
+    )
+    risk_area_id: Mapped[int] = mapped_column(ForeignKey("risk_areas.id"), primary_key=True)
+    staff: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class EnterpriseReview(IdMixin, Base):
+    """A resumption review: the checklist, the decision, the reviewer and the day (a log)."""
+
+    __tablename__ = "enterprise_reviews"
+    __table_args__ = (Index("ix_enterprise_reviews_enterprise_id", "enterprise_id", "reviewed_on"),)
+
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), nullable=False)
+    decision: Mapped[str] = mapped_column(String(16), nullable=False)
+    risk_staff_cleared: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    masks_in_stock: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    disinfectant_in_stock: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    canteen_rules: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    dormitory_rules: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    health_officer: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    conditions: Mapped[str | None] = mapped_column(Text)
+    reviewer: Mapped[str] = mapped_column(Text, nullable=False)
+    reviewed_on: Mapped[date] = mapped_column(Date, nullable=False)
+    recorded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+
+class Pass(IdMixin, Base):
+    """A pass for a returning member of an enterprise's staff: a resident, or a person named
+    by name and ID number (personal data)."""
+
+    __tablename__ = "passes"
+
+    number: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)
+    enterprise_id: Mapped[int] = mapped_column(
+        ForeignKey("enterprises.id"), nullable=False, index=True
+    )
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"), index=True)
+    person_name: Mapped[str | None] = mapped_column(Text)
+    person_id_number: Mapped[str | None] = mapped_column(String(32))
+    valid_from: Mapped[date] = mapped_column(Date, nullable=False)
+    valid_until: Mapped[date] = mapped_column(Date, nullable=False)
+    issued_by: Mapped[str] = mapped_column(Text, nullable=False)
+    issued_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+
+class PublicityPoint(IdMixin, Base):
+    """A banner, sign or notice board (a point) or a loudspeaker route (a line)."""
+
+    __tablename__ = "publicity_points"
+
+    source_id: Mapped[str] = mapped_column(String(128), nullable=False, unique=True)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    content: Mapped[str] = mapped_column(Text, nullable=False)
+    put_up_on: Mapped[date] = mapped_column(Date, nullable=False)
+    last_checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"), nullable=False, index=True)
+    geom: Mapped[WKBElement] = mapped_column(geometry("GEOMETRY"), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
