@@ -39,6 +39,9 @@ LAZY_COMMANDS = {
     "daily": "geodata.cli.daily:daily_group",
     "supplies": "geodata.cli.supplies:supplies_group",
     "disinfection": "geodata.cli.disinfection:disinfection_group",
+    "risk-areas": "geodata.cli.enterprises:risk_areas_group",
+    "enterprises": "geodata.cli.enterprises:enterprises_group",
+    "publicity": "geodata.cli.publicity:publicity_group",
 }
 """Commands loaded when they run, so that each one starts without the others' libraries."""
 

@@ -19,9 +19,13 @@ from geodata.exports.run import (
     export_to_file,
 )
 
-LEDGER_LAYERS = ("ledger-entries", "disinfection-places", "disinfection-rounds")
+LEDGER_LAYERS: tuple[str, ...] = ("ledger-entries", "disinfection-places", "disinfection-rounds")
 """Layers of records kept apart from the map's layers, written as the CSV they are imported
 from."""
+ENTERPRISE_LAYERS = ("enterprises", "passes", "publicity-points")
+"""Enterprises, their passes (personal: aggregate unless `--privacy` says otherwise) and the
+publicity points, written as the CSV they are imported from."""
+LEDGER_LAYERS += ENTERPRISE_LAYERS
 
 
 @click.command("export")
@@ -65,6 +69,9 @@ def export_cmd(
     output: Path,
 ) -> None:
     """Export LAYER to a file; personal layers are aggregated unless asked otherwise."""
+    if layer in ENTERPRISE_LAYERS:
+        _export_enterprises(ctx, layer, output, privacy=privacy, bom=bom)
+        return
     if layer in LEDGER_LAYERS:
         _export_ledger(ctx, layer, output, bom=bom)
         return
@@ -136,3 +143,15 @@ def _format_of(path: Path) -> Format:
     suffix = path.suffix.lower().lstrip(".")
     aliases = {"json": "geojson", "geojson": "geojson", "gpkg": "gpkg", "csv": "csv", "fgb": "fgb"}
     return Format(aliases.get(suffix, "geojson"))
+
+def _export_enterprises(
+    ctx: Context, layer: str, output: Path, *, privacy: str | None, bom: bool
+) -> None:
+    from geodata.auth.access import Action as Right
+    from geodata.exports.enterprise_layers import export_layer
+
+    principal = ctx.acting(Right.VIEW_MAP)
+    level = PrivacyLevel(privacy) if privacy else None
+    with ctx.admin_engine.begin() as conn:
+        rows, written = export_layer(conn, principal, layer, output, privacy=level, bom=bom)
+    click.echo(f"{rows} rows of {layer} ({written}) written to {output}")

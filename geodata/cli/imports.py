@@ -160,3 +160,13 @@ def _add_ledger_layers() -> None:
 
 
 _add_ledger_layers()
+
+def _add_enterprise_layers() -> None:
+    """Enterprises, passes and publicity points, written through their own records."""
+    from geodata.cli.import_enterprises import COMMANDS
+
+    for command in COMMANDS:
+        import_group.add_command(command)
+
+
+_add_enterprise_layers()

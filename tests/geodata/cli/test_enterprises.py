@@ -1,0 +1,294 @@
+"""`wangge risk-areas`, `enterprises`, `enterprises passes`, `publicity`, and the imports and
+exports of `enterprises`, `passes` and `publicity-points` on a committed town: the list
+contract, refusals (exit 1, nothing changed, the row, field and reason named), rights (exit
+3) and scope, imports all or nothing and idempotent, exports that import back unchanged,
+and passes exported under the privacy levels of residents."""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import text
+
+from geodata.cli import main
+from geodata.records import quarantines
+from geodata.records.enterprise_reviews import CHECKLIST
+from tests import factories as f
+from tests.conftest import TestDatabase, make_account
+
+
+def invoke(db: TestDatabase, *args: str, user: str = "") -> Result:
+    env = {
+        "WANGGE_DATABASE_URL": db.settings.database_url or "",
+        "WANGGE_ADMIN_DATABASE_URL": db.settings.admin_database_url or "",
+        "WANGGE_USER": user,
+    }
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+
+def as_json(db: TestDatabase, *args: str, user: str = "") -> Any:
+    done = invoke(db, *args, "--format", "json", user=user)
+    assert done.exit_code == 0, done.output
+    return orjson.loads(done.stdout)
+
+
+def ll(x: float, y: float) -> tuple[str, str]:
+    return str(f.ORIGIN[0] + x * f.KM_LON), str(f.ORIGIN[1] + y * f.KM_LAT)
+
+
+def count(db: TestDatabase, table: str) -> int:
+    with db.owner.connect() as c:
+        return int(c.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())  # noqa: S608 (test tables)
+
+
+@pytest.fixture(scope="module")
+def db(throwaway_db: TestDatabase) -> TestDatabase:
+    with throwaway_db.owner.begin() as c:
+        one = f.village(c, "V1", f.square(0, 0, 1, 1))
+        two = f.village(c, "V2", f.square(1, 0, 2, 1))
+        grid = f.grid(c, one, "G1", f.square(0, 0, 1, 1))
+        f.grid(c, two, "G2", f.square(1, 0, 2, 1))
+        home = f.household(c, "h1", None, grid)
+        for source in ("r-1", "r-2", "r-sick"):
+            c.execute(
+                text("INSERT INTO residents (source_id, household_id, grid_id, name)"
+                     " VALUES (:s, :h, :g, 'Zhao Liu')"),
+                {"s": source, "h": home, "g": grid},
+            )  # fmt: skip
+        quarantines.add(c, quarantines.NewQuarantine(
+            resident="r-sick", type="home", reason="close_contact",
+            start=datetime.now(UTC) - timedelta(days=1)), actor="t")  # fmt: skip
+    make_account(throwaway_db, "cmd-v1", "commander", village_codes=("V1",))
+    make_account(throwaway_db, "cmd-v2", "commander", village_codes=("V2",))
+    make_account(throwaway_db, "ana", "analyst")
+    make_account(throwaway_db, "gw-1", "grid_worker", grid_codes=("G1",))
+    assert invoke(throwaway_db, "risk-areas", "add", "WH", "--name", "Wuhan",
+                  "--from", "2026-01-20").exit_code == 0  # fmt: skip
+    return throwaway_db
+
+
+def test_risk_areas_kept_by_admins(db: TestDatabase) -> None:
+    reversed_days = invoke(db, "risk-areas", "add", "HB", "--name", "Hubei", "--from",
+                           "2026-02-01", "--until", "2026-01-01")  # fmt: skip
+    assert reversed_days.exit_code == 1
+    assert "risk area 'HB': until: 2026-01-01 is before from 2026-02-01" in reversed_days.output
+    assert invoke(db, "risk-areas", "add", "HB", "--name", "Hubei", "--from", "2026-01-23",
+                  user="cmd-v1").exit_code == 3  # fmt: skip
+    assert invoke(db, "risk-areas", "add", "HB", "--name", "Hubei", "--from", "2026-01-23",
+                  "--until", "2026-03-31").exit_code == 0  # fmt: skip
+    listed = as_json(db, "risk-areas", "list", "--on", "2026-04-02")["risk_areas"]
+    assert [a["code"] for a in listed] == ["WH"]
+    assert invoke(db, "risk-areas", "retire", "HB").exit_code == 0
+    again = invoke(db, "risk-areas", "retire", "HB")
+    assert (again.exit_code, "retired already" in again.output) == (1, True)
+    assert [a["code"] for a in as_json(db, "risk-areas", "list")["risk_areas"]] == ["WH"]
+
+
+def add_enterprise(db: TestDatabase, source: str, x: float, *extra: str, user: str = "") -> Result:
+    lon, lat = ll(x, 0.5)
+    return invoke(db, "enterprises", "add", source, "--name", f"Plant {source}", "--kind",
+                  "factory", "--responsible", "Qian Qi", "--staff-total", "40", "--staff-local",
+                  "30", "--lon", lon, "--lat", lat, *extra, user=user)  # fmt: skip
+
+
+def test_enterprises_reviews_and_passes(db: TestDatabase) -> None:
+    assert add_enterprise(db, "ent-1", 0.5, "--risk-staff", "WH:4").exit_code == 0
+    assert add_enterprise(db, "ent-2", 1.5, user="cmd-v2").exit_code == 0
+    out_of_scope = add_enterprise(db, "ent-3", 1.5, user="cmd-v1")
+    assert out_of_scope.exit_code == 1
+    assert "enterprise 'ent-3': village: not one of your villages" in out_of_scope.output
+    unknown_area = add_enterprise(db, "ent-4", 0.5, "--risk-staff", "XX:1")
+    assert "enterprise 'ent-4': risk_staff: 'XX': no such risk area" in unknown_area.output
+    far = add_enterprise(db, "ent-5", 40)
+    assert far.exit_code == 1
+    assert "outside the town's extent" in far.output
+    assert count(db, "enterprises") == 2
+    pending = as_json(db, "enterprises", "list", "--state", "pending")["enterprises"]
+    assert {e["source_id"] for e in pending} == {"ent-1", "ent-2"}
+    assert {e["state"] for e in pending} == {"pending"}
+    early = invoke(db, "enterprises", "passes", "issue", "PX-1", "--enterprise", "ent-1",
+                   "--resident", "r-1", "--from", "2026-02-10",
+                   "--until", "2026-03-10")  # fmt: skip
+    assert early.exit_code == 1
+    assert "pass 'PX-1': enterprise: 'ent-1' is not approved to resume (pending)" in early.output
+    # a commander of another village does not find it; a planner may not review at all
+    other = invoke(db, "enterprises", "review", "ent-1", "--decision", "approved", user="cmd-v2")
+    assert (other.exit_code, "not found" in other.output) == (1, True)
+    assert invoke(db, "enterprises", "review", "ent-1", "--decision", "refused",
+                  user="ana").exit_code == 3  # fmt: skip
+    bad = invoke(db, "enterprises", "review", "ent-1", "--decision", "maybe", user="cmd-v1")
+    assert bad.exit_code == 1
+    assert "decision: 'maybe': one of approved, conditional, refused" in bad.output
+    short = invoke(db, "enterprises", "review", "ent-1", "--decision", "approved",
+                   "--met", "masks_in_stock", "--on", "2026-02-01", user="cmd-v1")  # fmt: skip
+    assert (short.exit_code, "not met" in short.output) == (1, True)
+    refused = invoke(db, "enterprises", "review", "ent-1", "--decision", "refused",
+                     "--on", "2026-02-01", user="cmd-v1")  # fmt: skip
+    assert refused.exit_code == 0, refused.output
+    met = [a for item in CHECKLIST for a in ("--met", item)]
+    approved = invoke(db, "enterprises", "review", "ent-1", "--decision", "approved", *met,
+                      "--on", "2026-02-05", user="cmd-v1")  # fmt: skip
+    assert approved.exit_code == 0, approved.output
+    history = as_json(db, "enterprises", "reviews", "ent-1")
+    assert history["state"] == "approved"
+    assert [(r["decision"], r["reviewer"]) for r in history["reviews"]] == [
+        ("approved", "cmd-v1"), ("refused", "cmd-v1")]  # fmt: skip
+    listed = as_json(db, "enterprises", "list", "--state", "approved")["enterprises"]
+    assert [(e["enterprise"], e["state"], e["risk_staff"]) for e in listed] == [
+        ("ent-1", "approved", {"WH": 4})]  # fmt: skip
+    assert as_json(db, "enterprises", "list", "--state", "pending", user="cmd-v1") == {
+        "enterprises": []}  # fmt: skip
+    # passes
+    issue = ("enterprises", "passes", "issue")
+    before = invoke(db, *issue, "PX-1", "--enterprise", "ent-1", "--resident", "r-1", "--from",
+                    "2026-02-04", "--until", "2026-03-10")  # fmt: skip
+    assert "valid_from: 2026-02-04 is before the enterprise's approval on 2026-02-05" in (
+        before.output)  # fmt: skip
+    sick = invoke(db, *issue, "PX-1", "--enterprise", "ent-1", "--resident", "r-sick", "--from",
+                  "2026-02-10", "--until", "2026-03-10")  # fmt: skip
+    assert (sick.exit_code, "'r-sick' is in active quarantine" in sick.output) == (1, True)
+    backwards = invoke(db, *issue, "PX-1", "--enterprise", "ent-1", "--resident", "r-1",
+                       "--from", "2026-03-10", "--until", "2026-02-10")  # fmt: skip
+    assert "valid_until: 2026-02-10 is before valid_from 2026-03-10" in backwards.output
+    assert count(db, "passes") == 0
+    assert invoke(db, *issue, "PX-1", "--enterprise", "ent-1", "--resident", "r-1", "--from",
+                  "2026-02-10", "--until", "2026-03-10", user="cmd-v1").exit_code == 0  # fmt: skip
+    assert invoke(db, *issue, "PX-2", "--enterprise", "ent-1", "--name", "Sun Ba",
+                  "--id-number", "320412199001011234", "--from", "2026-02-10",
+                  "--until", "2026-03-10").exit_code == 0  # fmt: skip
+    masked = as_json(db, "enterprises", "passes", "list", user="cmd-v1")["passes"]
+    assert [(p["number"], p["resident"], p["name"], p["id_number"]) for p in masked] == [
+        ("PX-1", "r-1", None, None), ("PX-2", None, "S*****", "3204**********1234")]  # fmt: skip
+    assert as_json(db, "enterprises", "passes", "list", user="cmd-v2") == {"passes": []}
+    assert invoke(db, "enterprises", "passes", "list", user="ana").exit_code == 3
+    shown = as_json(db, "enterprises", "passes", "list", "--reveal", user="cmd-v1")["passes"]
+    assert shown[1]["id_number"] == "320412199001011234"
+    with db.owner.connect() as c:
+        audited = c.execute(text(
+            "SELECT object_ids, detail::text FROM audit_events"
+            " WHERE action = 'reveal' AND object_type = 'pass'")).all()  # fmt: skip
+    assert len(audited) == 1
+    assert "Sun Ba" not in audited[0].detail
+
+
+def write(path: Path, rows: list[str]) -> Path:
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_imports_all_or_nothing_idempotent_and_exports_round_trip(
+    db: TestDatabase, tmp_path: Path
+) -> None:
+    a, b = ll(0.2, 0.2), ll(0.3, 0.3)
+    square = "POLYGON((" + ", ".join(" ".join(ll(x, y)) for x, y in (
+        (1.2, 0.2), (1.4, 0.2), (1.4, 0.4), (1.2, 0.4), (1.2, 0.2))) + "))"  # fmt: skip
+    header = (
+        "source_id,name,kind,village,responsible,staff_total,staff_local,risk_staff,lon,lat,wkt"
+    )
+    good = [
+        f"imp-1,Mill,factory,,Zhou Jiu,100,60,WH:10,{a[0]},{a[1]},",
+        f'imp-2,Depot,logistics,V2,Wu Shi,20,20,,,,"{square}"',
+    ]
+    bad = write(tmp_path / "bad.csv", [header, *good,
+        f"imp-3,Shop,spaceport,,Zheng,5,5,,{b[0]},{b[1]},",
+        f"imp-4,Shop,retail,,Zheng,5,9,,{b[0]},{b[1]},",
+        f"imp-5,Shop,retail,NOPE,Zheng,5,5,,{b[0]},{b[1]},",
+        f"imp-1,Again,retail,,Zheng,5,5,,{b[0]},{b[1]},",
+    ])  # fmt: skip
+    before = count(db, "enterprises")
+    refused = invoke(db, "import", "enterprises", str(bad), "--format", "json")
+    assert refused.exit_code == 1
+    errors = [(e["line"], e["field"]) for e in orjson.loads(refused.stdout)["errors"]]
+    assert errors == [(4, "kind"), (5, "staff_local"), (6, "village"), (7, "source_id")]
+    assert count(db, "enterprises") == before
+    ok = write(tmp_path / "ok.csv", [header, *good])
+    first = as_json(db, "import", "enterprises", str(ok))
+    assert (first["inserted"], first["errors"]) == (2, [])
+    again = as_json(db, "import", "enterprises", str(ok))
+    assert (again["inserted"], again["updated"], again["unchanged"]) == (0, 0, 2)
+    for layer in ("enterprises", "publicity-points"):
+        out = tmp_path / f"{layer}.csv"
+        if layer == "publicity-points":
+            line = "LINESTRING(" + ", ".join(" ".join(ll(x, 0.5)) for x in (0.1, 0.4, 0.8)) + ")"
+            points = write(tmp_path / "points.csv", [
+                "source_id,kind,content,put_up_on,last_checked_at,village,lon,lat,wkt",
+                f"pp-1,banner,Wear a mask,2026-02-01,2026-02-03T09:00:00+08:00,,{a[0]},{a[1]},",
+                f'pp-2,loudspeaker_route,Stay home,2026-02-01,,,,,"{line}"',
+            ])  # fmt: skip
+            loaded = as_json(db, "import", "publicity-points", str(points))
+            assert (loaded["inserted"], loaded["errors"]) == (2, [])
+        done = invoke(db, "export", layer, "-o", str(out))
+        assert done.exit_code == 0, done.output
+        back = as_json(db, "import", layer, str(out))
+        assert (back["inserted"], back["updated"], back["errors"]) == (0, 0, []), layer
+    rows = {
+        r["source_id"]: r
+        for r in csv.DictReader((tmp_path / "enterprises.csv").read_text().splitlines())
+    }
+    assert rows["imp-2"]["wkt"].startswith("POLYGON")
+    assert rows["imp-1"]["risk_staff"] == "WH:10"
+    points = as_json(db, "publicity", "list", "--unchecked", "--at", "2026-02-09T12:00+08:00")
+    assert [p["point"] for p in points["points"]] == ["pp-2"]  # put up 8 days before, unchecked
+    assert invoke(db, "publicity", "check", "pp-2", "--at", "2026-02-09T10:00+08:00",
+                  user="gw-1").exit_code == 0  # fmt: skip
+    points = as_json(db, "publicity", "list", "--unchecked", "--at", "2026-02-09T12:00+08:00")
+    assert points["points"] == []
+
+
+def test_passes_import_and_export_under_privacy_levels(db: TestDatabase, tmp_path: Path) -> None:
+    lon, lat = ll(0.7, 0.7)
+    for source in ("ent-p", "ent-q"):
+        assert invoke(db, "enterprises", "add", source, "--name", "Works", "--kind", "factory",
+                      "--responsible", "Feng", "--staff-total", "9", "--lon", lon, "--lat",
+                      lat).exit_code == 0  # fmt: skip
+    conditional = invoke(db, "enterprises", "review", "ent-p", "--decision", "conditional",
+                         "--conditions", "a health officer by Monday",
+                         "--on", "2026-02-01")  # fmt: skip
+    assert conditional.exit_code == 0, conditional.output
+    header = "number,enterprise,resident,name,id_number,valid_from,valid_until"
+    good = [
+        f"IP-{n},ent-p,,Chen {n},32041219900101{1000 + n},2026-02-02,2026-03-02" for n in range(6)
+    ]
+    bad = write(tmp_path / "bad.csv", [header, *good,
+        "IP-6,ent-q,r-2,,,2026-02-02,2026-03-02",
+        "IP-7,ent-p,r-sick,,,2026-02-02,2026-03-02",
+        "IP-8,ent-p,r-2,,,2026-01-02,2026-03-02",
+        "IP-9,ent-p,,Chen,123,2026-02-02,2026-03-02",
+        "IP-10,nowhere,r-2,,,2026-02-02,2026-03-02",
+    ])  # fmt: skip
+    before = count(db, "passes")
+    refused = invoke(db, "import", "passes", str(bad), "--format", "json")
+    assert refused.exit_code == 1
+    report = orjson.loads(refused.stdout)
+    assert [(e["line"], e["field"]) for e in report["errors"]] == [
+        (8, "enterprise"), (9, "resident"), (10, "valid_from"), (11, "id_number"),
+        (12, "enterprise")]  # fmt: skip
+    assert "Chen" not in refused.stdout
+    assert count(db, "passes") == before
+    ok = write(tmp_path / "ok.csv", [header, *good])
+    assert as_json(db, "import", "passes", str(ok))["inserted"] == 6
+    assert as_json(db, "import", "passes", str(ok))["unchanged"] == 6
+    full = tmp_path / "full.csv"
+    assert invoke(db, "export", "passes", "--privacy", "full", "-o", str(full)).exit_code == 0
+    assert as_json(db, "import", "passes", str(full))["unchanged"] == before + 6
+    assert invoke(db, "export", "passes", "--privacy", "full", "-o", str(full),
+                  user="ana").exit_code == 3  # fmt: skip
+    counts = tmp_path / "counts.csv"
+    assert invoke(db, "export", "passes", "-o", str(counts), user="ana").exit_code == 0
+    rows = list(csv.DictReader(counts.read_text().splitlines()))
+    assert [(r["village"], r["passes"], r["residents"]) for r in rows] == [("V1", "8", "")]
+    pseudo = tmp_path / "pseudo.csv"
+    done = invoke(
+        db, "export", "passes", "--privacy", "pseudonymous", "-o", str(pseudo), user="ana"
+    )
+    assert done.exit_code == 0, done.output
+    text_out = pseudo.read_text()
+    assert "Chen" not in text_out
+    assert "IP-1" not in text_out
+    assert "32041219900101" not in text_out
