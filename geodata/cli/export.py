@@ -144,6 +144,7 @@ def _format_of(path: Path) -> Format:
     aliases = {"json": "geojson", "geojson": "geojson", "gpkg": "gpkg", "csv": "csv", "fgb": "fgb"}
     return Format(aliases.get(suffix, "geojson"))
 
+
 def _export_enterprises(
     ctx: Context, layer: str, output: Path, *, privacy: str | None, bom: bool
 ) -> None:

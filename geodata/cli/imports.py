@@ -161,6 +161,7 @@ def _add_ledger_layers() -> None:
 
 _add_ledger_layers()
 
+
 def _add_enterprise_layers() -> None:
     """Enterprises, passes and publicity points, written through their own records."""
     from geodata.cli.import_enterprises import COMMANDS
