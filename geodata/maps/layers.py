@@ -312,3 +312,64 @@ def town_extent(conn: Connection) -> BBox | None:
     if row[0] is None:
         return None
     return BBox(float(row[0]), float(row[1]), float(row[2]), float(row[3]))
+
+
+_AS_OF_DAY = f"(CAST(:as_of AS timestamptz) AT TIME ZONE {_TOWN_ZONE})::date"
+_RECORD_LAYERS = (
+    LayerSource(
+        name="enterprises",
+        title="Enterprises",
+        geometry_type="Geometry",
+        from_sql=f"""
+            enterprises AS t
+            JOIN villages AS v ON v.id = t.village_id
+            LEFT JOIN LATERAL (
+                SELECT r.decision, r.reviewed_on FROM enterprise_reviews AS r
+                WHERE r.enterprise_id = t.id AND r.reviewed_on <= {_AS_OF_DAY}
+                ORDER BY r.reviewed_on DESC, r.id DESC LIMIT 1
+            ) AS last ON true
+            CROSS JOIN LATERAL (
+                SELECT coalesce(sum(rs.staff), 0) AS n
+                FROM enterprise_risk_staff AS rs WHERE rs.enterprise_id = t.id
+            ) AS risk
+        """,  # noqa: S608 (constants of this module; the moment is bound)
+        as_of=True,
+        properties=(
+            ("name", "t.name"),
+            ("kind", "t.kind"),
+            ("review", "coalesce(last.decision, 'pending')"),
+            ("reviewed_on", "last.reviewed_on"),
+            ("staff_total", "t.staff_total"),
+            ("staff_local", "t.staff_local"),
+            ("staff_from_risk_areas", "risk.n"),
+            ("village", "v.name"),
+        ),
+    ),
+    LayerSource(
+        name="publicity_points",
+        title="Publicity points",
+        geometry_type="Geometry",
+        from_sql="publicity_points AS t JOIN villages AS v ON v.id = t.village_id",
+        as_of=True,
+        where_sql=f"t.put_up_on <= {_AS_OF_DAY}",
+        properties=(
+            ("kind", "t.kind"),
+            ("content", "t.content"),
+            ("put_up_on", "t.put_up_on"),
+            ("last_checked_at", "t.last_checked_at"),
+            (
+                "check",
+                f"""CASE WHEN coalesce(t.last_checked_at,
+                        t.put_up_on::timestamp AT TIME ZONE {_TOWN_ZONE})
+                        < CAST(:as_of AS timestamptz) - interval '7 days'
+                    THEN 'unchecked' ELSE 'checked' END""",
+            ),
+            ("village", "v.name"),
+        ),
+    ),
+)
+"""Enterprises by their review state as of the moment's town-time day (`pending` before any
+review), and the publicity points put up by then, `unchecked` when their last check (else the
+day put up) is more than 7 days before the moment. Neither carries personal data: not the
+responsible person, not the passes."""
+LAYERS.update({source.name: source for source in _RECORD_LAYERS})

@@ -401,3 +401,91 @@ LEGEND: tuple[LegendEntry, ...] = (
 
 def translated_legend(translate: Translate) -> list[LegendEntry]:
     return [replace(entry, label=translate(entry.label)) for entry in LEGEND]
+
+
+ENTERPRISE_COLOURS: Mapping[str, str] = {
+    "approved": "#1a9641",
+    "conditional": "#a6d96a",
+    "refused": "#d7191c",
+    "pending": "#fdae61",
+}
+PUBLICITY_COLOURS: Mapping[str, str] = {"checked": "#2c7fb8", "unchecked": "#e6550d"}
+VALUE_LABELS = {
+    **VALUE_LABELS,
+    "review": {
+        "approved": N_("approved"),
+        "conditional": N_("approved with conditions"),
+        "refused": N_("refused"),
+        "pending": N_("not reviewed yet"),
+    },
+    "check": {
+        "checked": N_("checked in the last 7 days"),
+        "unchecked": N_("not checked in 7 days"),
+    },
+}
+LAYER_TITLES = {
+    **LAYER_TITLES,
+    "enterprises": N_("Enterprises by resumption review"),
+    "publicity_points": N_("Publicity points"),
+}
+TOWN_LAYERS += (
+    MapLayer(
+        source="enterprises",
+        symbol="circle",
+        z_index=440,
+        style={"color": "#333333", "weight": 1, "fillOpacity": 0.8},
+        fields=(
+            ("name", N_("Enterprise")),
+            ("kind", N_("Kind")),
+            ("review", N_("Resumption")),
+            ("reviewed_on", N_("Reviewed on")),
+            ("staff_total", N_("Staff")),
+            ("staff_local", N_("Local staff")),
+            ("staff_from_risk_areas", N_("Staff from risk areas")),
+            ("village", N_("Village")),
+        ),
+        colour_by="review",
+        colours=ENTERPRISE_COLOURS,
+        radius_px=6,
+        show=False,
+    ),
+    MapLayer(
+        source="publicity_points",
+        symbol="circle",
+        z_index=445,
+        style={"color": PUBLICITY_COLOURS["checked"], "weight": 3, "fillOpacity": 0.9},
+        fields=(
+            ("kind", N_("Publicity")),
+            ("content", N_("Content")),
+            ("put_up_on", N_("Put up on")),
+            ("last_checked_at", N_("Last checked")),
+            ("check", N_("Check")),
+            ("village", N_("Village")),
+        ),
+        colour_by="check",
+        colours=PUBLICITY_COLOURS,
+        radius_px=5,
+        show=False,
+    ),
+)
+"""Enterprises coloured by their resumption review and publicity points by whether they were
+checked in the last 7 days (a loudspeaker route is a line), off until chosen."""
+LEGEND += (
+    LegendEntry("bubble", N_("Enterprise approved"), "#333333", ENTERPRISE_COLOURS["approved"]),
+    LegendEntry(
+        "bubble",
+        N_("Enterprise approved with conditions"),
+        "#333333",
+        ENTERPRISE_COLOURS["conditional"],
+    ),
+    LegendEntry("bubble", N_("Enterprise refused"), "#333333", ENTERPRISE_COLOURS["refused"]),
+    LegendEntry(
+        "bubble", N_("Enterprise not reviewed yet"), "#333333", ENTERPRISE_COLOURS["pending"]
+    ),
+    LegendEntry(
+        "bubble",
+        N_("Publicity point not checked in 7 days"),
+        "#ffffff",
+        PUBLICITY_COLOURS["unchecked"],
+    ),
+)
