@@ -30,6 +30,7 @@ from geodata.analysis.patrols.pace import Pace
 from geodata.analysis.patrols.plan import Balance
 from geodata.analysis.patrols.rescore import MoveRefused, ZoneFigures, measure, move, rescore
 from geodata.auth.access import Action, Principal
+from geodata.auth.rls import apply_scope
 from geodata.errors import ConflictError, NotFoundError
 from geodata.services.patrol_planning import (
     PERIODS,
@@ -50,8 +51,8 @@ KEPT_FIGURES = 64
 GEOJSON_DECIMALS = 7
 
 _LOCK = threading.Lock()
-_TOWNS: dict[tuple[str, str], TownModel] = {}
-_FIGURES: dict[tuple[str, str, str], list[ZoneFigures]] = {}
+_TOWNS: dict[tuple[str, str, str], TownModel] = {}
+_FIGURES: dict[tuple[str, str, str, str], list[ZoneFigures]] = {}
 
 
 @dataclass(frozen=True)
@@ -98,9 +99,22 @@ def _database(conn: Connection) -> str:
     return conn.engine.url.render_as_string(hide_password=True)
 
 
-def _town(conn: Connection, fingerprint: str) -> TownModel:
-    """The town model of this fingerprint: kept, or loaded and kept."""
-    key = (_database(conn), fingerprint)
+def _scope(principal: Principal) -> str:
+    """Whose households the model counts: the town's, or those of the principal's grids."""
+    if principal.town_wide:
+        return "town"
+    return ",".join(str(g) for g in sorted(principal.grid_ids or ()))
+
+
+def _scoped(conn: Connection, principal: Principal) -> str:
+    principal.require(Action.PLAN)
+    apply_scope(conn, principal)
+    return _scope(principal)
+
+
+def _town(conn: Connection, fingerprint: str, scope: str) -> TownModel:
+    """The town model of this fingerprint and scope: kept, or loaded and kept."""
+    key = (_database(conn), fingerprint, scope)
     with _LOCK:
         found = _TOWNS.get(key)
     if found is not None:
@@ -112,9 +126,10 @@ def _town(conn: Connection, fingerprint: str) -> TownModel:
 
 
 def _figures(
-    conn: Connection, fingerprint: str, model: TownModel, a: Assignment, pace: Pace
+    conn: Connection, key_of: tuple[str, str], model: TownModel, a: Assignment, pace: Pace
 ) -> list[ZoneFigures]:
-    key = (_database(conn), fingerprint, a.digest() + repr(pace))
+    """The assignment's figures: kept, or measured and kept (`key_of`: fingerprint, scope)."""
+    key = (_database(conn), *key_of, a.digest() + repr(pace))
     with _LOCK:
         found = _FIGURES.get(key)
     if found is not None:
@@ -232,14 +247,14 @@ def assignment(
     return Assignment(units=u, zones=z, k=k)
 
 
-def _checked_town(conn: Connection, town: str) -> TownModel:
+def _checked_town(conn: Connection, town: str, scope: str) -> TownModel:
     now = town_fingerprint(conn)
     if town != now:
         raise ConflictError(
             "the town changed since this proposal (roads, villages, buildings, households,"
             " entrances or checkpoints): propose again"
         )
-    return _town(conn, now)
+    return _town(conn, now, scope)
 
 
 def propose(
@@ -256,6 +271,7 @@ def propose(
     """`patrol_zone_plan`'s zones with each zone measured as the page measures a move, and
     the street blocks as GeoJSON; `town` names the town model the block numbers belong to."""
     pace = pace or Pace()
+    scope = _scoped(conn, principal)
     before = town_fingerprint(conn)
     plan = patrol_zone_plan(
         conn,
@@ -269,14 +285,14 @@ def propose(
     )
     model: TownModel = plan["_model"]
     if town_fingerprint(conn) == before:
-        _keep(_TOWNS, (_database(conn), before), model, KEPT_TOWNS)
+        _keep(_TOWNS, (_database(conn), before, scope), model, KEPT_TOWNS)
     units = np.concatenate([np.asarray(z["_units"], dtype=np.int64) for z in plan["zones"]])
     labels = np.concatenate(
         [np.full(len(z["_units"]), n, dtype=np.int64) for n, z in enumerate(plan["zones"])]
     )
     order = np.argsort(units)
     a = Assignment(units=units[order], zones=labels[order], k=len(plan["zones"]))
-    figures = _figures(conn, before, model, a, pace)
+    figures = _figures(conn, (before, scope), model, a, pace)
     return {
         "town": before,
         "period": period,
@@ -306,18 +322,19 @@ def rescore_move(
     """Block `unit` moved to zone `to` (1..k): every zone's figures, those of the zones
     changed measured again (`changed`, 1..k), and the zones after the move. A move that
     would empty a zone or leave one in more pieces is a `PatrolRefused` naming the zone."""
-    principal.require(Action.PLAN)
     pace = pace or Pace()
-    model = _checked_town(conn, town)
+    scope = _scoped(conn, principal)
+    model = _checked_town(conn, town, scope)
     a = assignment(model, units, zones, period=period, village=village, keep_existing=keep_existing)
     try:
         after = move(model.town, a.units, a.zones, unit, to - 1, a.k)
     except MoveRefused as refused:
         raise PatrolRefused(str(refused)) from None
-    before = _figures(conn, town, model, a, pace)
+    before = _figures(conn, (town, scope), model, a, pace)
     figures, changed = rescore(model.town, a.units, a.zones, after, before, pace)
     moved = Assignment(units=a.units, zones=after, k=a.k)
-    _keep(_FIGURES, (_database(conn), town, moved.digest() + repr(pace)), figures, KEPT_FIGURES)
+    kept = (_database(conn), town, scope, moved.digest() + repr(pace))
+    _keep(_FIGURES, kept, figures, KEPT_FIGURES)
     return {
         "town": town,
         **_zone_rows(figures, period, village),
@@ -342,11 +359,11 @@ def apply_assignment(
 ) -> dict[str, Any]:
     """Write the edited zones as the period's patrol zones through `apply_patrol_zones`
     (audited there); returns the new zones' ids and the figures written."""
-    principal.require(Action.PLAN)
     pace = pace or Pace()
-    model = _checked_town(conn, town)
+    scope = _scoped(conn, principal)
+    model = _checked_town(conn, town, scope)
     a = assignment(model, units, zones, period=period, village=village, keep_existing=keep_existing)
-    figures = _figures(conn, town, model, a, pace)
+    figures = _figures(conn, (town, scope), model, a, pace)
     rows = _zone_rows(figures, period, village)
     plan: dict[str, Any] = {
         "period": period,

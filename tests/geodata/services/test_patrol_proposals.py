@@ -59,7 +59,7 @@ def _assignment(proposal: dict[str, Any]) -> tuple[list[int], list[int]]:
 
 
 def _model(conn: Connection, proposal: dict[str, Any]) -> TownModel:
-    return pp._town(conn, proposal["town"])
+    return pp._town(conn, proposal["town"], "town")
 
 
 def _movable(model: TownModel, units: list[int], zones: list[int]) -> tuple[int, int, int]:
@@ -92,7 +92,7 @@ def test_proposal_gives_blocks_in_lonlat_with_zones_and_workload(
     assert [r["zone"] for r in rows] == list(range(1, K + 1))
     assert sum(r["units"] for r in rows) == len(feats)
     households = sum(f["properties"]["households"] for f in feats)
-    assert sum(r["households"] for r in rows) == households
+    assert sum(r["households"] for r in rows) == households == 90  # all of the town's
     hours = [r["hours"] for r in rows]
     assert proposal["hours_max_min"] == pytest.approx(max(hours) / min(hours), rel=1e-3)
 
@@ -264,7 +264,7 @@ def test_bad_assignments_are_refused_and_nothing_is_written(
 def test_the_town_model_is_kept_until_the_roads_change(
     conn: Connection, proposal: dict[str, Any]
 ) -> None:
-    first = pp._town(conn, proposal["town"])
-    assert pp._town(conn, proposal["town"]) is first
+    first = pp._town(conn, proposal["town"], "town")
+    assert pp._town(conn, proposal["town"], "town") is first
     conn.execute(text("UPDATE roads SET name = name WHERE id = (SELECT min(id) FROM roads)"))
     assert pp.town_fingerprint(conn) != proposal["town"]

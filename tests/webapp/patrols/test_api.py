@@ -182,6 +182,8 @@ def test_refusals_name_the_reason(town: PatrolTown) -> None:
 
 def test_propose_move_apply(town: PatrolTown) -> None:
     plan = _propose(town)
+    # the planner counts every household of the town (row security as the town)
+    assert sum(z["households"] for z in plan["zones"]) == 90
     body = _assignment(plan)
     zone_of = dict(zip(body["units"], body["zones"], strict=True))
     moved = None

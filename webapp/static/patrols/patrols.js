@@ -44,6 +44,7 @@
     var unit = feature.properties.unit;
     var picked = unit === selected;
     return {
+      className: "patrol-unit patrol-unit-" + unit,
       color: picked ? "#000000" : "#ffffff",
       weight: picked ? 4 : 1,
       fillColor: colour(zoneOf[unit] || feature.properties.zone),
