@@ -44,6 +44,15 @@ def render_coverage(report: dict[str, Any]) -> str:
                 f"/{p['road_km']} km ({p['road_km_covered_pct']}%)"
             )
         lines.append(f"patrol zones without a team: {patrol['zones_without_team']}")
+    post = report.get("command_post")
+    if post is not None:
+        states = ", ".join(f"{k}={v}" for k, v in post["enterprises"].items())
+        points = post["publicity_points"]
+        lines.append(f"enterprises: {states}")
+        lines.append(
+            f"publicity points: {points['total']}, not checked in 7 days:"
+            f" {points['not_checked_7_days']}; passes valid: {post['passes_valid']}"
+        )
     for kind, items in report.get("items", {}).items():
         lines.append(f"{kind}: {len(items)}")
         lines.extend("    " + ", ".join(f"{k}={v}" for k, v in item.items()) for item in items)
@@ -92,6 +101,13 @@ def render_coverage(report: dict[str, Any]) -> str:
     default=None,
     help="screening window in hours for `screened` (default: the town's screening_window_days)",
 )
+@click.option(
+    "--command-post",
+    "with_command_post",
+    is_flag=True,
+    help="also enterprises per resumption state, publicity points not checked in 7 days and"
+    " passes valid on the day",
+)
 @format_option
 @pass_ctx
 @reports_errors
@@ -105,6 +121,7 @@ def coverage_cmd(
     item_kinds: str | None,
     with_leaders: bool,
     window_h: float | None,
+    with_command_post: bool,
     fmt: str,
 ) -> None:
     """Coverage of the town, its villages and grids (only your grids if you have some)."""
@@ -127,5 +144,6 @@ def coverage_cmd(
             item_kinds=kinds,
             with_leaders=with_leaders,
             window_h=window_h,
+            with_command_post=with_command_post,
         )
     emit(report, fmt, render_coverage)

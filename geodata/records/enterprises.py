@@ -6,6 +6,7 @@ of village ids (None: the town)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -215,15 +216,21 @@ def listed(
     ]
 
 
-def counts(conn: Connection, villages: list[int] | None) -> dict[str, int]:
-    """Enterprises per state, in scope."""
+def counts(
+    conn: Connection, villages: list[int] | None, *, on: date | None = None
+) -> dict[str, int]:
+    """Enterprises per state in scope: the latest review by the end of day `on` (None: any)."""
     found: dict[str, int] = dict(
         conn.execute(
             text(
-                f"SELECT {STATE} AS state, count(*) FROM enterprises AS e {LATEST}"  # noqa: S608 (constants of this module; values are bound)
+                "SELECT coalesce(last.decision, 'pending') AS state, count(*)"  # noqa: S608 (constants of this module; values are bound)
+                " FROM enterprises AS e LEFT JOIN LATERAL (SELECT r.decision"
+                " FROM enterprise_reviews AS r WHERE r.enterprise_id = e.id"
+                " AND (CAST(:on AS date) IS NULL OR r.reviewed_on <= :on)"
+                " ORDER BY r.reviewed_on DESC, r.id DESC LIMIT 1) AS last ON true"
                 f" WHERE {_scope(villages)} GROUP BY 1"
             ),
-            {"villages": villages},
+            {"villages": villages, "on": on},
         ).all()
     )
     return {s: int(found.get(s, 0)) for s in STATES}

@@ -21,6 +21,7 @@ from geodata.records.coverage_cache import household_counts, town_inputs
 from geodata.records.coverage_inputs import fetch_inputs
 from geodata.records.responsible import grid_leaders
 from geodata.records.town_settings import setting
+from geodata.services import command_post
 
 
 def coverage_for(
@@ -35,6 +36,7 @@ def coverage_for(
     item_kinds: Collection[str] | None = None,
     with_leaders: bool = False,
     window_h: float | None = None,
+    with_command_post: bool = False,
 ) -> dict[str, Any]:
     """The coverage report over the principal's grids (the town for town-wide principals).
 
@@ -53,6 +55,9 @@ def coverage_for(
     `with_leaders` adds each grid's `leader` (`geodata.records.responsible`): the name and
     the phone masked for a principal who may see people, else only whether one is
     assigned; naming them is audited.
+
+    `with_command_post` adds `command_post`: enterprises per resumption state, publicity points
+    not checked in 7 days and passes valid on the day (`geodata.services.command_post`).
     """
     principal.require(Action.VIEW_COVERAGE)
     if item_kinds is not None:
@@ -115,4 +120,6 @@ def coverage_for(
                 "kinds": sorted(report["items"]),
             },
         )
+    if with_command_post:
+        report["command_post"] = command_post.figures(conn, principal, at=as_of)
     return report

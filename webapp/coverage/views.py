@@ -70,6 +70,9 @@ def api_coverage() -> Response:
 
     `items` (a comma list of item kinds) lists only those kinds; it implies `list=1`.
     `leaders=1` adds each grid's leader (name and phone masked for those who may see them).
+    `command_post=1` adds enterprises per resumption state, publicity points not checked in 7
+    days and passes valid on the day (passes through the disclosure rules for planners and
+    analysts).
     """
     radius_m, as_of, level, kinds = _radius_m(), _as_of(), _level(), _item_kinds()
     with database.engine().begin() as conn:
@@ -84,5 +87,6 @@ def api_coverage() -> Response:
             item_kinds=kinds,
             with_leaders=_flag("leaders"),
             window_h=window_h_arg(),
+            with_command_post=_flag("command_post"),
         )
     return json_response(report)

@@ -19,6 +19,7 @@ from sqlalchemy import text
 from geodata.cli import main
 from geodata.records import quarantines
 from geodata.records.enterprise_reviews import CHECKLIST
+from geodata.records.enterprises import STATES
 from tests import factories as f
 from tests.conftest import TestDatabase, make_account
 
@@ -292,3 +293,22 @@ def test_passes_import_and_export_under_privacy_levels(db: TestDatabase, tmp_pat
     assert "Chen" not in text_out
     assert "IP-1" not in text_out
     assert "32041219900101" not in text_out
+
+
+def test_the_coverage_report_counts_the_command_post(db: TestDatabase) -> None:
+    """Against the lists: enterprises per state, points unchecked at the moment, and the passes
+    of the earlier tests valid that day (exact for an admin, published for an analyst)."""
+    at = "2026-02-20T12:00:00+08:00"
+    report = as_json(db, "coverage", "--as-of", at, "--command-post")
+    listed = as_json(db, "enterprises", "list")["enterprises"]
+    states = {s: sum(e["state"] == s for e in listed) for s in STATES}
+    assert report["command_post"]["enterprises"] == {**states, "total": len(listed)}
+    unchecked = as_json(db, "publicity", "list", "--unchecked", "--at", at)["points"]
+    points = report["command_post"]["publicity_points"]
+    assert points["not_checked_7_days"] == len(unchecked) == 2
+    assert report["command_post"]["passes_valid"] == 8
+    assert "command_post" not in as_json(db, "coverage", "--as-of", at)
+    seen = as_json(db, "coverage", "--command-post", user="ana")["command_post"]
+    assert seen["passes_valid"] in (None, 5, 10)  # published: withheld under 5, else rounded
+    mine = as_json(db, "coverage", "--command-post", user="cmd-v2")["command_post"]
+    assert mine["enterprises"]["total"] == sum(e["village"] == "V2" for e in listed)

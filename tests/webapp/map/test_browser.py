@@ -130,6 +130,8 @@ def test_map_draws_the_town_from_local_requests_only(
                 "entrances",
                 "checkpoints",
                 "isolation_sites",
+                "enterprises",
+                "publicity_points",
                 "leaks",
             )
         ]
