@@ -195,6 +195,22 @@ _COMMANDER_LAYERS = (
         ),
     ),
     LayerSource(
+        name="patrol_routes",
+        title="Patrol routes",
+        geometry_type="LineString",
+        from_sql="""
+            patrol_loops AS t
+            JOIN patrol_routes AS r ON r.id = t.route_id AND r.retired_at IS NULL
+        """,
+        properties=(
+            ("zone", "r.zone"),
+            ("loop", "t.loop"),
+            ("period", "t.period"),
+            ("route_m", "round(CAST(t.route_m AS numeric), 1)"),
+            ("hours", "round(CAST(t.hours AS numeric), 2)"),
+        ),
+    ),
+    LayerSource(
         name="isolation_sites",
         title="Isolation sites",
         geometry_type="Point",
@@ -216,7 +232,8 @@ LAYERS: dict[str, LayerSource] = {
     **{source.name: source for source in _COMMANDER_LAYERS},
 }
 """The map's layers: the exported ones (entrances and checkpoints as of a moment), then
-compounds with their closure compliance, patrol zones and isolation sites."""
+compounds with their closure compliance, patrol zones, the loops of the patrol routes not
+retired, and isolation sites."""
 
 
 def _collection_sql(source: LayerSource, *, bbox: bool) -> TextClause:

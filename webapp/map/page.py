@@ -86,6 +86,8 @@ def layer_config(
         "labelBy": layer.label_by,
         "ringBy": layer.ring_by,
         "paletteBy": layer.palette_by,
+        "strokeByColour": layer.stroke_by_colour,
+        "popup": layer.popup,
         "palette": list(PATROL_PALETTE) if layer.palette_by else [],
         "dashBy": [layer.dash_by[0], dict(layer.dash_by[1])] if layer.dash_by else None,
         "searchable": layer.searchable,

@@ -57,7 +57,9 @@ PATROL_PALETTE: tuple[str, ...] = (
     "#a6761d",
     "#666666",
 )
-"""Patrol zones take a colour by team (team id modulo the palette)."""
+"""Colours by team (team id modulo the palette), for layers that take one."""
+PERIOD_COLOURS: Mapping[str, str] = {"day": "#e6550d", "night": "#3f007d"}
+"""Patrol zones and routes take the colour of their time of day."""
 UNKNOWN_COLOUR = "#ffffff"
 
 VALUE_LABELS: Mapping[str, Mapping[str, str]] = {
@@ -102,6 +104,7 @@ LAYER_TITLES: Mapping[str, str] = {
     "roads": N_("Roads"),
     "compounds": N_("Compounds"),
     "patrol_zones": N_("Patrol zones"),
+    "patrol_routes": N_("Patrol routes"),
     "entrances": N_("Entrances"),
     "checkpoints": N_("Checkpoints"),
     "isolation_sites": N_("Isolation sites"),
@@ -136,6 +139,10 @@ class MapLayer:
     """A property in metres drawn as a ring around the point (checkpoint reach)."""
     palette_by: str | None = None
     """An integer property picking the colour from PATROL_PALETTE."""
+    stroke_by_colour: bool = False
+    """`colour_by` colours the outline (or the line) too, not only the fill."""
+    popup: bool = False
+    """A click opens the tooltip's rows in a popup."""
     dash_by: tuple[str, Mapping[str, str]] | None = None
     searchable: bool = False
     min_zoom: float | None = None
@@ -207,8 +214,29 @@ TOWN_LAYERS: tuple[MapLayer, ...] = (
             ("period", N_("Time of day")),
             ("village", N_("Village")),
         ),
-        palette_by="team_id",
+        colour_by="period",
+        colours=PERIOD_COLOURS,
+        stroke_by_colour=True,
         dash_by=("period", {"night": "8 5"}),
+        show=False,
+    ),
+    MapLayer(
+        source="patrol_routes",
+        symbol="line",
+        z_index=435,
+        style={"weight": 3, "opacity": 0.85},
+        fields=(
+            ("zone", N_("Patrol zone")),
+            ("loop", N_("Loop")),
+            ("period", N_("Time of day")),
+            ("route_m", N_("Route (m)")),
+            ("hours", N_("Hours")),
+        ),
+        colour_by="period",
+        colours=PERIOD_COLOURS,
+        stroke_by_colour=True,
+        dash_by=("period", {"night": "6 4"}),
+        popup=True,
         show=False,
     ),
     MapLayer(
@@ -367,8 +395,12 @@ LEGEND: tuple[LegendEntry, ...] = (
     LegendEntry(
         "area", N_("Compound, no open entrance"), "#333333", COMPOUND_COLOURS["no_open_entrance"]
     ),
-    LegendEntry("area", N_("Patrol zone, day"), PATROL_PALETTE[0], "none"),
-    LegendEntry("area", N_("Patrol zone, night"), PATROL_PALETTE[0], "none", dash="4 2"),
+    LegendEntry("area", N_("Patrol zone, day"), PERIOD_COLOURS["day"], PERIOD_COLOURS["day"]),
+    LegendEntry(
+        "area", N_("Patrol zone, night"), PERIOD_COLOURS["night"], PERIOD_COLOURS["night"], "4 2"
+    ),
+    LegendEntry("line", N_("Patrol route loop, day"), PERIOD_COLOURS["day"]),
+    LegendEntry("line", N_("Patrol route loop, night"), PERIOD_COLOURS["night"], dash="4 2"),
     LegendEntry("line", N_("Road"), ROAD_LINE),
     LegendEntry("area", N_("Building"), "#8c8273", BUILDING_FILL),
     LegendEntry(

@@ -124,6 +124,7 @@ def test_map_draws_the_town_from_local_requests_only(
                 "grids",
                 "compounds",
                 "patrol_zones",
+                "patrol_routes",
                 "roads",
                 "buildings",
                 "households",

@@ -241,6 +241,9 @@
     var style = Object.assign({}, config.style);
     if (config.colourBy) {
       style.fillColor = colourOf(config, feature);
+      if (config.strokeByColour) {
+        style.color = style.fillColor;
+      }
     }
     if (config.paletteBy && config.palette.length) {
       var index = Math.abs(Number(properties[config.paletteBy]) || 0) % config.palette.length;
@@ -794,6 +797,11 @@
           featureLayer.bindTooltip(function () {
             return tooltipContent(config, feature);
           }, { sticky: config.symbol === "area" });
+        }
+        if (config.popup) {
+          featureLayer.bindPopup(function () {
+            return tooltipContent(config, feature);
+          });
         }
         if (OPERATED[config.name] && feature.id !== undefined) {
           featureLayer.on("click", function () {
