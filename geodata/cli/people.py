@@ -204,18 +204,20 @@ def shifts_group() -> None:
 
 @shifts_group.command("add")
 @click.argument("source_id")
-@click.option("--checkpoint", required=True, metavar="SOURCE_ID")
+@click.option("--checkpoint", metavar="SOURCE_ID", help="the checkpoint kept (or --zone)")
+@click.option("--zone", metavar="SOURCE_ID", help="the patrol zone patrolled (or --checkpoint)")
 @click.option("--starts", required=True, metavar="DATETIME", help="town time unless zoned")
 @click.option("--ends", required=True, metavar="DATETIME")
 @pass_ctx
 @reports_errors
-def shifts_add(ctx: Context, source_id: str, checkpoint: str, starts: str, ends: str) -> None:
-    """Add a shift (at most 24 h) to a checkpoint."""
+def shifts_add(ctx: Context, source_id: str, checkpoint: str | None, zone: str | None,
+               starts: str, ends: str) -> None:  # fmt: skip
+    """Add a shift (at most 24 h) at a checkpoint or on a patrol zone."""
 
     def work(conn: Connection, who: Principal) -> int:
         start, end = _moment(conn, starts, "--starts"), _moment(conn, ends, "--ends")
         return service.add_shift(
-            conn, who, source_id, checkpoint=checkpoint, starts_at=start, ends_at=end
+            conn, who, source_id, checkpoint=checkpoint, zone=zone, starts_at=start, ends_at=end
         )
 
     _write(ctx, work)
@@ -265,26 +267,46 @@ def shifts_list(ctx: Context, checkpoint: str | None, start: str | None, end: st
             start=None if start is None else _moment(conn, start, "--from"),
             end=None if end is None else _moment(conn, end, "--to"),
         )  # fmt: skip
-    emit(_rows(rows), fmt, _table(["source_id", "checkpoint", "starts_at", "ends_at", "staff"]))
+    columns = ["source_id", "checkpoint", "zone", "starts_at", "ends_at", "staff"]
+    emit(_rows(rows), fmt, _table(columns))
 
 
 @shifts_group.command("rota")
-@click.option("--checkpoint", required=True, metavar="SOURCE_ID")
+@click.option("--checkpoint", metavar="SOURCE_ID", help="a checkpoint's rota (or --zone)")
+@click.option("--zone", metavar="SOURCE_ID",
+              help="a patrol zone's rota: one shift a duty day over the zone's period, "
+              "--staff (group A) and --staff-b (group B) on duty in turn")  # fmt: skip
 @click.option("--from", "first_day", required=True, type=click.DateTime(["%Y-%m-%d"]),
               metavar="DAY")  # fmt: skip
 @click.option("--days", required=True, type=click.IntRange(1, shifts.MAX_ROTA_DAYS))
 @click.option("--pattern", default=None, help="default: the town setting shift_pattern (3x8)")
 @click.option("--staff", "staff", required=True, metavar="A,B,C,...")
+@click.option("--staff-b", "staff_b", default="", metavar="D,E,...",
+              help="a patrol zone's group B (A/B duty)")  # fmt: skip
 @format_option
 @pass_ctx
 @reports_errors
-def shifts_rota(ctx: Context, checkpoint: str, first_day: datetime, days: int,
-                pattern: str | None, staff: str, fmt: str) -> None:  # fmt: skip
-    """The recurring shifts of a checkpoint with these people rotated over them; re-running
-    the same rota changes nothing; refused as a whole when the people cannot cover it."""
-    listed = [s.strip() for s in staff.split(",") if s.strip()]
-
-    report = _write(ctx, lambda conn, who: service.rota(
-        conn, who, checkpoint=checkpoint, first_day=first_day.date(), days=days,
-        pattern=pattern, staff=listed))  # fmt: skip
+def shifts_rota(ctx: Context, checkpoint: str | None, zone: str | None, first_day: datetime,
+                days: int, pattern: str | None, staff: str, staff_b: str,
+                fmt: str) -> None:  # fmt: skip
+    """The recurring shifts of a checkpoint, or of a patrol zone's period, with these people
+    on them; re-running the same rota changes nothing; refused as a whole when the people
+    cannot cover it."""
+    listed, group_b = _listed(staff), _listed(staff_b)
+    if (checkpoint is None) == (zone is None):
+        raise RecordRefused("rota: give --checkpoint or --zone")
+    if zone is not None:
+        report = _write(ctx, lambda conn, who: service.zone_rota(
+            conn, who, zone=zone, first_day=first_day.date(), days=days, group_a=listed,
+            group_b=group_b))  # fmt: skip
+    else:
+        if group_b:
+            raise RecordRefused("rota: --staff-b is for a patrol zone's rota")
+        report = _write(ctx, lambda conn, who: service.rota(
+            conn, who, checkpoint=str(checkpoint), first_day=first_day.date(), days=days,
+            pattern=pattern, staff=listed))  # fmt: skip
     emit(report, fmt)
+
+
+def _listed(raw: str) -> list[str]:
+    return [s.strip() for s in raw.split(",") if s.strip()]

@@ -7,10 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy import Connection
 
 from geodata.analysis.patrols.pace import DEFAULT_SPEED_KMH, DEFAULT_STOP_MIN, Pace
 from geodata.auth.access import Action
 from geodata.cli.context import Context, emit, format_option, pass_ctx, reports_errors
+from geodata.records import town_settings
 from geodata.services.patrol_planning import (
     PatrolRefused,
     apply_patrol_zones,
@@ -26,7 +28,12 @@ from geodata.services.patrol_routes import (
 )
 
 
-def _pace(speed_kmh: float, stop_min: float) -> Pace:
+def _pace(conn: Connection, speed_kmh: float | None, stop_min: float | None) -> Pace:
+    """The options given, else the town settings walking_speed_kmh and patrol_stop_minutes."""
+    if speed_kmh is None:
+        speed_kmh = float(town_settings.setting(conn, "walking_speed_kmh"))
+    if stop_min is None:
+        stop_min = float(town_settings.setting(conn, "patrol_stop_minutes"))
     try:
         return Pace(speed_kmh=speed_kmh, stop_min=stop_min)
     except ValueError as exc:
@@ -37,16 +44,15 @@ pace_options = [
     click.option(
         "--speed-kmh",
         type=float,
-        default=DEFAULT_SPEED_KMH,
-        show_default=True,
-        help="walking speed",
+        default=None,
+        help=f"walking speed (default: the town setting walking_speed_kmh, {DEFAULT_SPEED_KMH})",
     ),
     click.option(
         "--stop-min",
         type=float,
-        default=DEFAULT_STOP_MIN,
-        show_default=True,
-        help="minutes stopped at each checkpoint or open entrance",
+        default=None,
+        help="minutes stopped at each checkpoint or open entrance (default: the town setting"
+        f" patrol_stop_minutes, {DEFAULT_STOP_MIN})",
     ),
 ]
 
@@ -92,14 +98,14 @@ def plan_patrols_cmd(
     by: str,
     keep_existing: bool,
     do_apply: bool,
-    speed_kmh: float,
-    stop_min: float,
+    speed_kmh: float | None,
+    stop_min: float | None,
     fmt: str,
 ) -> None:
     """K contiguous patrol zones for a period, balanced by estimated patrol hours."""
-    pace = _pace(speed_kmh, stop_min)
     principal = ctx.acting(Action.PLAN)
     with ctx.admin_engine.begin() as conn:
+        pace = _pace(conn, speed_kmh, stop_min)
         plan = patrol_zone_plan(
             conn,
             principal,
@@ -171,14 +177,14 @@ def plan_routes_cmd(
     loop_hours: float,
     gpx_dir: Path | None,
     do_apply: bool,
-    speed_kmh: float,
-    stop_min: float,
+    speed_kmh: float | None,
+    stop_min: float | None,
     fmt: str,
 ) -> None:
     """Each zone's shortest closed walk along all its streets, from a station, in loops."""
-    pace = _pace(speed_kmh, stop_min)
     principal = ctx.acting(Action.PLAN)
     with ctx.admin_engine.begin() as conn:
+        pace = _pace(conn, speed_kmh, stop_min)
         plan = patrol_route_plan(
             conn,
             principal,

@@ -221,13 +221,15 @@ PUBLIC_LAYERS: tuple[Layer, ...] = (
     ),
     Layer(
         name="shifts",
-        title="Checkpoint shifts",
+        title="Shifts at checkpoints and on patrol zones",
         geometry_type="Point",
-        from_sql="checkpoint_shifts AS t JOIN checkpoints AS k ON k.id = t.checkpoint_id",
-        geom_sql="k.geom",
+        from_sql="checkpoint_shifts AS t LEFT JOIN checkpoints AS k ON k.id = t.checkpoint_id"
+        " LEFT JOIN patrol_zones AS z ON z.id = t.patrol_zone_id",
+        geom_sql="coalesce(k.geom, ST_PointOnSurface(z.geom))",
         fields=(
             F("source_id", "t.source_id", K.TEXT),
             F("checkpoint_source_id", "k.source_id", K.TEXT),
+            F("patrol_zone_source_id", "z.source_id", K.TEXT),
             F("starts_at", "t.starts_at", K.DATETIME),
             F("ends_at", "t.ends_at", K.DATETIME),
             F("staff_count", "t.staff_count", K.INT),
@@ -390,12 +392,12 @@ PEOPLE_LAYERS: tuple[Layer, ...] = (
         from_sql=f"""
             shift_staff AS t
             JOIN checkpoint_shifts AS sh ON sh.id = t.shift_id
-            JOIN checkpoints AS k ON k.id = sh.checkpoint_id
+            LEFT JOIN checkpoints AS k ON k.id = sh.checkpoint_id
+            LEFT JOIN patrol_zones AS z ON z.id = sh.patrol_zone_id
             JOIN staff AS st ON st.id = t.staff_id
             LEFT JOIN grids AS g ON g.id = {STAFF_GRID}
         """,
-        geom_sql="k.geom",
-        bbox_sql="k.geom",
+        geom_sql="coalesce(k.geom, ST_PointOnSurface(z.geom))",
         fields=(
             F("shift_source_id", "sh.source_id", K.TEXT),
             F("staff_source_id", "st.source_id", K.TEXT, T.DROP),

@@ -581,8 +581,13 @@ LAYERS: dict[Layer, LayerSpec] = {
                 "checkpoint_source_id",
                 "checkpoints",
                 "checkpoint_id",
-                "the checkpoint",
-                required=True,
+                "the checkpoint kept (or patrol_zone_source_id)",
+            ),
+            _link(
+                "patrol_zone_source_id",
+                "patrol_zones",
+                "patrol_zone_id",
+                "the patrol zone patrolled (or checkpoint_source_id)",
             ),
             FieldSpec(
                 name="starts_at",
@@ -600,7 +605,8 @@ LAYERS: dict[Layer, LayerSpec] = {
         staged=True,
         timestamps=False,
         insert_defaults=(("staff_count", "0"),),
-        notes="The head count follows the people of the shift (the shift-staff layer).",
+        notes="A shift is at a checkpoint or on a patrol zone: one of the two links. The head "
+        "count follows the people of the shift (the shift-staff layer).",
     ),
     Layer.SHIFT_STAFF: LayerSpec(
         layer=Layer.SHIFT_STAFF,
@@ -614,7 +620,7 @@ LAYERS: dict[Layer, LayerSpec] = {
         staged=True,
         notes="No source_id: a row is keyed by its pair (a pair already there is unchanged; an "
         "import never takes anyone off a shift). Nobody is on two overlapping shifts, and "
-        "nobody on a shift of a checkpoint of another village.",
+        "nobody on a shift of a checkpoint or a patrol zone of another village.",
     ),
 }
 """Every importable layer."""

@@ -23,17 +23,27 @@ _SHIFT_TIMES = f"""
     WHERE s.ends_at <= s.starts_at OR s.ends_at - s.starts_at > interval '{MAX_SHIFT_HOURS} hours'
 """  # noqa: S608 (STAGE and ROW are constants; the file's values are never pasted)
 
+_ONE_POST = f"""
+    SELECT s."{ROW}", CASE WHEN s.checkpoint_source_id IS NULL
+        THEN 'give the checkpoint or the patrol zone (patrol_zone_source_id) of the shift'
+        ELSE 'a shift is at a checkpoint or on a patrol zone, not both' END
+    FROM {STAGE} s
+    WHERE (s.checkpoint_source_id IS NULL) = (s.patrol_zone_source_id IS NULL)
+"""  # noqa: S608 (STAGE and ROW are constants; the file's values are never pasted)
+
 _OUTSIDE_VILLAGE = f"""
     SELECT s."{ROW}", 'staff ' || quote_literal(st.source_id) || ' of village '
         || sv.code || ' cannot be on shift ' || quote_literal(s.shift_source_id)
-        || ' of a checkpoint of village ' || cv.code
+        || CASE WHEN c.id IS NULL THEN ' of a patrol zone' ELSE ' of a checkpoint' END
+        || ' of village ' || cv.code
     FROM {STAGE} s
     JOIN staff st ON st.id = s.staff_id
     JOIN checkpoint_shifts sh ON sh.id = s.shift_id
-    JOIN checkpoints c ON c.id = sh.checkpoint_id
+    LEFT JOIN checkpoints c ON c.id = sh.checkpoint_id
+    LEFT JOIN patrol_zones z ON z.id = sh.patrol_zone_id
     JOIN villages sv ON sv.id = st.village_id
-    JOIN villages cv ON cv.id = c.village_id
-    WHERE c.village_id <> st.village_id
+    JOIN villages cv ON cv.id = coalesce(c.village_id, z.village_id)
+    WHERE coalesce(c.village_id, z.village_id) <> st.village_id
 """  # noqa: S608 (STAGE and ROW are constants; the file's values are never pasted)
 
 _OVERLAPS = f"""
@@ -113,7 +123,8 @@ _STAFF_UNIT = f"""
 def before_upsert(conn: Connection, spec: LayerSpec, *, row_kind: str) -> list[Issue]:
     """Problems found on the staged rows with their links resolved, before anything is written."""
     if spec.layer is Layer.SHIFTS:
-        times = _issues(conn, _SHIFT_TIMES, "ends_at", row_kind)
+        posts = _issues(conn, _ONE_POST, "checkpoint_source_id", row_kind)
+        times = posts or _issues(conn, _SHIFT_TIMES, "ends_at", row_kind)
         return times or _issues(conn, _MOVED_ONTO, "starts_at", row_kind)
     if spec.layer is Layer.STAFF:
         return _field_issues(conn, _STAFF_UNIT, row_kind)

@@ -4,7 +4,7 @@ Two parts (migration 0022):
 
 - `coverage_grid_cache`: per grid, the figures that change only with the town's structure
   (households, buildings, roads, grids, villages) and with what a key names (the checkpoints
-  active at the moment with their positions and reach, the teamed patrol zones, the report's
+  active at the moment with their positions and reach, the staffed patrol zones, the report's
   options): households, reached, buildings without households, households in a day and a
   night patrol zone. Computed for the whole town at once by `coverage_report` itself, under
   the structure generation that any structural write moves on (statement triggers).
@@ -66,7 +66,7 @@ LOCK_KEY = 0x77616E6767650002
 
 def cache_key(inputs: CoverageInputs, *, radius_m: float | None, network: bool) -> str:
     """What the structural figures depend on besides the structure: the figures kept, the
-    active checkpoints (id, position, reach), the patrol zones (id, period, whether teamed,
+    active checkpoints (id, position, reach), the patrol zones (id, period, whether staffed,
     outline) and the options."""
     # The figures kept (their names and order) belong to the key: a release that changes
     # them never reads rows written by another.
@@ -76,14 +76,14 @@ def cache_key(inputs: CoverageInputs, *, radius_m: float | None, network: bool) 
         digest.update(repr(row).encode())
     zones = inputs.patrol_zones
     outlines = shapely.to_wkb(np.asarray(zones["geometry"], dtype=object))
-    for zone_id, period, team, wkb in zip(
+    for zone_id, period, staffed, wkb in zip(
         zones["id"].tolist(),
         zones["period"].tolist(),
-        zones["team_id"].notna().tolist(),
+        np.asarray(zones["staffed"], dtype=bool).tolist(),
         outlines.tolist(),
         strict=True,
     ):
-        digest.update(repr((zone_id, period, team)).encode())
+        digest.update(repr((zone_id, period, staffed)).encode())
         digest.update(bytes(wkb) if wkb is not None else b"-")
     return digest.hexdigest()
 

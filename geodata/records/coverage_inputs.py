@@ -19,6 +19,7 @@ from geodata.analysis.coverage.screening import SCREENING_HOURS
 from geodata.analysis.coverage.staffing import WINDOW_HOURS, window_start_s
 from geodata.db.bulk import raw
 from geodata.records.as_of import checkpoint_state_as_of, last_visit_as_of
+from geodata.records.town_settings import duty_clock
 
 
 def _copy_frame(conn: Connection, query: sql.Composable, dtypes: dict[str, Any]) -> pd.DataFrame:
@@ -197,6 +198,26 @@ def _households_per_building(
     )
 
 
+def _patrol_zones(conn: Connection, as_of: datetime) -> pd.DataFrame:
+    """The current zones; `staffed`: a shift with people on the zone in its period's window
+    of the duty day holding the moment (who patrols a zone is a shift on it)."""
+    clock = duty_clock(conn)
+    day = clock.duty_day(as_of)
+    (day_start, day_end), (night_start, night_end) = (
+        clock.window(day, p) for p in ("day", "night")
+    )
+    return _frame(
+        conn,
+        "SELECT z.id, z.name, z.period, z.team_id, z.village_id, ST_AsBinary(z.geom) AS wkb,"
+        " EXISTS (SELECT 1 FROM checkpoint_shifts s WHERE s.patrol_zone_id = z.id"
+        " AND s.staff_count > 0"
+        " AND s.starts_at < CASE z.period WHEN 'day' THEN :de ELSE :ne END"
+        " AND s.ends_at > CASE z.period WHEN 'day' THEN :ds ELSE :ns END) AS staffed"
+        " FROM patrol_zones z WHERE z.retired_at IS NULL ORDER BY z.id",
+        {"ds": day_start, "de": day_end, "ns": night_start, "ne": night_end},
+    )
+
+
 def fetch_inputs(
     conn: Connection,
     *,
@@ -264,7 +285,8 @@ def fetch_inputs(
         conn,
         "SELECT checkpoint_id, extract(epoch FROM starts_at)::float8 AS starts_s,"
         " extract(epoch FROM ends_at)::float8 AS ends_s, staff_count FROM checkpoint_shifts"
-        " WHERE ends_at > to_timestamp(:start) AND starts_at < to_timestamp(:end)",
+        " WHERE ends_at > to_timestamp(:start) AND starts_at < to_timestamp(:end)"
+        " AND checkpoint_id IS NOT NULL",
         {"start": start, "end": start + WINDOW_HOURS * 3600.0},
     )
     if places is None:
@@ -284,11 +306,7 @@ def fetch_inputs(
     roads = _frame(
         conn, "SELECT id, name, highway, ST_AsBinary(geom) AS wkb FROM roads ORDER BY id"
     )
-    patrol_zones = _frame(
-        conn,
-        "SELECT id, name, period, team_id, village_id, ST_AsBinary(geom) AS wkb"
-        " FROM patrol_zones WHERE retired_at IS NULL ORDER BY id",
-    )
+    patrol_zones = _patrol_zones(conn, as_of)
     for frame in (checkpoints, shifts, entrances, compounds):
         for column in ("lon", "lat", "radius_m", "starts_s", "ends_s"):
             if column in frame.columns:

@@ -1,11 +1,12 @@
 """The inputs of the rules about people on duty (`geodata.analysis.duty_rules`) read at a
 moment, and the rules run on them: the `wangge check` keys about leaders, village
-entrances, staffing, overlapping shifts, hours and teams."""
+entrances, staffing, overlapping shifts, hours, teams and patrol zones."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,7 @@ from sqlalchemy import Connection, text
 
 from geodata.analysis import duty_rules as rules
 from geodata.records.as_of import checkpoint_state_as_of, entrance_states
+from geodata.records.patrol_shifts import PATROL_CHECKS, patrol_checks
 from geodata.records.town_settings import setting, town_timezone
 
 PEOPLE_WINDOW_S = rules.DAY_S
@@ -27,6 +29,7 @@ DUTY_CHECKS = (
     "shift_overlap",
     "hours_over_limit",
     "team_without_members",
+    *PATROL_CHECKS,
 )
 
 
@@ -65,10 +68,11 @@ def shift_frame(conn: Connection, start: datetime, end: datetime) -> pd.DataFram
         "SELECT s.checkpoint_id, extract(epoch FROM a.starts_at)::float8,"
         " extract(epoch FROM a.ends_at)::float8, 1 FROM shift_staff AS a"
         " JOIN checkpoint_shifts AS s ON s.id = a.shift_id"
-        " WHERE a.ends_at > :start AND a.starts_at < :end"
+        " WHERE a.ends_at > :start AND a.starts_at < :end AND s.checkpoint_id IS NOT NULL"
         " UNION ALL SELECT s.checkpoint_id, extract(epoch FROM s.starts_at)::float8,"
         " extract(epoch FROM s.ends_at)::float8, s.staff_count FROM checkpoint_shifts AS s"
         " WHERE s.ends_at > :start AND s.starts_at < :end AND s.staff_count > 0"
+        " AND s.checkpoint_id IS NOT NULL"
         " AND NOT EXISTS (SELECT 1 FROM shift_staff AS a WHERE a.shift_id = s.id)",
         {"start": start, "end": end},
         ["checkpoint_id", "starts_s", "ends_s", "staff_count"],
@@ -163,6 +167,8 @@ def duty_checks(conn: Connection, moment: datetime, *, limit: int) -> dict[str, 
         "hours_over_limit": lambda: rules.hours_over_limit(assignments, limit_hours),
         "team_without_members": lambda: rules.teams_without_members(teams, members, at_s),
     }
+    patrols = patrol_checks(conn, moment)
+    produce.update({name: partial(list, patrols[name]) for name in PATROL_CHECKS})
     out: dict[str, dict[str, Any]] = {}
     for name in DUTY_CHECKS:
         items = produce[name]()

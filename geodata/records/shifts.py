@@ -8,8 +8,9 @@ refusal names the person and the shifts.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
@@ -36,14 +37,23 @@ def checkpoint(conn: Connection, source_id: str) -> Any:
 
 def shift(conn: Connection, source_id: str) -> Any:
     row = conn.execute(
-        text("SELECT s.id, s.source_id, s.starts_at, s.ends_at, c.village_id, "
-             "c.source_id AS checkpoint FROM checkpoint_shifts s "
-             "JOIN checkpoints c ON c.id = s.checkpoint_id WHERE s.source_id = :s"),
+        text("SELECT s.id, s.source_id, s.starts_at, s.ends_at, "
+             "coalesce(c.village_id, z.village_id) AS village_id, "
+             "c.source_id AS checkpoint, z.source_id AS zone FROM checkpoint_shifts s "
+             "LEFT JOIN checkpoints c ON c.id = s.checkpoint_id "
+             "LEFT JOIN patrol_zones z ON z.id = s.patrol_zone_id WHERE s.source_id = :s"),
         {"s": source_id},
     ).one_or_none()  # fmt: skip
     if row is None:
         raise RecordRefused(f"shift {source_id!r}: unknown shift")
     return row
+
+
+def post_of(row: Any) -> str:
+    """Where a shift is kept: `checkpoint 'X'` or `patrol zone 'Z'`."""
+    if row.checkpoint is not None:
+        return f"checkpoint {row.checkpoint!r}"
+    return f"patrol zone {row.zone!r}"
 
 
 def check_times(who: str, starts_at: datetime, ends_at: datetime) -> None:
@@ -75,7 +85,7 @@ def add_shift(
     )  # fmt: skip
 
 
-def _on_duty(conn: Connection, person: Any, who: str) -> None:
+def on_duty(conn: Connection, person: Any, who: str) -> None:
     if person.retired_at is not None:
         raise RecordRefused(f"staff {who!r}: retired")
 
@@ -94,11 +104,11 @@ def assign(conn: Connection, shift_source_id: str, staff_source_id: str) -> bool
     """Put a person on a shift; False when they were on it already."""
     row = shift(conn, shift_source_id)
     person = people.staff(conn, staff_source_id)
-    _on_duty(conn, person, staff_source_id)
+    on_duty(conn, person, staff_source_id)
     if row.village_id is not None and person.village_id != row.village_id:
         raise RecordRefused(
-            f"staff {staff_source_id!r}: village: not the village of checkpoint "
-            f"{row.checkpoint!r} (shift {shift_source_id!r})"
+            f"staff {staff_source_id!r}: village: not the village of "
+            f"{post_of(row)} (shift {shift_source_id!r})"
         )
     if conn.execute(
         text("SELECT 1 FROM shift_staff WHERE shift_id = :s AND staff_id = :p"),
@@ -137,14 +147,17 @@ def list_shifts(
     conn: Connection, *, checkpoint_source_id: str | None = None,
     start: datetime | None = None, end: datetime | None = None,
 ) -> list[dict[str, Any]]:  # fmt: skip
-    """Shifts with their checkpoint, times and people (source ids), by start."""
+    """Shifts with their checkpoint or patrol zone, times and people (source ids), by
+    start."""
     cp_id = None if checkpoint_source_id is None else checkpoint(conn, checkpoint_source_id).id
     rows = conn.execute(
         text(
-            "SELECT s.id, s.source_id, c.source_id AS checkpoint, s.starts_at, s.ends_at, "
+            "SELECT s.id, s.source_id, c.source_id AS checkpoint, z.source_id AS zone, "
+            "s.starts_at, s.ends_at, "
             "s.staff_count, array(SELECT st.source_id FROM shift_staff p JOIN staff st "
             "ON st.id = p.staff_id WHERE p.shift_id = s.id ORDER BY st.source_id) AS staff "
-            "FROM checkpoint_shifts s JOIN checkpoints c ON c.id = s.checkpoint_id "
+            "FROM checkpoint_shifts s LEFT JOIN checkpoints c ON c.id = s.checkpoint_id "
+            "LEFT JOIN patrol_zones z ON z.id = s.patrol_zone_id "
             "WHERE (CAST(:c AS bigint) IS NULL OR s.checkpoint_id = :c) "
             "AND (CAST(:f AS timestamptz) IS NULL OR s.ends_at > :f) "
             "AND (CAST(:t AS timestamptz) IS NULL OR s.starts_at < :t) "
@@ -174,7 +187,7 @@ def make_rota(
         raise RecordRefused("rota: staff: a person is listed twice")
     persons = {s: people.staff(conn, s) for s in staff_source_ids}
     for who, person in persons.items():
-        _on_duty(conn, person, who)
+        on_duty(conn, person, who)
         if cp.village_id is not None and person.village_id != cp.village_id:
             raise RecordRefused(
                 f"staff {who!r}: village: not the village of checkpoint {checkpoint_source_id!r}"
@@ -183,7 +196,7 @@ def make_rota(
     limit = int(town_settings.setting(conn, "hours_limit_per_person"))
     intervals = plan.shifts_of(pattern, first_day, days, tz)
     ids = [rota_source_id(checkpoint_source_id, s) for s, _ in intervals]
-    busy = _busy_elsewhere(conn, persons, ids, intervals)
+    busy = busy_elsewhere(conn, persons, ids, intervals)
     try:
         chosen = plan.assign(intervals, staff_source_ids, cp.staff_per_shift, busy, limit)
     except plan.Uncovered as gap:
@@ -194,10 +207,12 @@ def make_rota(
             f"are free there without overlapping another shift or working more than "
             f"{limit} h in 24 hours"
         ) from None
-    return _write_rota(conn, cp, persons, list(zip(ids, intervals, chosen, strict=True)))
+    planned = list(zip(ids, intervals, chosen, strict=True))
+    return {"checkpoint": cp.source_id, **write_rota(conn, Post("checkpoint_id", int(cp.id)),
+                                                     persons, planned)}  # fmt: skip
 
 
-def _busy_elsewhere(
+def busy_elsewhere(
     conn: Connection, persons: dict[str, Any], ids: list[str], intervals: list[plan.Interval]
 ) -> dict[str, list[plan.Interval]]:
     """Each person's other shifts near the rota's days (not the rota's own)."""
@@ -216,14 +231,29 @@ def _busy_elsewhere(
     return busy
 
 
-def _write_rota(
-    conn: Connection, cp: Any, persons: dict[str, Any],
+@dataclass(frozen=True)
+class Post:
+    """Where a rota's shifts are kept: the column (checkpoint_id or patrol_zone_id) and id."""
+
+    column: Literal["checkpoint_id", "patrol_zone_id"]
+    id: int
+
+    def ids(self) -> dict[str, int | None]:
+        """The values of checkpoint_id (`c`) and patrol_zone_id (`z`)."""
+        mine = self.column == "checkpoint_id"
+        return {"c": self.id if mine else None, "z": None if mine else self.id}
+
+
+def write_rota(
+    conn: Connection, post: Post, persons: dict[str, Any],
     planned: list[tuple[str, plan.Interval, tuple[str, ...]]],
 ) -> dict[str, Any]:  # fmt: skip
+    """Write the planned shifts (source id, times, people) at the post: new ones created,
+    others given exactly the people planned; the counts of each."""
     existing = {
         row.source_id: row
         for row in conn.execute(
-            text("SELECT s.id, s.source_id, s.starts_at, s.ends_at, s.checkpoint_id, "
+            text("SELECT s.id, s.source_id, s.starts_at, s.ends_at, "
                  "array(SELECT staff_id FROM shift_staff WHERE shift_id = s.id) AS staff "
                  "FROM checkpoint_shifts s WHERE s.source_id = ANY(:ids)"),
             {"ids": [sid for sid, _, _ in planned]},
@@ -237,9 +267,10 @@ def _write_rota(
         if row is None:
             shift_id = int(
                 conn.execute(
-                    text("INSERT INTO checkpoint_shifts (checkpoint_id, starts_at, ends_at, "
-                         "staff_count, source_id) VALUES (:c, :s, :e, 0, :id) RETURNING id"),
-                    {"c": cp.id, "s": start, "e": end, "id": sid},
+                    text("INSERT INTO checkpoint_shifts (checkpoint_id, patrol_zone_id, "
+                         "starts_at, ends_at, staff_count, source_id) "
+                         "VALUES (:c, :z, :s, :e, 0, :id) RETURNING id"),
+                    {**post.ids(), "s": start, "e": end, "id": sid},
                 ).scalar_one()
             )  # fmt: skip
             created += 1
@@ -262,7 +293,6 @@ def _write_rota(
             {"s": shift_id, "p": person_id},
         )
     return {
-        "checkpoint": cp.source_id,
         "shifts": len(planned),
         "created": created,
         "changed": changed,

@@ -10,11 +10,13 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlalchemy import Connection, text
 
+from geodata.analysis.patrol_duty import DutyClock
 from geodata.records.refusal import RecordRefused
 from geodata.town_time import TOWN_TIMEZONE
 
@@ -125,6 +127,14 @@ KEYS: dict[str, Key] = {
     "minutes_per_visit": Key(
         10, _int_between(1, 240), "minutes a household visit takes, for balancing task lists"
     ),
+    "patrol_day_starts": Key("06:00", _clock, "the day patrol starts, and the duty day"),
+    "patrol_night_starts": Key("18:00", _clock, "the night patrol starts"),
+    "walking_speed_kmh": Key(
+        4, _int_between(1, 30), "a patrol's walking speed, for estimated patrol hours"
+    ),
+    "patrol_stop_minutes": Key(
+        2, _int_between(0, 120), "minutes a patrol stops at each checkpoint or open entrance"
+    ),
     "disinfection_grace_minutes": Key(
         30, _int_between(0, 720), "how late a place's disinfection round may be before overdue"
     ),
@@ -193,6 +203,15 @@ def set_setting(conn: Connection, key: str, raw: str, *, actor: str) -> tuple[An
 
 def _json(value: Any) -> str:
     return json.dumps(value)
+
+
+def duty_clock(conn: Connection) -> DutyClock:
+    """When the town's day and night patrols start (the duty day, `analysis.patrol_duty`)."""
+    day, night = (
+        time.fromisoformat(str(setting(conn, k)))
+        for k in ("patrol_day_starts", "patrol_night_starts")
+    )
+    return DutyClock(day, night, town_timezone(conn))
 
 
 def town_timezone(conn: Connection) -> ZoneInfo:

@@ -19,7 +19,8 @@ from sqlalchemy import Connection, text
 from geodata.auth import audit
 from geodata.auth.access import Action, Principal
 from geodata.errors import NotFoundError
-from geodata.records import people, shifts, town_settings
+from geodata.records import patrol_shifts, people, shifts, town_settings
+from geodata.records.refusal import RecordRefused
 from geodata.vocab import StaffRole, TeamKind
 
 T = TypeVar("T")
@@ -78,9 +79,22 @@ def _checkpoint(conn: Connection, principal: Principal, source_id: str) -> Any:
     return row
 
 
+def _zone(conn: Connection, principal: Principal, source_id: str) -> Any:
+    row = patrol_shifts.zone(conn, source_id)
+    if row.village_id is None:  # a zone of the whole town: the town's
+        if principal.grid_ids is not None:
+            raise NotFoundError(f"patrol zone {source_id!r}: no such patrol zone")
+    else:
+        _village_of(conn, principal, f"patrol zone {source_id!r}", int(row.village_id))
+    return row
+
+
 def _shift(conn: Connection, principal: Principal, source_id: str) -> Any:
     row = shifts.shift(conn, source_id)
-    _checkpoint(conn, principal, row.checkpoint)
+    if row.checkpoint is not None:
+        _checkpoint(conn, principal, row.checkpoint)
+    else:
+        _zone(conn, principal, row.zone)
     return row
 
 
@@ -202,11 +216,20 @@ def list_teams(
 # -- shifts ----------------------------------------------------------------------------------
 
 
-def add_shift(conn: Connection, principal: Principal, source_id: str, *, checkpoint: str,
+def add_shift(conn: Connection, principal: Principal, source_id: str, *,
+              checkpoint: str | None = None, zone: str | None = None,
               starts_at: datetime, ends_at: datetime) -> int:  # fmt: skip
+    """A new shift at a checkpoint or on a patrol zone (one of the two)."""
+
     def work() -> tuple[int, list[int], None]:
-        _checkpoint(conn, principal, checkpoint)
-        new = shifts.add_shift(conn, checkpoint, starts_at, ends_at, source_id=source_id)
+        if (checkpoint is None) == (zone is None):
+            raise RecordRefused(f"shift {source_id!r}: give a checkpoint or a patrol zone")
+        if checkpoint is not None:
+            _checkpoint(conn, principal, checkpoint)
+            new = shifts.add_shift(conn, checkpoint, starts_at, ends_at, source_id=source_id)
+        elif zone is not None:
+            _zone(conn, principal, zone)
+            new = patrol_shifts.add_zone_shift(conn, zone, starts_at, ends_at, source_id=source_id)
         return new, [new], None
 
     return _audited(conn, principal, "shift_add", "checkpoint_shift", work)
@@ -241,7 +264,8 @@ def list_shifts(
     start: datetime | None = None,
     end: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """Shifts of the principal's checkpoints, with their people's source ids."""
+    """Shifts of the principal's checkpoints and patrol zones, with their people's source
+    ids."""
     principal.require(Action.VIEW_MAP)
     if checkpoint is not None:
         _checkpoint(conn, principal, checkpoint)
@@ -257,7 +281,16 @@ def list_shifts(
             {"g": sorted(principal.grid_ids)},
         ).scalars()
     )
-    return [r for r in rows if r["checkpoint"] in mine]
+    zones = set(
+        conn.execute(
+            text(
+                "SELECT z.source_id FROM patrol_zones z JOIN grids g ON g.village_id = z.village_id"
+                " WHERE g.id = ANY(:g)"
+            ),
+            {"g": sorted(principal.grid_ids)},
+        ).scalars()
+    )
+    return [r for r in rows if r["checkpoint"] in mine or r["zone"] in zones]
 
 
 def rota(conn: Connection, principal: Principal, *, checkpoint: str, first_day: date,
@@ -275,3 +308,19 @@ def rota(conn: Connection, principal: Principal, *, checkpoint: str, first_day: 
         return report, [int(cp.id)], detail
 
     return _audited(conn, principal, "shift_rota", "checkpoint", work)
+
+
+def zone_rota(conn: Connection, principal: Principal, *, zone: str, first_day: date, days: int,
+              group_a: list[str], group_b: list[str]) -> dict[str, Any]:  # fmt: skip
+    """A patrol zone's shifts over its period with groups A and B on duty in turn."""
+
+    def work() -> tuple[dict[str, Any], list[int], dict[str, Any]]:
+        row = _zone(conn, principal, zone)
+        for person in (*group_a, *group_b):
+            _staff(conn, principal, person)
+        report = patrol_shifts.make_zone_rota(conn, zone, first_day=first_day, days=days,
+                                              group_a=group_a, group_b=group_b)  # fmt: skip
+        detail = {k: report[k] for k in ("created", "changed", "unchanged", "assignments")}
+        return report, [int(row.id)], detail
+
+    return _audited(conn, principal, "shift_rota", "patrol_zone", work)

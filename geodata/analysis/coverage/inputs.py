@@ -34,7 +34,8 @@ class CoverageInputs:
     - entrances: id, name, compound_id, village_id, state (as of ``as_of``), lon, lat
     - compounds: id, name, village_id, lon, lat (a point on its surface)
     - roads: id, name, highway, geometry
-    - patrol_zones: id, name, period, team_id, village_id, geometry
+    - patrol_zones: id, name, period, team_id, village_id, staffed (a shift with people on
+      the zone in its period's window), geometry
 
     Point frames may also carry ``x``, ``y``: the same positions in metres in ``epsg`` (the
     town's metric CRS), projected once when the inputs are read.

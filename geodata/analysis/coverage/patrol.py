@@ -47,9 +47,10 @@ def patrol_figures(
 ) -> dict[str, Floats]:
     """Per grid: households, households_patrolled_<period>, road_m, road_m_patrolled_<period>.
 
-    `zones` has `period` (day, night) and `team_id` columns; zones without a team patrol
-    nothing. A household is where its building is (NaN: nowhere, never patrolled); its grid
-    is `household_grid_pos` (-1: none). Each road counts for its length inside each grid;
+    `zones` has `period` (day, night) and `staffed` columns: a zone patrols only when a
+    shift with people is on it in its period (unstaffed zones patrol nothing). A household
+    is where its building is (NaN: nowhere, never patrolled); its grid is
+    `household_grid_pos` (-1: none). Each road counts for its length inside each grid;
     the patrolled part is the part inside the union of that period's zones.
     With `household_weights`, each household row stands for that many households.
     """
@@ -71,7 +72,7 @@ def patrol_figures(
         "road_m": np.bincount(road_grid, weights=shapely.length(pieces), minlength=n).astype(float),
     }
     for period in PERIODS:
-        mask = np.asarray(zones["period"] == period) & np.asarray(zones["team_id"].notna())
+        mask = np.asarray(zones["period"] == period) & np.asarray(zones["staffed"], dtype=bool)
         chosen = zone_geoms[mask]
         area = shapely.union_all(chosen) if len(chosen) else None
         inside = np.zeros(len(xy), dtype=bool)
@@ -97,6 +98,12 @@ def patrol_figures(
 def zones_without_team(zones: pd.DataFrame) -> pd.DataFrame:
     """Patrol zones no team is assigned to."""
     return zones.loc[zones["team_id"].isna(), ["id", "name", "period", "village_id"]]
+
+
+def zones_without_shift(zones: pd.DataFrame) -> pd.DataFrame:
+    """Patrol zones with nobody on a shift in their period: they patrol nothing."""
+    staffed = np.asarray(zones["staffed"], dtype=bool)
+    return zones.loc[~staffed, ["id", "name", "period", "village_id"]]
 
 
 def _share(part: float, whole: float) -> float | None:

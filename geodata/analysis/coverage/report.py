@@ -49,7 +49,7 @@ HOUSEHOLD_FIGURES = (
 )
 """The per-grid figures counted from households and buildings (see `household_counts`)."""
 ROAD_FIGURES = ("road_dm", "road_dm_patrolled_day", "road_dm_patrolled_night")
-"""Per grid, the road length and the length inside a teamed zone by day and by night (dm)."""
+"""Per grid, the road length and the length inside a staffed zone by day and by night (dm)."""
 ITEM_KINDS = (
     "unreached_households",
     "never_visited",
@@ -270,7 +270,7 @@ def coverage_report(
     cr_grid = town.grid_of(cr_xy, crossings["village_id"])
     per_grid["leaks"] = count_by_grid(cr_grid, n_grids, is_leak)
 
-    # Patrols: households and road length inside a zone with a team, per time of day.
+    # Patrols: households and road length inside a staffed zone, per time of day.
     pz = inputs.patrol_zones
     if household_counts is not None and all(k in household_counts for k in ROAD_FIGURES):
         patrol_counts = {k: np.asarray(household_counts[k], np.int64) for k in ROAD_FIGURES}
@@ -438,21 +438,25 @@ def _patrol_section(
     level: Level,
     with_items: bool,
 ) -> dict[str, Any]:
-    """Shares of households and road length in a teamed patrol zone, day and night, rolled
-    up as the figures are; and the zones (in the villages in scope) with no team."""
+    """Shares of households and road length in a patrol zone with people on a shift in its
+    period, day and night, rolled up as the figures are; and the zones (in the villages in
+    scope) with no team, and with nobody on a shift."""
     grids, villages = inputs.grids, inputs.villages
     rolled = roll_up(counts, grids, villages, scope, level=level)
 
     def periods(sums: dict[str, Any]) -> dict[str, Any]:
         return {p: patrol.period_figures(sums, p) for p in patrol.PERIODS}
 
-    unteamed = patrol.zones_without_team(inputs.patrol_zones)
+    lacking = {
+        "zones_without_team": patrol.zones_without_team(inputs.patrol_zones),
+        "zones_without_shift": patrol.zones_without_shift(inputs.patrol_zones),
+    }
     if inputs.grid_ids is not None:
         mine = set(grids["village_id"].to_numpy(float)[scope].tolist())
-        unteamed = unteamed[unteamed["village_id"].astype(float).isin(mine)]
+        lacking = {k: z[z["village_id"].astype(float).isin(mine)] for k, z in lacking.items()}
     section: dict[str, Any] = {
         **periods(rolled["town"]),
-        "zones_without_team": len(unteamed),
+        **{key: len(zones) for key, zones in lacking.items()},
         "villages": [
             {"code": v["code"], "name": v["name"], **periods(v)} for v in rolled["villages"]
         ],
@@ -463,17 +467,18 @@ def _patrol_section(
     }
     if with_items:
         village_code = dict(zip(villages["id"].tolist(), villages["code"].tolist(), strict=True))
-        section["zones_without_team_items"] = [
-            {
-                "id": int(zone_id),
-                "name": _text(name),
-                "period": str(period),
-                "village": None if pd.isna(vid) else village_code.get(int(vid)),
-            }
-            for zone_id, name, period, vid in unteamed[
-                ["id", "name", "period", "village_id"]
-            ].itertuples(index=False, name=None)
-        ]
+        for key, zones in lacking.items():
+            section[f"{key}_items"] = [
+                {
+                    "id": int(zone_id),
+                    "name": _text(name),
+                    "period": str(period),
+                    "village": None if pd.isna(vid) else village_code.get(int(vid)),
+                }
+                for zone_id, name, period, vid in zones[
+                    ["id", "name", "period", "village_id"]
+                ].itertuples(index=False, name=None)
+            ]
     return section
 
 

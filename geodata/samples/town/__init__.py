@@ -69,6 +69,7 @@ from datetime import date
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 from sqlalchemy import Connection, text
 
 from geodata.samples.history import history_start
@@ -78,6 +79,7 @@ from geodata.samples.town.campaign import plan_campaign
 from geodata.samples.town.duty import (
     plan_checkpoints,
     plan_isolation_site,
+    plan_patrol_shifts,
     plan_patrol_zones,
     plan_shifts,
 )
@@ -137,6 +139,13 @@ def build_plan(extract: OsmExtract, *, seed: int, today: date) -> TownPlan:
     grids["leader"] = responsible(staff, "grid_leader")
     villages["secretary"] = responsible(staff, "village_secretary")
     shifts = plan_shifts(streams[5], checkpoints, today=today)
+    patrol_zones = plan_patrol_zones(villages, buildings, teams)
+    patrol_shifts, on_patrol = plan_patrol_shifts(patrol_zones, staff, today=today)
+    shift_staff = plan_shift_staff(shifts, staff, checkpoints)
+    on_patrol["shift"] += len(shifts)
+    shifts = pd.concat(
+        [shifts.assign(zone=-1), patrol_shifts.assign(checkpoint=-1)], ignore_index=True
+    )
     return TownPlan(
         villages=villages,
         grids=grids,
@@ -148,10 +157,10 @@ def build_plan(extract: OsmExtract, *, seed: int, today: date) -> TownPlan:
         entrances=entrances,
         checkpoints=checkpoints,
         shifts=shifts,
-        shift_staff=plan_shift_staff(shifts, staff, checkpoints),
+        shift_staff=pd.concat([shift_staff, on_patrol], ignore_index=True),
         teams=teams,
         staff=staff,
-        patrol_zones=plan_patrol_zones(villages, buildings, teams),
+        patrol_zones=patrol_zones,
         isolation_sites=plan_isolation_site(buildings, villages),
         visits=plan_visits(streams[6], households, residents, staff, today=today),
         campaigns=plan_campaign(today),

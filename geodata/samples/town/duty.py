@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geodata.analysis.patrol_duty import DutyClock
 from geodata.samples.osm_extract import WGS84
 from geodata.samples.town.geometry import polygonal, to_wgs84
 from geodata.samples.town.plan import serial_ids
@@ -79,6 +80,35 @@ def plan_shifts(
             "staff_count": np.where(short, wanted - 1, wanted),
         }
     )
+
+
+def plan_patrol_shifts(
+    zones: gpd.GeoDataFrame, staff: pd.DataFrame, *, today: date
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A shift on every patrol zone each duty day, today and the 6 days before, over the
+    zone's period (06:00-18:00 by day, 18:00-06:00 by night, the town settings' defaults),
+    with its team on A/B duty: the first half of the team's patrols one day, the other half
+    the next. Returns the shifts (`zone` a position in `zones`) and the people on them."""
+    clock = DutyClock(time(6), time(18), TOWN_TIMEZONE)
+    first = today - timedelta(days=SHIFT_DAYS - 1)
+    patrols = staff.index[staff["role"].to_numpy() == "patrol"].to_numpy()
+    team_of_patrol = staff["team"].to_numpy()[patrols]
+    rows: list[dict[str, object]] = []
+    people: list[tuple[int, int]] = []
+    for z, (team, period) in enumerate(zip(zones["team"], zones["period"], strict=True)):
+        members = patrols[team_of_patrol == team]
+        half = (len(members) + 1) // 2
+        groups = (members[:half], members[half:]) if len(members) > 1 else (members, members)
+        for d, (start, end) in enumerate(clock.windows(first, SHIFT_DAYS, str(period))):
+            on = groups[d % 2]
+            people.extend((len(rows), int(p)) for p in on)
+            rows.append({"zone": z, "starts_at": start, "ends_at": end, "staff_count": len(on)})
+    shifts = pd.DataFrame(rows)
+    for column in ("starts_at", "ends_at"):
+        shifts[column] = pd.to_datetime(shifts[column], utc=True).dt.tz_convert(TOWN_TIMEZONE)
+    shifts["source_id"] = serial_ids("sample:patrol_shift/", len(shifts))
+    on_shift = pd.DataFrame(people, columns=["shift", "staff"])
+    return shifts, on_shift
 
 
 def plan_patrol_zones(

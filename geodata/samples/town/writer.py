@@ -62,6 +62,7 @@ def write_plan(conn: Connection, plan: TownPlan) -> dict[str, int]:
         "teams": plan.teams,
         "staff": plan.staff,
         "checkpoints": plan.checkpoints,
+        "patrol_zones": plan.patrol_zones,
     }
     ids = {table: reserve_ids(conn, table, len(frame)) for table, frame in referenced.items()}
     counts: dict[str, int] = {}
@@ -182,13 +183,21 @@ def write_plan(conn: Connection, plan: TownPlan) -> dict[str, int]:
         village_id=village[plan.checkpoints["village"]],
         entrance_id=entrance[plan.checkpoints["entrance"]],
     )
+    copy(
+        "patrol_zones",
+        plan.patrol_zones,
+        ("source_id", "name", "period"),
+        team_id=team[plan.patrol_zones["team"]],
+        village_id=village[plan.patrol_zones["village"]],
+    )
     shift = reserve_ids(conn, "checkpoint_shifts", len(plan.shifts))
     copy(
         "checkpoint_shifts",
         plan.shifts,
         ("source_id", "starts_at", "ends_at", "staff_count"),
         id=shift,
-        checkpoint_id=ids["checkpoints"][plan.shifts["checkpoint"]],
+        checkpoint_id=ref(ids["checkpoints"], plan.shifts["checkpoint"]),
+        patrol_zone_id=ref(ids["patrol_zones"], plan.shifts["zone"]),
     )
     on = plan.shift_staff["shift"].to_numpy()
     copy(
@@ -199,13 +208,6 @@ def write_plan(conn: Connection, plan: TownPlan) -> dict[str, int]:
         staff_id=staff[plan.shift_staff["staff"]],
         starts_at=plan.shifts["starts_at"].to_numpy()[on],
         ends_at=plan.shifts["ends_at"].to_numpy()[on],
-    )
-    copy(
-        "patrol_zones",
-        plan.patrol_zones,
-        ("source_id", "name", "period"),
-        team_id=team[plan.patrol_zones["team"]],
-        village_id=village[plan.patrol_zones["village"]],
     )
     copy(
         "isolation_sites",

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
@@ -31,15 +32,37 @@ PATROL_KEYS = {
 def test_patrol_shares_equal_a_shapely_computation(
     sample_conn: Connection, moment: datetime
 ) -> None:
-    """Households and road length inside a teamed patrol zone, day and night, per grid and
-    for the town; one night zone loses its team and so patrols nothing."""
+    """Households and road length inside a patrol zone with people on a shift in its period
+    (06:00-18:00 by day, 18:00-06:00 by night, of the duty day holding the moment), per grid
+    and for the town. One night zone's people are taken off its shifts, so it patrols
+    nothing; one day zone loses its team but keeps its shifts, so it still patrols."""
+    unstaffed = sample_conn.execute(
+        text(
+            "SELECT z.id, z.name, v.code FROM patrol_zones z JOIN villages v"
+            " ON v.id = z.village_id WHERE z.period = 'night' ORDER BY z.id LIMIT 1"
+        )
+    ).one()
+    sample_conn.execute(
+        text(
+            "DELETE FROM shift_staff WHERE shift_id IN"
+            " (SELECT id FROM checkpoint_shifts WHERE patrol_zone_id = :z)"
+        ),
+        {"z": unstaffed.id},
+    )
     unteamed = sample_conn.execute(
         text(
             "UPDATE patrol_zones AS z SET team_id = NULL FROM villages AS v"
             " WHERE v.id = z.village_id AND z.id = (SELECT min(id) FROM patrol_zones"
-            " WHERE period = 'night') RETURNING z.id, z.name, v.code"
+            " WHERE period = 'day') RETURNING z.id, z.name, v.code"
         )
     ).one()
+    local = moment.astimezone(ZoneInfo("Asia/Shanghai"))
+    duty_day = (local - timedelta(hours=6)).date()
+    six = datetime.combine(duty_day, time(6), ZoneInfo("Asia/Shanghai"))
+    window = {
+        "day": (six, six + timedelta(hours=12)),
+        "night": (six + timedelta(hours=12), six + timedelta(hours=24)),
+    }
     report = coverage_report(fetch_inputs(sample_conn, as_of=moment), with_items=True)
     t = _transformer(32632)
 
@@ -57,9 +80,13 @@ def test_patrol_shares_equal_a_shapely_computation(
                 metric(wkb)
                 for (wkb,) in _rows(
                     sample_conn,
-                    "SELECT ST_AsBinary(geom) FROM patrol_zones"
-                    " WHERE period = :p AND team_id IS NOT NULL",
+                    "SELECT ST_AsBinary(z.geom) FROM patrol_zones z WHERE z.period = :p"
+                    " AND EXISTS (SELECT 1 FROM checkpoint_shifts s JOIN shift_staff x"
+                    " ON x.shift_id = s.id WHERE s.patrol_zone_id = z.id"
+                    " AND s.starts_at < :e AND s.ends_at > :s)",
                     p=period,
+                    s=window[period][0],
+                    e=window[period][1],
                 )
             ]
         )
@@ -91,7 +118,11 @@ def test_patrol_shares_equal_a_shapely_computation(
     patrol = report["patrol"]
     assert patrol["zones_without_team"] == 1
     assert patrol["zones_without_team_items"] == [
-        {"id": unteamed.id, "name": unteamed.name, "period": "night", "village": unteamed.code}
+        {"id": unteamed.id, "name": unteamed.name, "period": "day", "village": unteamed.code}
+    ]
+    assert patrol["zones_without_shift"] == 1
+    assert patrol["zones_without_shift_items"] == [
+        {"id": unstaffed.id, "name": unstaffed.name, "period": "night", "village": unstaffed.code}
     ]
     assert [g["code"] for g in patrol["grids"]] == [g["code"] for g in report["grids"]]
     for entry in patrol["grids"]:
@@ -114,7 +145,7 @@ def test_patrol_shares_equal_a_shapely_computation(
         assert town["road_km"] == pytest.approx(road_km, abs=0.01)
         assert town["road_km_covered_pct"] == pytest.approx(100 * road_covered / road_km, abs=0.01)
     # The day zone is the whole village; the night zone only the settled part, and one of
-    # the night zones has no team.
+    # the night zones has nobody on its shifts.
     assert patrol["day"]["households_covered_pct"] > patrol["night"]["households_covered_pct"]
     assert 0 < patrol["night"]["road_km_covered_pct"] < patrol["day"]["road_km_covered_pct"]
 

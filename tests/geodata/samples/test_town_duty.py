@@ -3,9 +3,15 @@ planted faults, responsible people at every level, people on shifts."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Connection, text
 
 from tests.geodata.samples.town_support import column, scalar
+
+
+def _rows(conn: Connection, sql: str) -> list[tuple[Any, ...]]:
+    return [tuple(r) for r in conn.execute(text(sql))]
 
 
 # -- entrances and checkpoints -------------------------------------------------------------
@@ -155,21 +161,62 @@ def test_shifts_hold_their_people(sample_conn: Connection) -> None:
         """,
     )
     assert wrong == 0
-    most = scalar(
-        sample_conn,
-        """
-        SELECT max(h) FROM (
-            SELECT sum(extract(epoch FROM least(b.ends_at, a.starts_at + interval '24 hours')
-                               - b.starts_at)) / 3600 AS h
-            FROM shift_staff a JOIN shift_staff b ON b.staff_id = a.staff_id
-             AND b.starts_at >= a.starts_at AND b.starts_at < a.starts_at + interval '24 hours'
-            GROUP BY a.id) AS w
-        """,
+    most = dict(
+        _rows(
+            sample_conn,
+            """
+            SELECT role, max(h) FROM (
+                SELECT s.role, sum(extract(epoch FROM least(b.ends_at,
+                                   a.starts_at + interval '24 hours') - b.starts_at)) / 3600 AS h
+                FROM shift_staff a JOIN shift_staff b ON b.staff_id = a.staff_id
+                 AND b.starts_at >= a.starts_at AND b.starts_at < a.starts_at + interval '24 hours'
+                JOIN staff s ON s.id = a.staff_id
+                GROUP BY s.role, a.id) AS w GROUP BY role
+            """,
+        )
     )
-    assert most == 8
+    assert most == {"checkpoint_staff": 8, "patrol": 12}
     assert (
         scalar(sample_conn, "SELECT count(*) FROM checkpoint_shifts WHERE source_id IS NULL") == 0
     )
+
+
+def test_patrol_zones_have_their_team_on_a_b_duty_every_duty_day(
+    sample_conn: Connection,
+) -> None:
+    """Each zone: one shift a duty day over its period, 7 days, held by its own team's
+    patrols, the two halves of the team in turn (nobody on two days running)."""
+    rows = _rows(
+        sample_conn,
+        """
+        SELECT z.period, count(DISTINCT sh.id), count(DISTINCT x.staff_id),
+               bool_and(s.team_id = z.team_id AND s.role = 'patrol'),
+               bool_and(sh.staff_count = (SELECT count(*) FROM shift_staff y
+                                          WHERE y.shift_id = sh.id)),
+               min(extract(hour FROM sh.starts_at AT TIME ZONE 'Asia/Shanghai')),
+               max(extract(epoch FROM sh.ends_at - sh.starts_at)) / 3600
+        FROM patrol_zones z JOIN checkpoint_shifts sh ON sh.patrol_zone_id = z.id
+        JOIN shift_staff x ON x.shift_id = sh.id JOIN staff s ON s.id = x.staff_id
+        GROUP BY z.id, z.period
+        """,
+    )
+    zones = scalar(sample_conn, "SELECT count(*) FROM patrol_zones")
+    assert len(rows) == zones
+    for period, shifts, people, own_team, counted, hour, hours in rows:
+        assert (shifts, own_team, counted, hours) == (7, True, True, 12)
+        assert hour == (6 if period == "day" else 18)
+        assert people >= 4
+    back_to_back = scalar(
+        sample_conn,
+        """
+        SELECT count(*) FROM shift_staff a JOIN checkpoint_shifts sa ON sa.id = a.shift_id
+        JOIN shift_staff b ON b.staff_id = a.staff_id AND b.shift_id <> a.shift_id
+        JOIN checkpoint_shifts sb ON sb.id = b.shift_id
+        WHERE sa.patrol_zone_id IS NOT NULL AND sb.patrol_zone_id = sa.patrol_zone_id
+          AND sb.starts_at = sa.starts_at + interval '24 hours'
+        """,
+    )
+    assert back_to_back == 0
 
 
 def test_teams_and_patrol_zones_per_village(sample_conn: Connection) -> None:
