@@ -1,6 +1,7 @@
 """Passes requested by a principal: issued by admins and commanders for enterprises of their
-villages; listed, masked, to those who see households, within their villages; names and ID
-numbers revealed only with that right, audited. Planners and analysts see counts only."""
+villages (a commander names only residents of their grids: another's is as if unknown);
+listed, masked, to those who see households, within their villages; names and ID numbers
+revealed only with that right, audited. Planners and analysts see counts only."""
 
 from __future__ import annotations
 
@@ -10,8 +11,12 @@ from sqlalchemy import Connection, text
 
 from geodata.auth import audit
 from geodata.auth.access import Action, Principal
+from geodata.disclosure.cellkey import CellKeys, load_secret, published
+from geodata.disclosure.rules import controlled
+from geodata.disclosure.snapshots import scope_key
 from geodata.errors import NotFoundError
 from geodata.records import enterprises, passes
+from geodata.records.refusal import RecordRefused
 from geodata.services.disinfection import villages_of
 from geodata.services.enterprises import town_today
 
@@ -25,6 +30,12 @@ def issue(
     villages = villages_of(conn, principal)
     if villages is not None and ref.village_id not in villages:
         raise NotFoundError(f"pass {number!r}: enterprise {fields.enterprise!r}: not found")
+    if fields.resident and principal.grid_ids is not None:
+        grid = conn.execute(
+            text("SELECT grid_id FROM residents WHERE source_id = :s"), {"s": fields.resident}
+        ).scalar_one_or_none()
+        if not principal.covers(grid):  # another village's resident: as if unknown
+            raise RecordRefused(f"pass {number!r}: resident: {fields.resident!r}: no such resident")
     outcome, pass_id = passes.upsert(conn, number, fields, actor=principal.name)
     if outcome != "unchanged":
         audit.record(conn, actor=principal.name, action=f"pass_{outcome[:-2]}",
@@ -47,8 +58,9 @@ def list_passes(
     return found
 
 
-def counts(conn: Connection, principal: Principal) -> dict[str, int]:
-    """Passes in scope: issued, valid today, for residents and for others."""
+def counts(conn: Connection, principal: Principal) -> dict[str, int | None]:
+    """Passes in scope: issued, valid today, for residents; for planners and analysts
+    withheld under 5, else randomly rounded to a multiple of 5."""
     principal.require(Action.VIEW_MAP)
     villages = villages_of(conn, principal)
     row = conn.execute(
@@ -60,4 +72,11 @@ def counts(conn: Connection, principal: Principal) -> dict[str, int]:
         ),
         {"v": villages, "today": town_today(conn)},
     ).one()
-    return {"passes": row.passes, "valid_today": row.valid_today, "residents": row.residents}
+    found: dict[str, int | None] = {
+        "passes": row.passes, "valid_today": row.valid_today, "residents": row.residents
+    }  # fmt: skip
+    if controlled(principal):  # people counted: through the disclosure rules
+        keys, day = CellKeys(load_secret(conn)), town_today(conn)
+        cell = f"passes:{scope_key(principal.grid_ids)}"
+        found = {k: published(v, keys.draw(cell, day, k)) for k, v in found.items()}
+    return found

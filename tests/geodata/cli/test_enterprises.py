@@ -158,6 +158,13 @@ def test_enterprises_reviews_and_passes(db: TestDatabase) -> None:
                        "--from", "2026-03-10", "--until", "2026-02-10")  # fmt: skip
     assert "valid_until: 2026-02-10 is before valid_from 2026-03-10" in backwards.output
     assert count(db, "passes") == 0
+    # a commander of another village's grids does not learn of a resident of G1
+    assert invoke(db, "enterprises", "review", "ent-2", "--decision", "approved", *met,
+                  "--on", "2026-02-05", user="cmd-v2").exit_code == 0  # fmt: skip
+    hidden = invoke(db, *issue, "PX-9", "--enterprise", "ent-2", "--resident", "r-sick",
+                    "--from", "2026-02-10", "--until", "2026-03-10", user="cmd-v2")  # fmt: skip
+    assert hidden.exit_code == 1
+    assert "resident: 'r-sick': no such resident" in hidden.output
     assert invoke(db, *issue, "PX-1", "--enterprise", "ent-1", "--resident", "r-1", "--from",
                   "2026-02-10", "--until", "2026-03-10", user="cmd-v1").exit_code == 0  # fmt: skip
     assert invoke(db, *issue, "PX-2", "--enterprise", "ent-1", "--name", "Sun Ba",
@@ -308,6 +315,11 @@ def test_the_coverage_report_counts_the_command_post(db: TestDatabase) -> None:
     assert points["not_checked_7_days"] == len(unchecked) == 2
     assert report["command_post"]["passes_valid"] == 8
     assert "command_post" not in as_json(db, "coverage", "--as-of", at)
+    exact = as_json(db, "enterprises", "passes", "counts")
+    assert exact["passes"] == count(db, "passes")
+    published = as_json(db, "enterprises", "passes", "counts", user="ana")
+    assert published["passes"] in (None, 5 * (exact["passes"] // 5), 5 * (exact["passes"] // 5 + 1))
+    assert published["passes"] != exact["passes"] or exact["passes"] % 5 == 0
     seen = as_json(db, "coverage", "--command-post", user="ana")["command_post"]
     assert seen["passes_valid"] in (None, 5, 10)  # published: withheld under 5, else rounded
     mine = as_json(db, "coverage", "--command-post", user="cmd-v2")["command_post"]
