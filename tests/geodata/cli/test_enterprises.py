@@ -241,6 +241,17 @@ def test_imports_all_or_nothing_idempotent_and_exports_round_trip(
     }
     assert rows["imp-2"]["wkt"].startswith("POLYGON")
     assert rows["imp-1"]["risk_staff"] == "WH:10"
+    theirs, masked = tmp_path / "v2.csv", tmp_path / "analyst.csv"
+    assert invoke(db, "export", "enterprises", "-o", str(theirs), user="cmd-v2").exit_code == 0
+    assert invoke(db, "export", "enterprises", "-o", str(masked), user="ana").exit_code == 0
+    v2 = list(csv.DictReader(theirs.read_text().splitlines()))
+    assert {r["village"] for r in v2} == {"V2"}
+    assert {r["source_id"] for r in v2} == {s for s, r in rows.items() if r["village"] == "V2"}
+    analysts = {r["source_id"]: r for r in csv.DictReader(masked.read_text().splitlines())}
+    assert (analysts["imp-1"]["responsible"], rows["imp-1"]["responsible"]) == (
+        "Z*******",
+        "Zhou Jiu",
+    )
     points = as_json(db, "publicity", "list", "--unchecked", "--at", "2026-02-09T12:00+08:00")
     assert [p["point"] for p in points["points"]] == ["pp-2"]  # put up 8 days before, unchecked
     assert invoke(db, "publicity", "check", "pp-2", "--at", "2026-02-09T10:00+08:00",
