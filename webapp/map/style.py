@@ -485,7 +485,7 @@ TOWN_LAYERS += (
         source="publicity_points",
         symbol="circle",
         z_index=445,
-        style={"color": PUBLICITY_COLOURS["checked"], "weight": 3, "fillOpacity": 0.9},
+        style={"weight": 3, "fillOpacity": 0.9},
         fields=(
             ("kind", N_("Publicity")),
             ("content", N_("Content")),
@@ -496,6 +496,7 @@ TOWN_LAYERS += (
         ),
         colour_by="check",
         colours=PUBLICITY_COLOURS,
+        stroke_by_colour=True,
         radius_px=5,
         show=False,
     ),

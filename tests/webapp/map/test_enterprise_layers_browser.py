@@ -80,9 +80,11 @@ def test_enterprises_and_publicity_points_on_the_map(
         assert fills == {ENTERPRISE_COLOURS["approved"], ENTERPRISE_COLOURS["pending"]}
         points = page.locator(".leaflet-town-publicity_points-pane path.leaflet-interactive")
         assert points.count() == 2
-        # put up on 1 February and never checked: the banner is flagged; the route is a line
+        # put up on 1 February and never checked: both flagged (the route, a line, by its stroke)
         assert {points.nth(i).get_attribute("fill") for i in range(2)} == {
             PUBLICITY_COLOURS["unchecked"], "none"}  # fmt: skip
+        assert {points.nth(i).get_attribute("stroke") for i in range(2)} == {
+            PUBLICITY_COLOURS["unchecked"]}  # fmt: skip
         page.mouse.move(0, 0)
         shapes.nth(1).hover(force=True)
         tooltip = page.locator(".leaflet-tooltip").last
