@@ -97,6 +97,24 @@ def test_proposal_gives_blocks_in_lonlat_with_zones_and_workload(
     assert proposal["hours_max_min"] == pytest.approx(max(hours) / min(hours), rel=1e-3)
 
 
+@pytest.mark.parametrize("by", ["hours", "households"])
+def test_a_proposal_is_measured_as_a_move_is(conn: Connection, planner: Principal, by: str) -> None:
+    """Zoning by hours measures its zones as `measure` does (the page takes those figures
+    as they are); by households, the page measures them itself."""
+    plan = pp.propose(conn, planner, zones=K, period="day", by=by)  # type: ignore[arg-type]
+    units, zones = _assignment(plan)
+    model = _model(conn, plan)
+    fresh = measure(model.town, np.array(units), np.array(zones) - 1, K, Pace())
+    for row, f in zip(plan["zones"], fresh, strict=True):
+        assert row["hours"] == pytest.approx(f.hours, abs=1e-3)
+        assert row["households"] == f.households
+        assert row["road_m"] == pytest.approx(f.road_m, abs=0.1)
+        assert row["route_m"] == pytest.approx(f.route_m, abs=0.1)
+        assert row["pieces"] == f.pieces
+        assert row["polsby_popper"] == pytest.approx(f.polsby_popper, abs=1e-4)
+        assert row["units"] == f.units
+
+
 def test_a_move_rescored_equals_a_fresh_measurement_of_the_same_assignment(
     conn: Connection, planner: Principal, proposal: dict[str, Any]
 ) -> None:
