@@ -40,6 +40,7 @@ def _shape(record: str, where: Where) -> BaseGeometry:
         raise RecordRefused(f"{record}: lon: a position is required (lon and lat, or wkt)")
     else:
         raise RecordRefused(f"{record}: lat: give lon and lat together")
+    shape = shapely.force_2d(shape)  # the tables hold 2D geometries
     if shape.is_empty:
         raise RecordRefused(f"{record}: wkt: empty geometry")
     west, south, east, north = shape.bounds

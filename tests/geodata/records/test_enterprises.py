@@ -124,6 +124,9 @@ def test_enterprise_fields_point_or_polygon_and_refusals(
     for fields, reason in cases:
         refused(lambda fields=fields: enterprises.add(conn, "e-bad", fields), "'e-bad'", reason)
     assert count(conn, "enterprises") == before
+    lon, lat = lonlat(0.6, 0.6)
+    enterprises.add(conn, "e-3d", factory(where=Where(wkt=f"POINT Z ({lon} {lat} 12)")))
+    assert enterprises.listed(conn, None)[-1]["geometry"] == "Point"
     assert enterprises.upsert(conn, "e-1", factory()) == ("unchanged", first)
     assert enterprises.upsert(conn, "e-1", factory(risk_staff={"WH": 10})) == ("updated", first)
 
