@@ -67,6 +67,29 @@ def _movable(app: Flask, planner: conftest.Account, plan: dict[str, Any]) -> tup
     raise AssertionError("no block can move")
 
 
+def _refused(app: Flask, planner: conftest.Account, plan: dict[str, Any]) -> tuple[int, int]:
+    """A move the API refuses because a zone would fall into pieces: (unit, to zone)."""
+    feats = plan["units"]["features"]
+    body = {
+        "town": plan["town"],
+        "period": plan["period"],
+        "units": [f["properties"]["unit"] for f in feats],
+        "zones": [f["properties"]["zone"] for f in feats],
+    }
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {planner.token}"}
+    for unit, zone in zip(body["units"], body["zones"], strict=True):
+        for to in range(1, K + 1):
+            if to != zone:
+                tried = client.post(
+                    "/api/v1/plan/patrols/rescore", json={**body, "unit": unit, "zone": to},
+                    headers=headers,
+                )  # fmt: skip
+                if tried.status_code == 400 and "pieces" in tried.get_json()["message"]:
+                    return unit, to
+    raise AssertionError("every move is accepted")
+
+
 def _row(page: Page, zone: int) -> Any:
     return page.locator(f"#patrol-rows tr[data-zone='{zone}']")
 
@@ -114,13 +137,46 @@ def test_propose_move_a_block_and_apply(
         expect(page.locator(".leaflet-tooltip")).to_contain_text(str(to))
         _shot(page, tmp_path, "patrols-moved.png")
 
+        # a move that would leave a zone in pieces: refused with the reason, nothing moves
+        plan["units"]["features"] = [
+            {**f, "properties": {**f["properties"], "zone": to}}
+            if f["properties"]["unit"] == unit
+            else f
+            for f in plan["units"]["features"]
+        ]
+        bad_unit, bad_to = _refused(app, planner, plan)
+        rows_before = page.locator("#patrol-rows").inner_text()
+        page.locator(f"path.patrol-unit-{bad_unit}").click()
+        _row(page, bad_to).locator("th").click()
+        expect(page.locator("#patrol-status")).to_contain_text("pieces", timeout=30_000)
+        expect(page.locator("#patrol-status")).to_have_class(re.compile("plan-error"))
+        assert page.locator("#patrol-rows").inner_text() == rows_before
         with page.expect_response(re.compile(r"/api/v1/plan/patrols/apply$")) as applied:
             page.click("#patrol-apply")
         assert applied.value.status == 200
         expect(page.locator("#patrol-status")).to_have_text(f"{K} patrol zones written.")
+    # the refused move's 400 is the one bad response, and the page showed it
+    assert [r for r in record.bad_responses if "/rescore" not in r] == []
+    record.bad_responses.clear()
+    record.console[:] = [c for c in record.console if "400" not in c]
     record.assert_clean()
     with town.owner.connect() as conn:
         zones = conn.execute(
             text("SELECT source_id FROM patrol_zones WHERE period = 'day' ORDER BY source_id")
         ).scalars()
         assert list(zones) == [f"plan:day:town:{n}" for n in range(1, K + 1)]
+
+
+def test_the_page_speaks_chinese(app: Flask, planner: conftest.Account, tmp_path: Path) -> None:
+    with serving(app) as base, recorded_page(base) as (page, record):
+        sign_in(page, f"{base}/plan/patrols?lang=zh_CN", planner)
+        page.wait_for_url(re.compile(r"/plan/patrols"))
+        page.wait_for_load_state("networkidle")
+        assert page.title().startswith("巡逻片区规划")
+        page.fill("#patrol-zones", str(K))
+        page.click("#patrol-propose")
+        expect(page.locator("#patrol-status")).to_contain_text(f"已生成 {K} 个片区方案")
+        assert "片区" in page.locator("#patrol-table thead").inner_text()
+        page.wait_for_load_state("networkidle")
+        _shot(page, tmp_path, "patrols-zh.png")
+    record.assert_clean()
