@@ -4,7 +4,7 @@ patrols, isolation sites."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, date
+from datetime import UTC, date, datetime, time, timedelta
 
 import numpy as np
 import shapely
@@ -210,6 +210,70 @@ def _shift_staff(shifts: Table, staff: Table, per_shift: Ints) -> Table:
     )
 
 
+def _with_patrols(
+    shifts: Table, shift_staff: Table, staff: Table, villages: int, reference: date, days: int
+) -> tuple[Table, Table]:
+    """The checkpoints' shifts, then a shift on every patrol zone each duty day (06:00-18:00
+    by day, 18:00-06:00 by night, town time): the village's first two patrols by day, the
+    other two by night, 12 hours in any 24; and the people on all of them. Times are wall
+    clock in China, as every synthetic timestamp (columnar.UTC_OFFSET)."""
+    first = int(np.argmax(staff.columns["role"] == StaffRole.PATROL.value)) + 1
+    day = np.arange(days)
+    starts = {
+        period: np.array(
+            [
+                np.datetime64(
+                    datetime.combine(reference - timedelta(days=days - 1 - int(d)), at), "s"
+                )
+                for d in day
+            ]
+        )
+        for period, at in ((0, time(6)), (1, time(18)))
+    }
+    zone = np.arange(2 * villages)  # day zones, then night zones (_patrol_zones)
+    period = zone // villages
+    zone_of = np.repeat(zone, days)
+    start = np.concatenate([starts[int(p)] for p in period])
+    cp = shifts.columns["checkpoint_id"]
+    n_cp, n_zone = len(cp), len(zone_of)
+    no_cp, no_zone = np.zeros(n_zone, np.int64), np.zeros(n_cp, np.int64)
+    merged = Table(
+        "checkpoint_shifts",
+        {
+            "id": local_ids(n_cp + n_zone),
+            "checkpoint_id": nullable(
+                np.concatenate([cp, no_cp]), np.arange(n_cp + n_zone) >= n_cp
+            ),
+            "patrol_zone_id": nullable(
+                np.concatenate([no_zone, zone_of + 1]), np.arange(n_cp + n_zone) < n_cp
+            ),
+            "starts_at": np.concatenate([shifts.columns["starts_at"], start]),
+            "ends_at": np.concatenate([shifts.columns["ends_at"], start + np.timedelta64(12, "h")]),
+            "staff_count": np.concatenate([shifts.columns["staff_count"], np.full(n_zone, 2)]),
+        },
+        refs={"checkpoint_id": "checkpoints", "patrol_zone_id": "patrol_zones"},
+    )
+    village = zone_of % villages
+    person = first + PATROL_STAFF * village[:, None] + 2 * (zone_of // villages)[:, None]
+    person = (person + np.arange(2)).ravel()
+    shift = np.repeat(n_cp + np.arange(n_zone), 2)
+    on = shift_staff.columns
+    people = Table(
+        "shift_staff",
+        {
+            "id": local_ids(len(on["id"]) + len(shift)),
+            "shift_id": np.concatenate([on["shift_id"], shift + 1]),
+            "staff_id": np.concatenate([on["staff_id"], person]),
+            "starts_at": np.concatenate([on["starts_at"], np.repeat(start, 2)]),
+            "ends_at": np.concatenate(
+                [on["ends_at"], np.repeat(start + np.timedelta64(12, "h"), 2)]
+            ),
+        },
+        refs=shift_staff.refs,
+    )
+    return merged, people
+
+
 def _inset(bounds: Floats, fraction: float) -> Floats:
     x0, y0, x1, y1 = bounds.T
     return np.stack(
@@ -297,12 +361,16 @@ def build_duty(
         rng, layout, checkpoint_team=checkpoint_team, checkpoint_staff=per_shift * SHIFTS
     )
     shifts = _shifts(per_shift, reference, shift_days)
+    on_shifts = _shift_staff(shifts, staff, per_shift)
+    shifts, on_shifts = _with_patrols(
+        shifts, on_shifts, staff, len(layout.village_bounds), reference, shift_days
+    )
     return Duty(
         teams=teams,
         staff=staff,
         checkpoints=checkpoints,
         shifts=shifts,
-        shift_staff=_shift_staff(shifts, staff, per_shift),
+        shift_staff=on_shifts,
         patrol_zones=_patrol_zones(layout, village_names),
         isolation_sites=_isolation_sites(rng, layout, village_names),
     )

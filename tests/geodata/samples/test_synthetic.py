@@ -95,7 +95,7 @@ def test_counts_follow_the_spec() -> None:
     assert len(town["villages"]) == SPEC.villages
     assert len(town["grids"]) == SPEC.grids
     assert len(town["checkpoints"]) == SPEC.checkpoints
-    assert len(town["checkpoint_shifts"]) == 3 * SPEC.checkpoints
+    assert len(town["checkpoint_shifts"]) == 3 * SPEC.checkpoints + 2 * SPEC.villages
     assert len(town["patrol_zones"]) == 2 * SPEC.villages
     assert 2.5 <= len(town["households"]) / len(town["buildings"]) <= 3.5
     assert 2.3 <= len(town["residents"]) / len(town["households"]) <= 2.9
@@ -273,11 +273,32 @@ def test_checkpoints_staff_village_gates_around_the_clock(conn: Connection) -> N
     assert count(conn, at_gates) == SPEC.checkpoints
     around_the_clock = """
         SELECT count(*) FROM (
-            SELECT checkpoint_id FROM checkpoint_shifts
+            SELECT checkpoint_id FROM checkpoint_shifts WHERE checkpoint_id IS NOT NULL
             GROUP BY checkpoint_id
             HAVING sum(extract(epoch FROM ends_at - starts_at)) = 86400 AND count(*) = 3) s"""
     assert count(conn, around_the_clock) == SPEC.checkpoints
     assert count(conn, "SELECT count(*) FROM entrances WHERE state = 'checkpoint'") == 3
+
+
+def test_patrol_zones_have_two_patrols_of_their_village_on_a_shift_of_their_period(
+    conn: Connection,
+) -> None:
+    """Each zone one 12-hour shift a duty day from 06:00 (day) or 18:00 (night) town time,
+    with two patrols of its village on it: the coverage report counts it as patrolled."""
+    load_synthetic(conn, SPEC, progress=False)
+    wrong = """
+        SELECT count(*) FROM patrol_zones z JOIN checkpoint_shifts s ON s.patrol_zone_id = z.id
+        WHERE s.ends_at - s.starts_at <> interval '12 hours' OR s.staff_count <> 2
+           OR extract(hour FROM s.starts_at AT TIME ZONE 'Asia/Shanghai')
+              <> CASE z.period WHEN 'day' THEN 6 ELSE 18 END
+           OR EXISTS (SELECT 1 FROM shift_staff x JOIN staff p ON p.id = x.staff_id
+                      WHERE x.shift_id = s.id AND (p.role <> 'patrol'
+                            OR p.village_id <> z.village_id))"""
+    assert count(conn, wrong) == 0
+    staffed = """
+        SELECT count(DISTINCT z.id) FROM patrol_zones z JOIN checkpoint_shifts s
+        ON s.patrol_zone_id = z.id"""
+    assert count(conn, staffed) == 2 * SPEC.villages
 
 
 def test_visits_are_recent_and_by_a_worker_of_the_grid(conn: Connection) -> None:
@@ -342,16 +363,17 @@ def test_odd_sizes_make_a_sound_town(
 def test_shifts_hold_their_people_in_memory() -> None:
     town = generate_town(replace(SPEC, shift_days=3))
     shifts, people = town["checkpoint_shifts"], town["shift_staff"]
-    assert len(shifts) == 3 * 3 * SPEC.checkpoints
+    assert len(shifts) == 3 * 3 * SPEC.checkpoints + 3 * 2 * SPEC.villages
     on = np.bincount(people.columns["shift_id"], minlength=len(shifts) + 1)[1:]
     assert (on == shifts.columns["staff_count"]).all()
     assert (on >= 2).all()
-    # Each checkpoint person keeps one shift a day: 3 days, 3 shifts.
+    # Each checkpoint person keeps one shift a day, and each patrol one patrol a day (by day
+    # or by night): 3 days, 3 shifts.
     staff = town["staff"]
-    guards = staff.columns["role"] == "checkpoint_staff"
+    on_duty = np.isin(staff.columns["role"], ["checkpoint_staff", "patrol"])
     shifts_of = np.bincount(people.columns["staff_id"], minlength=len(staff) + 1)[1:]
-    assert set(shifts_of[guards].tolist()) == {3}
-    assert set(shifts_of[~guards].tolist()) == {0}
+    assert set(shifts_of[on_duty].tolist()) == {3}
+    assert set(shifts_of[~on_duty].tolist()) == {0}
 
 
 def test_shifts_have_people_and_their_head_count(conn: Connection) -> None:
@@ -379,10 +401,16 @@ def test_shifts_have_people_and_their_head_count(conn: Connection) -> None:
 def test_a_town_of_several_days_passes_the_staffing_rules(conn: Connection) -> None:
     spec = replace(SPEC, shift_days=2)
     load_synthetic(conn, spec, progress=False)
-    assert count(conn, "SELECT count(*) FROM checkpoint_shifts") == 2 * 3 * spec.checkpoints
+    shifts = count(conn, "SELECT count(*) FROM checkpoint_shifts")
+    assert shifts == 2 * 3 * spec.checkpoints + 2 * 2 * spec.villages
     moment = datetime.combine(spec.reference_date, time(0, 30), tzinfo=TOWN_TIMEZONE)
     checks = duty_checks(conn, moment, limit=5)
-    for key in ("checkpoint_understaffed", "shift_overlap", "hours_over_limit"):
+    for key in (
+        "checkpoint_understaffed",
+        "shift_overlap",
+        "hours_over_limit",
+        "patrol_zone_without_shift",
+    ):
         assert checks[key]["count"] == 0, (key, checks[key])
     # The day after the last shifts, every checkpoint is short in every hour.
     after = duty_checks(conn, moment + timedelta(days=1), limit=5)
