@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from playwright.sync_api import expect
+from sqlalchemy import text
 
 from geodata.auth.access import local_operator
 from geodata.services import patrol_proposals as pp
@@ -23,9 +24,11 @@ from tests import conftest
 from tests.browser import recorded_page, sign_in
 from tests.live_server import serving
 from tests.paths import SCREENSHOTS
-from tests.patrol_town import make_grid_town
+from tests.patrol_town import LAT0, LON0, make_grid_town
 from webapp import create_app
 from webapp.map.style import LAYER_TITLES, PERIOD_COLOURS
+
+MARKUP = "<img src=x onerror=alert(1)>"
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +50,22 @@ def town(throwaway_db: conftest.TestDatabase) -> dict[str, Any]:
             routes = patrol_route_plan(conn, who, zone=zone, loop_hours=0.5)
             apply_patrol_routes(conn, who, routes)
     loops = routes["routes"][0]["loops"]
+    with throwaway_db.owner.begin() as conn:  # a zone id written past the rule, as markup
+        route = conn.execute(
+            text(
+                "INSERT INTO patrol_routes (zone, period, station, route_m, street_m, hours,"
+                " created_by) VALUES (:z, 'day', 'x', 10, 10, 0.1, 'test') RETURNING id"
+            ),
+            {"z": MARKUP},
+        ).scalar_one()
+        conn.execute(
+            text(
+                "INSERT INTO patrol_loops (route_id, loop, period, route_m, hours, geom)"
+                " VALUES (:r, 1, 'day', 10, 0.1, ST_MakeLine(ST_Point(:x0, :y0, 4326),"
+                " ST_Point(:x1, :y1, 4326)))"
+            ),
+            {"r": route, "x0": LON0, "y0": LAT0 + 0.004, "x1": LON0 + 0.009, "y1": LAT0 + 0.0085},
+        )
     commander = conftest.make_account(throwaway_db, "patrol-map-commander", "commander")
     app = create_app(
         throwaway_db.settings, engine=throwaway_db.app, admin_engine=throwaway_db.owner
@@ -59,7 +78,8 @@ def test_the_routes_layer_lists_the_loops_of_routes_not_retired(town: dict[str, 
     headers = {"Authorization": f"Bearer {town['commander'].token}"}
     body = app.test_client().get("/api/layers/patrol_routes.geojson", headers=headers)
     assert body.status_code == 200
-    features = body.get_json()["features"]
+    every = body.get_json()["features"]
+    features = [f for f in every if f["properties"]["zone"] != MARKUP]
     assert len(features) == town["loops"] > 1  # one route's loops, the retired one's left out
     for f in features:
         assert f["geometry"]["type"] == "LineString"
@@ -87,8 +107,9 @@ def test_the_commander_sees_zones_by_period_and_the_routes_with_popups(
         assert {zones.nth(i).get_attribute("stroke") for i in range(2)} == {night}
         assert zones.first.get_attribute("stroke-dasharray") == "8 5"
         loops = page.locator(".leaflet-town-patrol_routes-pane path")
-        expect(loops).to_have_count(town["loops"])
+        expect(loops).to_have_count(town["loops"] + 1)
         assert loops.first.get_attribute("stroke") == night
+        assert loops.last.get_attribute("stroke") == PERIOD_COLOURS["day"]
         legend = page.locator(".map-legend").inner_text()
         assert "Patrol route loop, night" in legend
         assert "Patrol zone, day" in legend
@@ -106,4 +127,13 @@ def test_the_commander_sees_zones_by_period_and_the_routes_with_popups(
         page.screenshot(path=str(shot))
         SCREENSHOTS.mkdir(exist_ok=True)
         shutil.copyfile(shot, SCREENSHOTS / "patrol-routes-map.png")
+        # the zone id written as markup shows as text
+        point = loops.last.evaluate(
+            "p => { const q = p.getPointAtLength(p.getTotalLength() / 2);"
+            " const m = p.getScreenCTM(); return [q.x * m.a + m.e, q.y * m.d + m.f]; }"
+        )
+        page.mouse.click(point[0], point[1])
+        expect(page.locator(".leaflet-popup-content", has_text=MARKUP)).to_be_visible()
+        assert page.locator(".leaflet-popup-content img, .leaflet-tooltip img").count() == 0
+        assert page.locator("img[src='x']").count() == 0
     record.assert_clean()
