@@ -354,9 +354,7 @@ class CheckpointShift(IdMixin, Base):
     checkpoint_id: Mapped[int | None] = mapped_column(
         ForeignKey("checkpoints.id", ondelete="CASCADE"), index=True
     )
-    patrol_zone_id: Mapped[int | None] = mapped_column(
-        ForeignKey("patrol_zones.id"), index=True
-    )
+    patrol_zone_id: Mapped[int | None] = mapped_column(ForeignKey("patrol_zones.id"), index=True)
     """A shift is kept at a checkpoint or on a patrol zone (migration 0028), never both."""
     starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
