@@ -17,7 +17,7 @@ from tests import conftest
 from tests.browser import PageVisit, recorded_page, sign_in
 from tests.live_server import serving
 from tests.webapp.map.test_browser import tooltip_after_hovering, visit
-from tests.webapp.test_webapp import PREFIX, insert_test_town
+from tests.webapp.small_town_data import PREFIX, insert_test_town
 from webapp import create_app
 
 BOLD_ID = "<b>x</b><img src=/x onerror=alert(1)>"

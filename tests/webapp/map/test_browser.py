@@ -18,7 +18,7 @@ from tests import conftest
 from tests.browser import PageVisit, recorded_page, sign_in
 from tests.live_server import serving
 from tests.paths import SCREENSHOTS
-from tests.webapp.test_webapp import XSS_CHECKPOINT, XSS_VILLAGE, insert_test_town
+from tests.webapp.small_town_data import XSS_CHECKPOINT, XSS_VILLAGE, insert_test_town
 from webapp import create_app
 from webapp.map.style import ENTRANCE_COLOURS, LAYER_TITLES, LEGEND, TOWN_LAYERS
 

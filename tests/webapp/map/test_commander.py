@@ -27,7 +27,7 @@ from tests import conftest
 from tests.live_server import serving
 from tests.paths import SCREENSHOTS
 from tests.webapp.map.test_browser import assert_stayed_local, tooltip_after_hovering, visit
-from tests.webapp.test_webapp import XSS_CHECKPOINT, SmallTown, insert_test_town
+from tests.webapp.small_town_data import XSS_CHECKPOINT, SmallTown, insert_test_town
 from webapp import create_app
 from webapp.map.style import TOWN_LAYERS
 from webapp.tiles import views as tiles

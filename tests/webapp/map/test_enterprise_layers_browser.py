@@ -20,7 +20,7 @@ from tests import conftest
 from tests.live_server import serving
 from tests.paths import SCREENSHOTS
 from tests.webapp.map.test_browser import visit
-from tests.webapp.test_webapp import insert_test_town
+from tests.webapp.small_town_data import insert_test_town
 from webapp import create_app
 from webapp.map.style import ENTERPRISE_COLOURS, LAYER_TITLES, PUBLICITY_COLOURS
 

@@ -16,7 +16,7 @@ from tests.live_server import serving
 from tests.paths import SCREENSHOTS
 from tests.webapp.map.test_browser import visit
 from tests.webapp.map.test_commander import until
-from tests.webapp.test_webapp import PREFIX, insert_test_town
+from tests.webapp.small_town_data import PREFIX, insert_test_town
 from webapp import create_app
 
 STAFF = f"{PREFIX}staff/leader"
