@@ -1,5 +1,6 @@
 """The patrol zones page in headless Chromium on a small town: local requests only; propose,
-move a street block to another zone and see the table change, apply.
+move a street block to another zone (a click, then a zone; or a drag onto a block of the
+zone) and see the table change, a move refused with its reason, apply.
 
 Screenshots: screenshots/patrols.png (the proposal), screenshots/patrols-moved.png.
 """
@@ -151,6 +152,24 @@ def test_propose_move_a_block_and_apply(
         expect(page.locator("#patrol-status")).to_contain_text("pieces", timeout=30_000)
         expect(page.locator("#patrol-status")).to_have_class(re.compile("plan-error"))
         assert page.locator("#patrol-rows").inner_text() == rows_before
+        # a block dragged onto a block of another zone moves there
+        dragged, dragged_from, dragged_to = _movable(app, planner, plan)
+        target = next(
+            f["properties"]["unit"]
+            for f in plan["units"]["features"]
+            if f["properties"]["zone"] == dragged_to
+        )
+        for u in (dragged, target):
+            box = page.locator(f"path.patrol-unit-{u}").bounding_box()
+            assert box is not None
+            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=5)
+            if u == dragged:
+                page.mouse.down()
+        page.mouse.up()
+        expect(page.locator("#patrol-status")).to_have_text(
+            f"Street block {dragged} moved to zone {dragged_to}.", timeout=30_000
+        )
+        expect(_row(page, dragged_from)).to_have_class(re.compile("patrol-changed"))
         with page.expect_response(re.compile(r"/api/v1/plan/patrols/apply$")) as applied:
             page.click("#patrol-apply")
         assert applied.value.status == 200

@@ -111,7 +111,30 @@
     layers[unit] = layer;
     layer.bindTooltip(function () { return tooltip(feature.properties); }, { sticky: true });
     layer.on("click", function () { clickUnit(unit); });
+    // Drag a block onto a block of another zone: the map holds still while the button is down.
+    layer.on("mousedown", function () {
+      if (busy) { return; }
+      dragFrom = unit;
+      map.dragging.disable();
+    });
+    layer.on("mouseup", function () {
+      var from = dragFrom;
+      endDrag();
+      if (from !== null && from !== unit && zoneOf[from] !== zoneOf[unit]) {
+        pick(from);
+        moveTo(zoneOf[unit]);
+      }
+    });
   }
+
+  var dragFrom = null;
+  function endDrag() {
+    dragFrom = null;
+    map.dragging.enable();
+  }
+  document.addEventListener("mouseup", function () {
+    if (dragFrom !== null) { endDrag(); }
+  });
 
   function restyle(unit) {
     if (layers[unit]) {
