@@ -13,6 +13,7 @@ from webapp import (
     campaigns,
     coverage,
     daily,
+    enterprises,
     exports,
     field,
     health,
@@ -73,6 +74,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     field.bp,
     daily.bp,
     daily_summary.bp,
+    enterprises.bp,
 )
 """Every blueprint of the app; each package of webapp/ but infra/ exports its `bp`."""
 

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, text
 
 from geodata.auth import audit
 from geodata.auth.access import Action, Principal
+from geodata.auth.rls import apply_scope
 from geodata.disclosure.cellkey import CellKeys, load_secret, published
 from geodata.disclosure.rules import controlled
 from geodata.disclosure.snapshots import scope_key
@@ -26,6 +27,7 @@ def issue(
 ) -> tuple[str, int]:
     """Issue (or change) pass `number` for an enterprise of the principal's villages."""
     principal.require(Action.OPERATE)
+    apply_scope(conn, principal)  # residents and their quarantines: the principal's grids
     ref = enterprises.ref(conn, fields.enterprise, f"pass {number!r}")
     villages = villages_of(conn, principal)
     if villages is not None and ref.village_id not in villages:
@@ -48,6 +50,7 @@ def list_passes(
 ) -> list[dict[str, Any]]:
     """Passes in scope; `reveal` shows names and ID numbers (audited, by right)."""
     principal.require(Action.VIEW_HOUSEHOLDS)
+    apply_scope(conn, principal)
     if reveal:
         principal.require(Action.REVEAL_PERSONAL)
     found = passes.listed(conn, villages_of(conn, principal), enterprise=enterprise, reveal=reveal)
