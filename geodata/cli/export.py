@@ -8,16 +8,19 @@ from pathlib import Path
 import click
 
 from geodata import params
+from geodata.auth.access import Action
 from geodata.cli.context import Context, pass_ctx, reports_errors
 from geodata.exports.filters import Filters
 from geodata.exports.privacy import DEFAULT_HEX_RESOLUTION, AggregateLevel, PrivacyLevel, load_key
 from geodata.exports.run import (
     EXPORTABLE,
+    ExportError,
     ExportRequest,
     Format,
     export_action,
     export_to_file,
 )
+from geodata.imports.report import Layer
 
 LEDGER_LAYERS: tuple[str, ...] = ("ledger-entries", "disinfection-places", "disinfection-rounds")
 """Layers of records kept apart from the map's layers, written as the CSV they are imported
@@ -26,10 +29,12 @@ ENTERPRISE_LAYERS = ("enterprises", "passes", "publicity-points")
 """Enterprises, their passes (personal: aggregate unless `--privacy` says otherwise) and the
 publicity points, written as the CSV they are imported from."""
 LEDGER_LAYERS += ENTERPRISE_LAYERS
+IMPORTABLE = tuple(layer.value for layer in Layer)
+"""The import layers: `--for-import` writes each as `wangge import LAYER` reads it."""
 
 
 @click.command("export")
-@click.argument("layer", type=click.Choice((*EXPORTABLE, *LEDGER_LAYERS)))
+@click.argument("layer", type=click.Choice(sorted({*EXPORTABLE, *LEDGER_LAYERS, *IMPORTABLE})))
 @click.option(
     "--format", "fmt", type=click.Choice([f.value for f in Format]), default=None,
     help="default: from the file name, else geojson",
@@ -49,6 +54,11 @@ LEDGER_LAYERS += ENTERPRISE_LAYERS
 @click.option("--as-of", metavar="DATE", help="as things stood at the end of this day")
 @click.option("--lonlat", is_flag=True, help="CSV: lon and lat columns instead of WKT")
 @click.option("--bom", is_flag=True, help="CSV: start with a UTF-8 byte order mark (Excel)")
+@click.option(
+    "--for-import", is_flag=True,
+    help="every field `wangge import LAYER` reads (source_id, links), geometry as stored: "
+    "to edit and import back, or to move to another town (admins; gpkg, geojson or csv)",
+)  # fmt: skip
 @click.option("--progress/--no-progress", default=None, help="default: when stderr is a terminal")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @pass_ctx
@@ -65,13 +75,21 @@ def export_cmd(
     as_of: str | None,
     lonlat: bool,
     bom: bool,
+    for_import: bool,
     progress: bool | None,
     output: Path,
 ) -> None:
     """Export LAYER to a file; personal layers are aggregated unless asked otherwise."""
+    if for_import:
+        _export_for_import(ctx, layer, fmt, output, lonlat=lonlat, bom=bom, asked=(
+            ("--privacy", privacy), ("--bbox", bbox), ("--village", village), ("--as-of", as_of),
+        ))  # fmt: skip
+        return
     if layer in ENTERPRISE_LAYERS:
         _export_enterprises(ctx, layer, output, privacy=privacy, bom=bom)
         return
+    if layer in IMPORTABLE and layer not in EXPORTABLE:
+        raise ExportError(f"{layer} is exported with --for-import only")
     if layer in LEDGER_LAYERS:
         _export_ledger(ctx, layer, output, bom=bom)
         return
@@ -123,8 +141,40 @@ def export_cmd(
     click.echo(f"{result.rows} features ({result.privacy}{level_note}) written to {output}")
 
 
+def _export_for_import(
+    ctx: Context,
+    layer: str,
+    fmt: str | None,
+    output: Path,
+    *,
+    lonlat: bool,
+    bom: bool,
+    asked: tuple[tuple[str, str | None], ...],
+) -> None:
+    from geodata.services.export_for_import import export_for_import, require_right
+
+    given = [name for name, value in asked if value is not None]
+    if given:
+        raise ExportError(f"--for-import writes whole layers at the full level: drop {given[0]}")
+    principal = ctx.acting(Action.VIEW_MAP)
+    require_right(principal)
+    if layer in LEDGER_LAYERS:
+        if (fmt or _format_of(output).value) != Format.CSV.value:
+            raise ExportError(f"{layer} are imported from CSV: --format csv")
+        if layer in ENTERPRISE_LAYERS:
+            _export_enterprises(ctx, layer, output, privacy=PrivacyLevel.FULL.value, bom=bom)
+        else:
+            _export_ledger(ctx, layer, output, bom=bom)
+        return
+    chosen = Format(fmt) if fmt else _format_of(output)
+    with ctx.engine.begin() as conn:
+        result = export_for_import(
+            conn, principal, layer, chosen, output, csv_lonlat=lonlat, csv_bom=bom
+        )
+    click.echo(f"{result.rows} {result.layer} (full, for import) written to {output}")
+
+
 def _export_ledger(ctx: Context, layer: str, output: Path, *, bom: bool) -> None:
-    from geodata.auth.access import Action
     from geodata.exports.ledger_entries import export_ledger, export_table
 
     if layer != "ledger-entries":

@@ -29,15 +29,18 @@ def write_csv(
     shape: Shape,
     field_names: tuple[str, ...],
     on_rows: Callable[[int], None] | None = None,
+    with_id: bool = True,
 ) -> int:
-    """Write (id, geometry..., properties...) rows under one header line."""
+    """Write (id, geometry..., properties...) rows under one header line (`with_id` False:
+    without the id, for a file to be imported back, whose rows are keyed by source_id)."""
     geometry = ["lon", "lat"] if shape is Shape.LONLAT else ["wkt"]
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["id", *geometry, *field_names])
+    first = 0 if with_id else 1
+    writer.writerow(["id", *geometry, *field_names][first:])
     written = 0
     pending = 0
     for row in rows:
-        writer.writerow([_cell(v) for v in row])
+        writer.writerow([_cell(v) for v in row[first:]])
         written += 1
         pending += 1
         if pending >= CHUNK and on_rows is not None:

@@ -78,6 +78,8 @@ class ExportRequest:
     hex_resolution: int = DEFAULT_HEX_RESOLUTION
     csv_lonlat: bool = False
     csv_bom: bool = False
+    table_ids: bool = True
+    """False: no `id` field (a file to be imported back, whose rows are keyed by source_id)."""
 
 
 @dataclass(frozen=True)
@@ -175,8 +177,24 @@ def export_to_file(
     pseudonyms = Pseudonyms(pseudonym_key()) if privacy is PrivacyLevel.PSEUDONYMOUS else None
     if on_total is not None:
         on_total(source.count(conn))
-    # Written under a temporary name beside `path` and renamed when complete: a full disk
-    # never leaves a half-written file under the name asked for (nor removes an older one).
+    rows = write_file(conn, request, source, pseudonyms, path, on_rows=on_rows)
+    level = _aggregate_level(request, privacy)
+    record_export(conn, principal, request, rows, privacy, level)
+    return ExportResult(rows=rows, privacy=(privacy or "public"), level=level)
+
+
+def write_file(
+    conn: Connection,
+    request: ExportRequest,
+    source: FeatureSource,
+    pseudonyms: Pseudonyms | None,
+    path: Path,
+    *,
+    on_rows: Callable[[int], None] | None = None,
+) -> int:
+    """Every row of `source` into `path`; the rows written. Written under a temporary name
+    beside `path` and renamed when complete: a full disk never leaves a half-written file
+    under the name asked for (nor removes an older one)."""
     partial = path.with_name(f".{path.stem}.partial-{os.getpid()}{path.suffix}")
     try:
         rows = _write(conn, request, source, pseudonyms, partial, on_rows=on_rows)
@@ -188,9 +206,7 @@ def export_to_file(
         ) from exc
     finally:
         partial.unlink(missing_ok=True)
-    level = _aggregate_level(request, privacy)
-    record_export(conn, principal, request, rows, privacy, level)
-    return ExportResult(rows=rows, privacy=(privacy or "public"), level=level)
+    return rows
 
 
 def _write(
@@ -220,6 +236,7 @@ def _write(
                 shape=shape,
                 field_names=tuple(name for name, _ in source.fields),
                 on_rows=on_rows,
+                with_id=request.table_ids,
             )
     else:
         from geodata.exports.tabular import write_ogr
@@ -233,6 +250,7 @@ def _write(
             id_kind=source.published_id_kind,
             fields=source.fields,
             on_rows=on_rows,
+            with_id=request.table_ids,
         )
     return rows
 

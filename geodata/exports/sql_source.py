@@ -28,6 +28,8 @@ GEOJSON_DECIMALS = 7
 """Seven decimals of a degree are about 1 cm (RFC 7946 §11.2)."""
 STREAM_ROWS = 5000
 PREFETCH = 2
+EXACT_DECIMALS = 15
+"""Decimals of a degree finer than a double's step near 180: the value read back is the same."""
 _CURSORS = itertools.count()
 
 
@@ -67,6 +69,18 @@ def geometry_columns(geom: str, shape: Shape, *, crs: OutputCrs = LON_LAT) -> li
         f"round(ST_X({point})::numeric, {digits})::float8",
         f"round(ST_Y({point})::numeric, {digits})::float8",
     ]
+
+
+def exact_geometry_columns(geom: str, shape: Shape) -> list[str]:
+    """SQL for the geometry as given, not rounded (a file to be imported back must give the
+    very geometry, or the import finds it changed)."""
+    if shape is Shape.GEOJSON:
+        return [f"coalesce(ST_AsGeoJSON({geom}, {EXACT_DECIMALS}, 0), 'null')"]
+    if shape is Shape.WKB:
+        return [f"ST_AsBinary({geom})"]
+    if shape is Shape.WKT:
+        return [f"ST_AsText({geom}, {EXACT_DECIMALS})"]
+    return [f"ST_X({geom})", f"ST_Y({geom})"]
 
 
 def json_literal(name: str) -> str:
@@ -134,6 +148,9 @@ class SqlSource:
     id_pseudonym_of: str | None = None
     where: list[str] = field(default_factory=list)
     params: dict[str, Any] = field(default_factory=dict)
+    for_import: bool = False
+    """A file to be imported back: the geometry as stored (exact_geometry_columns), and no
+    table id in a Feature (the import keys rows by source_id)."""
 
     # -- what it publishes ---------------------------------------------------
     @property
@@ -149,6 +166,11 @@ class SqlSource:
         return self.id_pseudonym_of is not None or any(c.pseudonym_of for c in self.columns)
 
     # -- SQL -----------------------------------------------------------------
+    def _geometry(self, shape: Shape, crs: OutputCrs) -> list[str]:
+        if self.for_import:
+            return exact_geometry_columns(self.geom_sql, shape)
+        return geometry_columns(self.geom_sql, shape, crs=crs)
+
     def _where_sql(self) -> str:
         return f"WHERE {' AND '.join(self.where)}" if self.where else ""
 
@@ -171,7 +193,7 @@ class SqlSource:
         offset: int | None = None,
         crs: OutputCrs = LON_LAT,
     ) -> TextClause:
-        cols = [self.id_sql, *geometry_columns(self.geom_sql, shape, crs=crs)]
+        cols = [self.id_sql, *self._geometry(shape, crs)]
         cols += [c.sql for c in self.columns]
         return text(
             f"SELECT {', '.join(cols)} FROM {self.from_sql} {self._where_sql()}"  # noqa: S608 (a source defined in code; values are bound, limit and offset are ints)
@@ -182,11 +204,14 @@ class SqlSource:
         self, *, limit: int | None = None, offset: int | None = None, crs: OutputCrs = LON_LAT
     ) -> TextClause:
         """Whole GeoJSON Feature texts composed by PostGIS (no pseudonyms to apply)."""
-        (geometry,) = geometry_columns(self.geom_sql, Shape.GEOJSON, crs=crs)
+        (geometry,) = self._geometry(Shape.GEOJSON, crs)
         properties = ", ".join(f"{json_literal(c.name)}, {c.sql}" for c in self.columns)
         fid = self.id_sql if self.id_kind is FieldKind.INT else f"to_json({self.id_sql})::text"
+        head = f"""'{{"type":"Feature","id":' || {fid} || ',"geometry":'"""
+        if self.for_import:
+            head = """'{"type":"Feature","geometry":'"""
         feature = (
-            f"""'{{"type":"Feature","id":' || {fid} || ',"geometry":' || {geometry} """
+            f"""{head} || {geometry} """
             f"""|| ',"properties":' || json_build_object({properties})::text || '}}'"""
         )
         return text(
@@ -213,6 +238,7 @@ class SqlSource:
             id_pseudonym_of=self.id_pseudonym_of,
             where=[*self.where, f"{self.id_sql} = :_fid"],
             params={**self.params, "_fid": fid},
+            for_import=self.for_import,
         )
 
     # -- reading -------------------------------------------------------------

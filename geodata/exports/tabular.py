@@ -29,8 +29,9 @@ ID_FIELD = "id"
 GEOMETRY_FIELD = "geometry"
 
 
-def arrow_schema(id_kind: FieldKind, fields: tuple[tuple[str, FieldKind], ...]) -> pa.Schema:
-    columns = [(ID_FIELD, ARROW_TYPES[id_kind])]
+def arrow_schema(id_kind: FieldKind | None, fields: tuple[tuple[str, FieldKind], ...]) -> pa.Schema:
+    """The id (none: `id_kind` None), the properties, the geometry."""
+    columns = [] if id_kind is None else [(ID_FIELD, ARROW_TYPES[id_kind])]
     columns += [(name, ARROW_TYPES[kind]) for name, kind in fields]
     columns.append((GEOMETRY_FIELD, pa.binary()))
     return pa.schema(columns)
@@ -43,12 +44,14 @@ def _batches(
     counter: list[int],
 ) -> Iterator[pa.RecordBatch]:
     width = len(schema) - 1
+    with_id = schema.field(0).name == ID_FIELD
     buffer: list[tuple[Any, ...]] = []
 
     def batch() -> pa.RecordBatch:
         columns = list(zip(*buffer, strict=True))
-        # rows are (id, wkb, properties...); the schema is (id, properties..., geometry)
-        ordered = [columns[0], *columns[2:], columns[1]]
+        # rows are (id, wkb, properties...); the schema is ([id,] properties..., geometry)
+        ids = [columns[0]] if with_id else []
+        ordered = [*ids, *columns[2:], columns[1]]
         arrays = [pa.array(col, type=schema.field(i).type) for i, col in enumerate(ordered)]
         assert len(arrays) == width + 1
         return pa.record_batch(arrays, schema=schema)
@@ -78,9 +81,11 @@ def write_ogr(
     id_kind: FieldKind,
     fields: tuple[tuple[str, FieldKind], ...],
     on_rows: Callable[[int], None] | None = None,
+    with_id: bool = True,
 ) -> int:
-    """Write (id, wkb, properties...) rows as one layer of a new GeoPackage or FlatGeobuf."""
-    schema = arrow_schema(id_kind, fields)
+    """Write (id, wkb, properties...) rows as one layer of a new GeoPackage or FlatGeobuf
+    (`with_id` False: without the id field, for a file to be imported back)."""
+    schema = arrow_schema(id_kind if with_id else None, fields)
     counter = [0]
     reader = pa.RecordBatchReader.from_batches(schema, _batches(schema, rows, on_rows, counter))
     options = {"SPATIAL_INDEX": "NO"} if fmt == "fgb" else None

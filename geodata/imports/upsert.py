@@ -130,10 +130,19 @@ def _target(spec: LayerSpec, column: str) -> str:
     return f"COALESCE(s.{column}, t.{column})" if column in keep else f"s.{column}"
 
 
+def _stored(spec: LayerSpec, column: str) -> str:
+    """The stored value as the import would write it: polygons with their rings wound the
+    import's way (a polygon stored by other means, wound the other way, is the same polygon,
+    and a file that gives it back is unchanged)."""
+    if column == "geom" and spec.geometry is not None and spec.geometry.polygonal:
+        return "ST_ForcePolygonCCW(t.geom)"
+    return f"t.{column}"
+
+
 def _update(conn: Connection, spec: LayerSpec) -> int:
     cols = spec.columns
     sets = ", ".join(f"{c} = {_target(spec, c)}" for c in cols)
-    old = ", ".join(f"t.{c}" for c in cols)
+    old = ", ".join(_stored(spec, c) for c in cols)
     new = ", ".join(_target(spec, c) for c in cols)
     stamp = ", updated_at = now()" if spec.timestamps else ""
     result = conn.execute(

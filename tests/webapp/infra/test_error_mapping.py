@@ -28,6 +28,7 @@ from geodata.params import RequestError
 from geodata.records.refusal import RecordRefused
 from geodata.records.supplies_ledger import EntryConflictError, EntryRefused
 from geodata.services.daily import NotYourUnitError
+from geodata.services.export_for_import import ForImportForbiddenError
 from geodata.services.operations import OperationRefused, StaleVersion
 from geodata.services.patrol_planning import PatrolRefused
 from tests import conftest
@@ -41,6 +42,11 @@ STORED = "Zhang San 110101199003071234"
 ERRORS: dict[type[WanggeError], tuple[WanggeError, int, int]] = {
     NotFoundError: (NotFoundError(f"no household {STORED}"), 404, 1),
     ForbiddenError: (ForbiddenError(f"analyst may not {STORED}"), 403, 3),
+    ForImportForbiddenError: (
+        ForImportForbiddenError("--for-import: only an admin may export in full"),
+        403,
+        1,
+    ),
     ConfigError: (ConfigError("--candidates needs --demand"), 400, 2),
     RequestError: (RequestError("budget: a whole number"), 400, 2),
     IdentifierError: (IdentifierError("site 2: id holds < >"), 400, 1),
