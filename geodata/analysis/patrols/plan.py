@@ -8,29 +8,40 @@ road metres; `zone_tour` is a zone's route from a station.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
+import shapely
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
-from geodata.analysis.patrols.blocks import Blocks, street_blocks
+from geodata.analysis.patrols.blocks import Blocks as StreetBlocks
+from geodata.analysis.patrols.blocks import street_blocks
+from geodata.analysis.patrols.estimate import RouteEstimate
 from geodata.analysis.patrols.pace import Pace
 from geodata.analysis.patrols.postman import Tour, postman_tour
 from geodata.analysis.patrols.shape import pieces, polsby_popper, zone_outline
 from geodata.analysis.patrols.streets import Streets, node_streets
 from geodata.analysis.patrols.walkable import Walkable, walkable
-from geodata.analysis.patrols.zoning import Loads, partition
+from geodata.analysis.patrols.zoning import Blocks, partition
 
 Floats = NDArray[np.float64]
 Ints = NDArray[np.int64]
 Geoms = NDArray[np.object_]
 Balance = Literal["hours", "households", "road_m"]
 
-REFINE_ROUNDS = 4
-"""Times the zones' measured routes are fed back into the balance by hours (the best of the
-partitions measured is kept)."""
+BUDGET_S = 4.0
+"""Seconds the local search of the zoning may take (the exact routes are measured after)."""
+
+REFINE = 0
+"""Times each zone's exact hours over its estimate corrects the estimate for another local
+search (and another exact measurement); the partition with the least measured max/min is
+kept."""
+
+DAMPING = 0.5
+"""Part of each zone's measured error the next local search corrects."""
 
 
 @dataclass(frozen=True)
@@ -38,9 +49,10 @@ class PatrolTown:
     """The town's streets, blocks and walkable graph, in metres."""
 
     streets: Streets
-    blocks: Blocks
+    blocks: StreetBlocks
     net: Walkable
     stops_xy: Floats
+    _estimate: dict[str, RouteEstimate] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def build(
@@ -89,6 +101,13 @@ class PatrolTown:
         chosen[border] = np.where(theirs > mine, other[border], owner[border])
         return chosen
 
+    def route_estimate(self) -> RouteEstimate:
+        """The town's route estimate (built once, kept)."""
+        cached = self._estimate.get("estimate")
+        if cached is None:
+            cached = self._estimate["estimate"] = RouteEstimate.build(self.net)
+        return cached
+
     def streets_block(self) -> Ints:
         return self.blocks.segment_block
 
@@ -113,17 +132,22 @@ class Zone:
     route_m: float
     pieces: int
     polsby_popper: float
+    estimated_hours: float = float("nan")
+    """The hours the zoning balanced (`estimate.py`; NaN when balanced by households or road
+    metres); `hours` are the exact postman route's."""
+    matching_gap_m: float = 0.0
+    """Metres the route's pairing of odd nodes may be over the optimum (0: proven optimal;
+    the matching stops at its time limits, see `matching.py`)."""
 
 
-def _loads(town: PatrolTown, units: Ints, by: Balance, pace: Pace) -> Loads:
+def _weights(town: PatrolTown, units: Ints, by: Balance, pace: Pace) -> Floats:
+    """Each block's own load: its street hours and stops (or households, or road metres)."""
     b = town.blocks
     if by == "households":
-        return Loads(a=b.households[units].astype(float), c=np.zeros(len(units)))
+        return b.households[units].astype(float)
     if by == "road_m":
-        return Loads(a=b.road_m[units].astype(float), c=np.zeros(len(units)))
-    return Loads(
-        a=pace.hours(b.road_m[units]), c=pace.hours(0.0, b.stops[units].astype(np.float64))
-    )
+        return b.road_m[units].astype(float)
+    return np.asarray(pace.hours(b.road_m[units], b.stops[units].astype(np.float64)), dtype=float)
 
 
 def _sub_pairs(town: PatrolTown, units: Ints) -> tuple[Ints, Floats]:
@@ -134,13 +158,187 @@ def _sub_pairs(town: PatrolTown, units: Ints) -> tuple[Ints, Floats]:
     return pairs[keep], town.blocks.shared_m[keep]
 
 
-def _measure(town: PatrolTown, members: Ints, pace: Pace, segments: Ints) -> tuple[Tour, Zone]:
+def _segment_zones(town: PatrolTown, units: Ints, zone: Ints, *, joined: bool) -> Ints:
+    """Each segment's zone (-1: none); `joined`: border streets as `zone_segments` gives them
+    (else each street with the block that owns it, as households and road metres are
+    balanced)."""
+    zone_of_block = np.full(town.blocks.count, -1, dtype=np.int64)
+    zone_of_block[units] = zone
+    if joined:
+        return town.zone_segments(zone_of_block)
+    owner = town.blocks.segment_block
+    return np.where(owner >= 0, zone_of_block[np.maximum(owner, 0)], -1)
+
+
+def _estimator(
+    town: PatrolTown, units: Ints, pace: Pace, estimate: RouteEstimate
+) -> Callable[[Ints, Sequence[int]], Floats]:
+    stops = town.blocks.stops[units].astype(np.float64)
+
+    def evaluate(zone: Ints, zones: Sequence[int]) -> Floats:
+        seg_zone = _segment_zones(town, units, zone, joined=True)
+        out = np.empty(len(zones))
+        for i, z in enumerate(zones):
+            route = estimate.route_m(seg_zone == z)
+            out[i] = float(pace.hours(route, float(stops[zone == z].sum())))
+        return out
+
+    return evaluate
+
+
+@dataclass(frozen=True)
+class _Setup:
+    graph: Blocks
+    weight: Floats
+    pairs: Ints
+    shared: Floats
+    evaluate: Callable[[Ints, Sequence[int]], Floats]
+
+
+def _setup(town: PatrolTown, units: Ints, k: int, by: Balance, pace: Pace) -> _Setup:
+    if k < 1 or k > len(units):
+        raise ValueError(f"zones: between 1 and the {len(units)} blocks")
+    pairs, shared = _sub_pairs(town, units)
+    weight = _weights(town, units, by, pace)
+    geoms = town.blocks.geoms[units]
+    graph = Blocks.of(
+        len(units),
+        pairs,
+        shared,
+        shapely.length(geoms).astype(float),
+        shapely.area(geoms).astype(float),
+    )
+    if by == "hours":
+        return _Setup(
+            graph, weight, pairs, shared, _estimator(town, units, pace, town.route_estimate())
+        )
+
+    def additive(zone: Ints, zones: Sequence[int]) -> Floats:
+        return np.asarray(np.bincount(zone, weights=weight, minlength=k)[list(zones)], dtype=float)
+
+    return _Setup(graph, weight, pairs, shared, additive)
+
+
+def zone_blocks(
+    town: PatrolTown,
+    units: Ints,
+    k: int,
+    *,
+    by: Balance = "hours",
+    pace: Pace | None = None,
+    budget_s: float = BUDGET_S,
+) -> Ints:
+    """Each block's zone (0..k-1), balanced by `by` (hours: the estimated route hours), not
+    measured."""
+    units = np.asarray(units, dtype=np.int64)
+    s = _setup(town, units, k, by, pace or Pace())
+    return partition(
+        s.graph, s.weight, k, s.evaluate, pairs=s.pairs, shared_m=s.shared, budget_s=budget_s
+    )
+
+
+def measure_zones(
+    town: PatrolTown,
+    units: Ints,
+    zone: Ints,
+    k: int,
+    *,
+    by: Balance = "hours",
+    pace: Pace | None = None,
+) -> list[Zone]:
+    """Each zone's figures: its exact postman route, hours, shape and (by hours) the
+    estimate the zoning balanced."""
+    units = np.asarray(units, dtype=np.int64)
+    pace = pace or Pace()
+    s = _setup(town, units, k, by, pace)
+    return _measure_all(town, units, zone, k, pace, s.evaluate, joined=by == "hours")
+
+
+def propose_zones(
+    town: PatrolTown,
+    units: Ints,
+    k: int,
+    *,
+    by: Balance = "hours",
+    pace: Pace | None = None,
+    budget_s: float = BUDGET_S,
+    refine: int = REFINE,
+) -> list[Zone]:
+    """K contiguous zones of these blocks, balanced by `by`; by hours, on the estimated route
+    (`estimate.py`), each zone's exact postman route then measured (`refine` times more
+    after a correction, the partition with the least measured max/min kept)."""
+    pace = pace or Pace()
+    units = np.asarray(units, dtype=np.int64)
+    s = _setup(town, units, k, by, pace)
+    zone = partition(
+        s.graph, s.weight, k, s.evaluate, pairs=s.pairs, shared_m=s.shared, budget_s=budget_s
+    )
+    zones = _measure_all(town, units, zone, k, pace, s.evaluate, joined=by == "hours")
+    if by != "hours":
+        return zones
+    for _ in range(refine):
+        # each zone's exact hours over its estimate, half of it: the error moves with the
+        # blocks that carry it, so the full ratio overshoots
+        ratio = np.array([z.hours / max(z.estimated_hours, 1e-12) for z in zones])
+        correction = 1.0 + DAMPING * (ratio - 1.0)
+
+        def corrected(zone: Ints, ids: Sequence[int], c: Floats = correction) -> Floats:
+            return np.asarray(s.evaluate(zone, ids) * c[list(ids)], dtype=float)
+
+        zone = partition(
+            s.graph,
+            s.weight,
+            k,
+            corrected,
+            pairs=s.pairs,
+            shared_m=s.shared,
+            budget_s=budget_s / 2,
+            start=zone,
+        )
+        again = _measure_all(town, units, zone, k, pace, s.evaluate, joined=True)
+        if _spread(again) < _spread(zones):
+            zones = again
+    return zones
+
+
+def _spread(zones: list[Zone]) -> float:
+    hours = [z.hours for z in zones]
+    return max(hours) / max(min(hours), 1e-12)
+
+
+def _measure_all(
+    town: PatrolTown,
+    units: Ints,
+    zone: Ints,
+    k: int,
+    pace: Pace,
+    evaluate: Callable[[Ints, Sequence[int]], Floats],
+    *,
+    joined: bool,
+) -> list[Zone]:
+    estimated = evaluate(zone, range(k)) if joined else np.full(k, np.nan)
+    seg_zone = _segment_zones(town, units, zone, joined=joined)
+    return [
+        _measure(
+            town,
+            units[zone == z],
+            pace,
+            np.flatnonzero(seg_zone == z).astype(np.int64),
+            float(estimated[z]),
+        )
+        for z in range(k)
+    ]
+
+
+def _measure(
+    town: PatrolTown, members: Ints, pace: Pace, segments: Ints, estimated_hours: float
+) -> Zone:
     start = int(town.streets.u[segments[0]]) if len(segments) else 0
     tour = postman_tour(town.net, segments, start)
     b = town.blocks
     outline = zone_outline(b.geoms[members])
     stops = int(b.stops[members].sum())
-    zone = Zone(
+    return Zone(
         units=members,
         hours=float(pace.hours(tour.route_m, stops)),
         households=int(b.households[members].sum()),
@@ -148,56 +346,6 @@ def _measure(town: PatrolTown, members: Ints, pace: Pace, segments: Ints) -> tup
         route_m=tour.route_m,
         pieces=pieces(outline),
         polsby_popper=polsby_popper(outline),
+        estimated_hours=estimated_hours,
+        matching_gap_m=tour.matching_gap_m,
     )
-    return tour, zone
-
-
-def propose_zones(
-    town: PatrolTown, units: Ints, k: int, *, by: Balance = "hours", pace: Pace | None = None
-) -> list[Zone]:
-    """K contiguous zones of these blocks, balanced by `by`."""
-    pace = pace or Pace()
-    units = np.asarray(units, dtype=np.int64)
-    if k < 1 or k > len(units):
-        raise ValueError(f"zones: between 1 and the {len(units)} blocks")
-    pairs, shared = _sub_pairs(town, units)
-    loads = _loads(town, units, by, pace)
-    zone = partition(len(units), pairs, loads, k, shared_m=shared)
-    measured = _measure_all(town, units, zone, k, pace, joined=by == "hours")
-    best = [z for _, z in measured]
-    if by == "hours":
-        ratio = np.ones(k)
-        for _ in range(REFINE_ROUNDS):
-            street = np.array([max(t.street_m, 1e-9) for t, _ in measured])
-            # damped: a zone's deadhead moves with its blocks, half the step is steadier
-            ratio = 0.5 * ratio + 0.5 * np.array([t.route_m for t, _ in measured]) / street
-            loads.ratio = ratio
-            zone = partition(len(units), pairs, loads, k, shared_m=shared, start=zone)
-            measured = _measure_all(town, units, zone, k, pace, joined=True)
-            if _spread([z for _, z in measured]) < _spread(best):
-                best = [z for _, z in measured]
-    return best
-
-
-def _measure_all(
-    town: PatrolTown, units: Ints, zone: Ints, k: int, pace: Pace, *, joined: bool
-) -> list[tuple[Tour, Zone]]:
-    """Each zone's route and figures; `joined`: border streets given as `zone_segments`
-    gives them (else each street with the block that owns it, as households and road
-    metres are balanced)."""
-    zone_of_block = np.full(town.blocks.count, -1, dtype=np.int64)
-    zone_of_block[units] = zone
-    if joined:
-        seg_zone = town.zone_segments(zone_of_block)
-    else:
-        owner = town.blocks.segment_block
-        seg_zone = np.where(owner >= 0, zone_of_block[np.maximum(owner, 0)], -1)
-    return [
-        _measure(town, units[zone == z], pace, np.flatnonzero(seg_zone == z).astype(np.int64))
-        for z in range(k)
-    ]
-
-
-def _spread(zones: list[Zone]) -> float:
-    hours = [z.hours for z in zones]
-    return max(hours) / max(min(hours), 1e-12)

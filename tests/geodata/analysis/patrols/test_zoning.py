@@ -1,0 +1,130 @@
+"""Patrol zones on the sample town's streets and villages, balanced by the route estimate:
+the estimate against a networkx computation made here, the zones against their own blocks,
+outlines and exact routes."""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pytest
+import shapely
+
+from geodata.analysis.patrols.estimate import MATCH, RouteEstimate
+from geodata.analysis.patrols.pace import Pace
+from geodata.analysis.patrols.plan import PatrolTown, propose_zones
+from geodata.analysis.patrols.postman import postman_tour
+from geodata.records.patrol_inputs import fetch_patrol_inputs
+from tests import conftest
+
+
+@pytest.fixture(scope="module")
+def town(sample_db: conftest.TestDatabase) -> PatrolTown:
+    with sample_db.owner.connect() as conn:
+        inputs = fetch_patrol_inputs(conn)
+    return PatrolTown.build(
+        inputs.roads_m,
+        inputs.villages_m,
+        households_xy=inputs.households_xy,
+        households=inputs.households,
+        stops_xy=inputs.stops_xy,
+    )
+
+
+def _town_graph(town: PatrolTown) -> nx.Graph[int]:
+    g: nx.Graph[int] = nx.Graph()
+    for a, b, w in zip(
+        town.net.a.tolist(), town.net.b.tolist(), town.net.weight_m.tolist(), strict=True
+    ):
+        g.add_edge(a, b, weight=w)
+    return g
+
+
+def _one_street_piece(town: PatrolTown, nodes: int) -> np.ndarray:
+    """The segments of the largest connected set among the first nodes reached from a node
+    of the largest piece of streets."""
+    st = town.streets
+    g: nx.MultiGraph[int] = nx.MultiGraph()
+    for seg, (a, b) in enumerate(zip(st.u.tolist(), st.v.tolist(), strict=True)):
+        g.add_edge(a, b, key=seg)
+    biggest: set[int] = max(nx.connected_components(g), key=len)
+    first = min(biggest)
+    sub = g.subgraph(list(nx.bfs_tree(g, first).nodes)[:nodes])
+    piece: set[int] = max(nx.connected_components(sub), key=len)
+    return np.array(sorted(k for _, _, k in sub.subgraph(piece).edges(keys=True)), dtype=np.int64)
+
+
+def test_route_estimate_is_streets_plus_the_walks_to_the_nearest_odd_nodes(
+    town: PatrolTown,
+) -> None:
+    segments = _one_street_piece(town, 200)
+    st = town.streets
+    mask = np.zeros(st.count, dtype=bool)
+    mask[segments] = True
+    degree = np.bincount(np.r_[st.u[segments], st.v[segments]], minlength=len(st.node_xy))
+    odd = set(np.flatnonzero(degree % 2).tolist())
+    assert len(odd) > 20
+    g = _town_graph(town)
+    estimate = RouteEstimate.build(town.net)
+    nearest = []
+    for a in odd:
+        dist = nx.single_source_dijkstra_path_length(g, a, cutoff=estimate.bound_m)
+        nearest.append(min([d for b, d in dist.items() if b in odd and b != a], default=0.0))
+    independent = st.length_m[segments].sum() + MATCH * 0.5 * sum(
+        min(d, estimate.bound_m) for d in nearest
+    )
+    # the estimate looks among each node's nearest nodes only: an odd node farther off
+    # counts the bound
+    assert estimate.route_m(mask) == pytest.approx(independent, rel=0.02)
+    # one piece: no joining; the exact route lies within the estimate's reach
+    exact = postman_tour(town.net, segments, int(st.u[segments[0]])).route_m
+    assert 0.8 * exact <= estimate.route_m(mask) <= 1.25 * exact
+
+
+def test_route_estimate_joins_two_pieces_by_the_walk_between_them(town: PatrolTown) -> None:
+    st = town.streets
+    segments = _one_street_piece(town, 60)
+    estimate = RouteEstimate.build(town.net)
+    one = np.zeros(st.count, dtype=bool)
+    one[segments[:1]] = True
+    g = _town_graph(town)
+    ends = [int(st.u[segments[0]]), int(st.v[segments[0]])]
+    dist = nx.multi_source_dijkstra_path_length(g, ends, weight="weight")
+    longest = float(st.length_m[segments[0]])
+
+    def gap_to(s: int) -> float:
+        return min(dist.get(int(st.u[s]), np.inf), dist.get(int(st.v[s]), np.inf))
+
+    # a segment a few streets away: farther than either segment is long, so that each
+    # segment's two ends stay each other's nearest odd nodes
+    far = next(
+        s for s in segments.tolist() if gap_to(s) > 1.5 * max(longest, float(st.length_m[s]))
+    )
+    gap = gap_to(far)
+    two = one.copy()
+    two[far] = True
+    lone = np.zeros(st.count, dtype=bool)
+    lone[far] = True
+    joined = estimate.route_m(two) - estimate.route_m(one) - estimate.route_m(lone)
+    # two ends of each lone segment pair with each other; the join walks the gap twice
+    assert joined == pytest.approx(2.0 * gap, rel=1e-6)
+
+
+def test_zones_by_hours_are_one_piece_compact_and_balanced_on_the_estimate(
+    town: PatrolTown,
+) -> None:
+    units = np.arange(town.blocks.count)
+    pace = Pace()
+    zones = propose_zones(town, units, 12, pace=pace, refine=0)
+    assert sorted(np.concatenate([z.units for z in zones]).tolist()) == units.tolist()
+    for z in zones:
+        grown = shapely.buffer(town.blocks.geoms[z.units], 0.01)
+        assert len(shapely.get_parts(shapely.unary_union(grown))) == 1
+        assert z.pieces == 1
+    estimated = [z.estimated_hours for z in zones]
+    assert max(estimated) / min(estimated) <= 1.05
+    assert float(np.median([z.polsby_popper for z in zones])) >= 0.25
+    # the hours reported are the zone's exact route at the pace, stops included
+    for z in zones[:3]:
+        stops = int(town.blocks.stops[z.units].sum())
+        assert z.hours == pytest.approx(float(pace.hours(z.route_m, stops)))
+        assert z.route_m > z.road_m
