@@ -455,6 +455,12 @@ VALUE_LABELS = {
         "unchecked": N_("not checked in 7 days"),
     },
 }
+MESSAGES = {
+    **MESSAGES,
+    "enterprisesApproved": N_("Enterprises approved to resume"),
+    "enterprisesPending": N_("Enterprises not reviewed yet"),
+    "publicityUnchecked": N_("Publicity points not checked in 7 days"),
+}
 LAYER_TITLES = {
     **LAYER_TITLES,
     "enterprises": N_("Enterprises by resumption review"),

@@ -1,6 +1,7 @@
 """The enterprises and publicity points on the commander's map in headless Chromium: chosen in
 the layer control, fetched from this app, drawn in their colours (a polygon enterprise as a
-polygon, a loudspeaker route as a line), their tooltips as text; a screenshot is saved."""
+polygon, a loudspeaker route as a line), their tooltips as text, their figures in the summary
+panel; a screenshot is saved."""
 
 from __future__ import annotations
 
@@ -91,6 +92,11 @@ def test_enterprises_and_publicity_points_on_the_map(
         tooltip.wait_for(state="visible", timeout=5000)
         assert "Resumption" in tooltip.inner_text()
         assert page.locator("img[src='x']").count() == 0
+        page.wait_for_function("document.documentElement.dataset.coverageLoaded")
+        names = ("enterprisesApproved", "enterprisesPending", "publicityUnchecked")
+        summary = {n: page.locator(f"#map-summary .summary-{n}").inner_text() for n in names}
+        assert summary == {"enterprisesApproved": "1", "enterprisesPending": "1",
+                           "publicityUnchecked": "2"}  # fmt: skip
         record.assert_clean()
         assert record.dialogs == []
         shot = tmp_path / "map-enterprises.png"

@@ -324,7 +324,7 @@
     if (!state.page || !state.page.coverageUrl) {
       return;
     }
-    var url = withAsOf(state.page.coverageUrl + "?level=grid");
+    var url = withAsOf(state.page.coverageUrl + "?level=grid&command_post=1");
     // Yesterday's figures for the summary panel, asked for at once beside today's (for a
     // chosen day, once its report names the moment).
     var early = null;
@@ -406,6 +406,7 @@
       dd.textContent = value === null ? "—" : (item[1] ? value.toFixed(1) + " %" : String(value));
       cells[item[0]] = { dd: dd, value: value, share: Boolean(item[1]) };
     });
+    showCommandPost(report.command_post, list, messages);
     var day = dayBefore(report.as_of);
     (early && early.day === day ? early.body : getJson(yesterdayUrl(day)))
       .then(function (before) {
@@ -426,6 +427,23 @@
       .catch(function (error) {
         console.error("yesterday's figures not loaded:", error);
       });
+  }
+
+  // The command post's figures of the same report: enterprises approved and not reviewed yet,
+  // publicity points not checked in 7 days (places, no change since yesterday shown).
+  function showCommandPost(post, list, messages) {
+    if (!post) {
+      return;
+    }
+    [
+      ["enterprisesApproved", post.enterprises.approved],
+      ["enterprisesPending", post.enterprises.pending],
+      ["publicityUnchecked", post.publicity_points.not_checked_7_days],
+    ].forEach(function (row) {
+      element("dt", "", list).textContent = messages[row[0]] || row[0];
+      element("dd", "summary-" + row[0], list).textContent =
+        row[1] === null || row[1] === undefined ? "—" : String(row[1]);
+    });
   }
 
   // -- screening campaigns -----------------------------------------------------------------
