@@ -86,6 +86,10 @@ def export_cmd(
         ))  # fmt: skip
         return
     if layer in ENTERPRISE_LAYERS:
+        if (fmt or _format_of(output).value) != Format.CSV.value:
+            raise ExportError(
+                f"{layer} are written as the CSV they are imported from: --format csv"
+            )
         _export_enterprises(ctx, layer, output, privacy=privacy, bom=bom)
         return
     if layer in IMPORTABLE and layer not in EXPORTABLE:

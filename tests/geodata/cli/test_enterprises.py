@@ -241,6 +241,8 @@ def test_imports_all_or_nothing_idempotent_and_exports_round_trip(
     }
     assert rows["imp-2"]["wkt"].startswith("POLYGON")
     assert rows["imp-1"]["risk_staff"] == "WH:10"
+    wrong = invoke(db, "export", "enterprises", "-o", str(tmp_path / "e.geojson"))
+    assert (wrong.exit_code, "--format csv" in wrong.output) == (2, True)
     theirs, masked = tmp_path / "v2.csv", tmp_path / "analyst.csv"
     assert invoke(db, "export", "enterprises", "-o", str(theirs), user="cmd-v2").exit_code == 0
     assert invoke(db, "export", "enterprises", "-o", str(masked), user="ana").exit_code == 0
