@@ -19,7 +19,7 @@ from geodata.disclosure.rules import FINEST_HEX_RESOLUTION, SUPPRESS_BELOW
 from geodata.exports.layers import LAYERS
 from geodata.town_time import TOWN_TIMEZONE
 from tests import conftest
-from tests.webapp.map.test_commander import decode_tile, tile_of
+from tests.webapp.map.vector_tiles import decode_tile, tile_of
 from webapp import create_app
 
 Table = dict[str, dict[str, int | None]]

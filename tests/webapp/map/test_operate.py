@@ -14,8 +14,8 @@ from geodata.records.coverage_inputs import fetch_inputs
 from tests import conftest
 from tests.live_server import serving
 from tests.paths import SCREENSHOTS
+from tests.webapp.map.commander_town import until
 from tests.webapp.map.test_browser import visit
-from tests.webapp.map.test_commander import until
 from tests.webapp.small_town_data import PREFIX, insert_test_town
 from webapp import create_app
 

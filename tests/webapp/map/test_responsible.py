@@ -21,8 +21,8 @@ from sqlalchemy import Connection, text
 from tests import conftest
 from tests.live_server import serving
 from tests.paths import SCREENSHOTS
+from tests.webapp.map.commander_town import until
 from tests.webapp.map.test_browser import visit
-from tests.webapp.map.test_commander import until
 from webapp import create_app
 
 

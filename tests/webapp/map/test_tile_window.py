@@ -9,7 +9,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from tests import conftest
-from tests.webapp.map.test_commander import TOWN_TILE, decode_tile, serve_town
+from tests.webapp.map.commander_town import TOWN_TILE, serve_town
+from tests.webapp.map.vector_tiles import decode_tile
 
 
 def _unscreened(client: FlaskClient, query: str) -> dict[object, object]:
