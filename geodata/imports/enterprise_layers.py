@@ -1,4 +1,5 @@
-"""The `enterprises`, `passes` and `publicity-points` layers: CSV files, all or nothing.
+"""The `enterprises`, `passes` and `publicity-points` layers: CSV files (or a GeoJSON
+FeatureCollection, its properties as the fields and its geometry as `wkt`), all or nothing.
 
 Each row is written through its record's own checks (`geodata.records.enterprises`,
 `passes`, `publicity`) and upserted by its key (a source id; a pass by its number): a row
@@ -17,6 +18,7 @@ from sqlalchemy import Connection
 
 from geodata.auth import audit
 from geodata.imports.csv_records import read_rows
+from geodata.imports.feature_rows import GEOJSON_SUFFIXES, read_features
 from geodata.imports.report import ImportReport, Issue
 from geodata.records import enterprises, passes, publicity
 from geodata.records.placed import Where
@@ -153,26 +155,31 @@ def import_layer(
 ) -> ImportReport:
     """Every row of the file, or none; the report names each failing row."""
     report = ImportReport(layer=layer, file=path.name, dry_run=dry_run)
-    rows = read_rows(path, encoding=encoding, required=REQUIRED[layer])
+    geojson = path.suffix.lower() in GEOJSON_SUFFIXES
+    if geojson:
+        rows = read_features(path, encoding=encoding)
+    else:
+        rows = read_rows(path, encoding=encoding, required=REQUIRED[layer])
     key, write = KEY[layer], ROW[layer]
     now = datetime.now(UTC)
     seen: dict[str, int] = {}
     counts = {"inserted": 0, "updated": 0, "unchanged": 0}
     savepoint = conn.begin_nested()
     try:
-        for line, raw in rows:
+        for at, raw in rows:
+            where = {"feature": at} if geojson else {"line": at}
             value = raw.get(key, "")
             if value in seen:
-                report.errors.append(Issue(reason=f"{value}: also on line {seen[value]}",
-                                           line=line, field=key))  # fmt: skip
+                again = f"feature {seen[value]}" if geojson else f"line {seen[value]}"
+                report.errors.append(Issue(reason=f"{value}: also {again}", field=key, **where))
                 continue
-            seen[value] = line
+            seen[value] = at
             try:
                 with conn.begin_nested():
                     outcome = write(conn, raw, actor, now)
             except RecordRefused as exc:
                 field, reason = _reason(exc)
-                report.errors.append(Issue(reason=f"{value}: {reason}", line=line, field=field))
+                report.errors.append(Issue(reason=f"{value}: {reason}", field=field, **where))
                 continue
             counts[outcome] += 1
         if not report.errors:

@@ -337,3 +337,44 @@ def test_the_coverage_report_counts_the_command_post(db: TestDatabase) -> None:
     assert seen["passes_valid"] in (None, 5, 10)  # published: withheld under 5, else rounded
     mine = as_json(db, "coverage", "--command-post", user="cmd-v2")["command_post"]
     assert mine["enterprises"]["total"] == sum(e["village"] == "V2" for e in listed)
+
+
+def test_geojson_import_of_enterprises_and_publicity_points(
+    db: TestDatabase, tmp_path: Path
+) -> None:
+    def point(x: float, y: float) -> dict[str, Any]:
+        lon, lat = ll(x, y)
+        return {"type": "Point", "coordinates": [float(lon), float(lat), 5.0]}
+
+    corners = [[float(c) for c in ll(x, y)] for x, y in ((0.1, 0.6), (0.3, 0.6), (0.3, 0.8),
+                                                          (0.1, 0.8), (0.1, 0.6))]  # fmt: skip
+    props = {"name": "Works", "kind": "factory", "responsible": "Han", "staff_total": 12,
+             "staff_local": 12, "risk_staff": None}  # fmt: skip
+    features = [
+        {"type": "Feature", "geometry": point(0.6, 0.6),
+         "properties": {"source_id": "gj-1", **props}},
+        {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [corners]},
+         "properties": {"source_id": "gj-2", **props}},
+        {"type": "Feature", "geometry": point(0.6, 0.7),
+         "properties": {"source_id": "gj-3", **props, "kind": "castle"}},
+    ]  # fmt: skip
+    path = tmp_path / "enterprises.geojson"
+    path.write_bytes(orjson.dumps({"type": "FeatureCollection", "features": features}))
+    refused = invoke(db, "import", "enterprises", str(path), "--format", "json")
+    assert refused.exit_code == 1
+    assert [(e["feature"], e["field"]) for e in orjson.loads(refused.stdout)["errors"]] == [
+        (2, "kind")]  # fmt: skip
+    path.write_bytes(orjson.dumps({"type": "FeatureCollection", "features": features[:2]}))
+    assert as_json(db, "import", "enterprises", str(path))["inserted"] == 2
+    assert as_json(db, "import", "enterprises", str(path))["unchanged"] == 2
+    shapes = {e["source_id"]: e["geometry"] for e in as_json(db, "enterprises", "list")[
+        "enterprises"] if e["source_id"].startswith("gj-")}  # fmt: skip
+    assert shapes == {"gj-1": "Point", "gj-2": "Polygon"}
+    route = {"type": "LineString", "coordinates": [point(0.1, 0.1)["coordinates"],
+                                                   point(0.9, 0.2)["coordinates"]]}  # fmt: skip
+    points = tmp_path / "points.geojson"
+    points.write_bytes(orjson.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": route, "properties": {
+            "source_id": "gj-route", "kind": "loudspeaker_route", "content": "Stay home",
+            "put_up_on": "2026-02-01"}}]}))  # fmt: skip
+    assert as_json(db, "import", "publicity-points", str(points))["inserted"] == 1
