@@ -86,11 +86,11 @@ def export_cmd(
         ))  # fmt: skip
         return
     if layer in ENTERPRISE_LAYERS:
-        if (fmt or _format_of(output).value) != Format.CSV.value:
-            raise ExportError(
-                f"{layer} are written as the CSV they are imported from: --format csv"
-            )
-        _export_enterprises(ctx, layer, output, privacy=privacy, bom=bom)
+        chosen_format = fmt or _format_of(output).value
+        if chosen_format not in (Format.CSV.value, Format.GEOJSON.value):
+            raise ExportError(f"{layer} are written as CSV or GeoJSON: --format csv|geojson")
+        _export_enterprises(ctx, layer, output, privacy=privacy, bom=bom,
+                            geojson=chosen_format == Format.GEOJSON.value)  # fmt: skip
         return
     if layer in IMPORTABLE and layer not in EXPORTABLE:
         raise ExportError(f"{layer} is exported with --for-import only")
@@ -200,7 +200,7 @@ def _format_of(path: Path) -> Format:
 
 
 def _export_enterprises(
-    ctx: Context, layer: str, output: Path, *, privacy: str | None, bom: bool
+    ctx: Context, layer: str, output: Path, *, privacy: str | None, bom: bool, geojson: bool = False
 ) -> None:
     from geodata.auth.access import Action as Right
     from geodata.exports.enterprise_layers import export_layer
@@ -208,5 +208,7 @@ def _export_enterprises(
     principal = ctx.acting(Right.VIEW_MAP)
     level = PrivacyLevel(privacy) if privacy else None
     with ctx.admin_engine.begin() as conn:
-        rows, written = export_layer(conn, principal, layer, output, privacy=level, bom=bom)
+        rows, written = export_layer(
+            conn, principal, layer, output, privacy=level, bom=bom, geojson=geojson
+        )
     click.echo(f"{rows} rows of {layer} ({written}) written to {output}")

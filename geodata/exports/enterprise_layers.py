@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, text
 
 from geodata.auth import audit
@@ -38,7 +39,8 @@ SELECT e.source_id, e.name, e.kind, v.code AS village, e.responsible, e.staff_to
        CASE WHEN GeometryType(e.geom) = 'POINT' THEN ST_X(e.geom) END AS lon,
        CASE WHEN GeometryType(e.geom) = 'POINT' THEN ST_Y(e.geom) END AS lat,
        CASE WHEN GeometryType(e.geom) <> 'POINT' THEN ST_AsText(e.geom) END AS wkt,
-       coalesce(last.decision, 'pending') AS state, last.reviewed_on
+       coalesce(last.decision, 'pending') AS state, last.reviewed_on,
+       ST_AsGeoJSON(e.geom, 15) AS geometry
 FROM enterprises AS e JOIN villages AS v ON v.id = e.village_id
 LEFT JOIN LATERAL (SELECT r.decision, r.reviewed_on FROM enterprise_reviews AS r
     WHERE r.enterprise_id = e.id ORDER BY r.reviewed_on DESC, r.id DESC LIMIT 1) AS last ON true
@@ -50,7 +52,7 @@ SELECT p.source_id, p.kind, p.content, p.put_up_on, p.last_checked_at, v.code AS
        CASE WHEN GeometryType(p.geom) = 'POINT' THEN ST_X(p.geom) END AS lon,
        CASE WHEN GeometryType(p.geom) = 'POINT' THEN ST_Y(p.geom) END AS lat,
        CASE WHEN GeometryType(p.geom) <> 'POINT' THEN ST_AsText(p.geom) END AS wkt,
-       {UNCHECKED} AS unchecked
+       {UNCHECKED} AS unchecked, ST_AsGeoJSON(p.geom, 15) AS geometry
 FROM publicity_points AS p JOIN villages AS v ON v.id = p.village_id
 WHERE {SCOPE.format(village="p.village_id")}
 ORDER BY p.id
@@ -112,6 +114,32 @@ def _write(output: Path, header: Sequence[str], rows: Iterable[Sequence[Any]], *
     return written
 
 
+def _write_geojson(output: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """A FeatureCollection of the rows: `geometry` as each feature's geometry, the other
+    fields (but lon, lat and wkt) as its properties."""
+    partial = output.with_name(output.name + ".part")
+    names = [h for h in header if h not in ("geometry", "lon", "lat", "wkt")]
+    written = 0
+    with partial.open("wb") as out:
+        out.write(b'{"type":"FeatureCollection","features":[')
+        for row in rows:
+            values = dict(zip(header, row, strict=True))
+            feature = {
+                "type": "Feature",
+                "geometry": orjson.Fragment(values["geometry"]),
+                "properties": {name: _json_value(values[name]) for name in names},
+            }
+            out.write((b"," if written else b"") + orjson.dumps(feature))
+            written += 1
+        out.write(b"]}\n")
+    partial.replace(output)
+    return written
+
+
+def _json_value(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
 def _suppressed(count: int) -> int | None:
     return None if count < SMALLEST_COUNT else count
 
@@ -124,8 +152,13 @@ def export_layer(
     *,
     privacy: PrivacyLevel | None = None,
     bom: bool = False,
+    geojson: bool = False,
 ) -> tuple[int, str]:
-    """Write `layer` to `output` (beside it, then renamed): (rows written, privacy level)."""
+    """Write `layer` to `output` (beside it, then renamed): (rows written, privacy level).
+    `geojson`: enterprises and publicity points as a FeatureCollection, the CSV's fields
+    but the position as properties (imported back unchanged)."""
+    if geojson and layer == "passes":
+        raise RecordRefused("export passes: format: passes have no geometry: CSV only")
     villages = _villages(conn, principal)
     zone = town_timezone(conn)
     now = datetime.now(UTC)
@@ -147,7 +180,12 @@ def export_layer(
             at = header.index("last_checked_at")
             for row in rows:
                 row[at] = None if row[at] is None else row[at].astimezone(zone)
-        written = _write(output, header, rows, bom=bom)
+        if geojson:
+            written = _write_geojson(output, header, rows)
+        else:
+            at = header.index("geometry")
+            written = _write(output, header[:at] + header[at + 1 :],
+                             (row[:at] + row[at + 1 :] for row in rows), bom=bom)  # fmt: skip
         level = "public"
     else:
         chosen = privacy or PrivacyLevel.AGGREGATE

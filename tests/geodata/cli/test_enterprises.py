@@ -241,8 +241,14 @@ def test_imports_all_or_nothing_idempotent_and_exports_round_trip(
     }
     assert rows["imp-2"]["wkt"].startswith("POLYGON")
     assert rows["imp-1"]["risk_staff"] == "WH:10"
-    wrong = invoke(db, "export", "enterprises", "-o", str(tmp_path / "e.geojson"))
-    assert (wrong.exit_code, "--format csv" in wrong.output) == (2, True)
+    wrong = invoke(db, "export", "enterprises", "-o", str(tmp_path / "e.gpkg"))
+    assert (wrong.exit_code, "--format csv|geojson" in wrong.output) == (2, True)
+    for layer in ("enterprises", "publicity-points"):  # GeoJSON back unchanged as well
+        out = tmp_path / f"{layer}.geojson"
+        assert invoke(db, "export", layer, "-o", str(out)).exit_code == 0
+        assert orjson.loads(out.read_bytes())["type"] == "FeatureCollection"
+        back = as_json(db, "import", layer, str(out))
+        assert (back["inserted"], back["updated"], back["errors"]) == (0, 0, []), layer
     theirs, masked = tmp_path / "v2.csv", tmp_path / "analyst.csv"
     assert invoke(db, "export", "enterprises", "-o", str(theirs), user="cmd-v2").exit_code == 0
     assert invoke(db, "export", "enterprises", "-o", str(masked), user="ana").exit_code == 0
