@@ -103,9 +103,9 @@ def _wait_for_worker(page: Page) -> None:
         "() => navigator.serviceWorker && navigator.serviceWorker.controller !== null",
         timeout=WAIT_MS,
     )
-    page.evaluate("caches.open('wangge-field-shell-v1').then(c => c.match('/field/'))")
+    page.evaluate("caches.open('wangge-field-shell-v2').then(c => c.match('/field/'))")
     page.wait_for_function(
-        "() => caches.open('wangge-field-shell-v1').then(c => c.match('/field/')).then(Boolean)",
+        "() => caches.open('wangge-field-shell-v2').then(c => c.match('/field/')).then(Boolean)",
         timeout=WAIT_MS,
     )
 

@@ -6,159 +6,19 @@
    answer) is written once. A draft is made once per household in one IndexedDB transaction,
    so two tabs share it; turning it into a record is another transaction that only a draft
    survives. The sync runs on open, when the network returns and on a timer with backoff,
-   under a Web Lock so that one tab sends at a time. */
+   under a Web Lock so that one tab sends at a time. Its words are in words.js, its store in
+   store.js (loaded before it). */
 'use strict';
 
 (() => {
   const body = document.body;
   const USER = body.dataset.user;
   const LANG = (document.documentElement.lang || 'zh-CN').toLowerCase().startsWith('zh') ? 'zh' : 'en';
-  const WORDS = {
-    zh: {
-      title: '走访', pending: '待发送', logout: '退出', records: '今日记录',
-      seen_all: '全部见到', partial: '部分见到', nobody_home: '无人在家',
-      people_seen: '见到人数', fever_count: '发热人数', temperature: '体温 °C',
-      waiting: '等待发送', sending: '发送中', sent: '已发送', rejected: '被拒绝：需核对',
-      quarantine: '居家隔离', 'never visited': '从未走访', screening: '排查',
-      visits_today: '今日已访', last_visit: '上次', none_due: '今天没有待访的户。',
-      offline_list: '离线：显示上次保存的名单。', no_list: '离线，且没有保存的名单。',
-      no_window: '现在不在测温时段内。', logout_pending: '还有 {n} 条记录未发送。仍要退出吗？记录会保留，下次用本账号登录后继续发送。',
-      other_tab: '这条草稿已在另一个标签页提交。', building: '{n}号楼', unit: '{u}单元', room: '{r}室',
-      signed_out: '登录已过期：记录已保存，重新登录后发送。', online: '在线', offline: '离线',
-      household: '户',
-      register: '登记返乡人员或发热', person: '人员', reason: '类别', origin: '从哪里返回',
-      returnee: '返乡人员', fever: '发热', register_button: '登记居家隔离',
-      register_returnee: '登记返乡人员', register_fever: '登记发热', origin_needed: '请填写从哪里返回。',
-    },
-    en: {
-      title: 'Visits', pending: 'Unsent', logout: 'Sign out', records: "Today's records",
-      seen_all: 'Seen all', partial: 'Partly seen', nobody_home: 'Nobody home',
-      people_seen: 'People seen', fever_count: 'With fever', temperature: 'Temperature °C',
-      waiting: 'waiting', sending: 'sending', sent: 'sent', rejected: 'rejected: needs checking',
-      quarantine: 'home quarantine', 'never visited': 'never visited', screening: 'screening',
-      visits_today: 'visits today', last_visit: 'last', none_due: 'No household is due today.',
-      offline_list: 'Offline: showing the list saved last.', no_list: 'Offline, and no list saved.',
-      no_window: 'Not in a temperature window now.', logout_pending: '{n} records are not sent yet. Sign out anyway? They stay on this phone and are sent when you sign in again.',
-      other_tab: 'This draft was already recorded in another tab.', building: 'building {n}', unit: 'unit {u}', room: 'room {r}',
-      signed_out: 'Signed out: the records are kept and sent after you sign in again.', online: 'online', offline: 'offline',
-      household: 'household',
-      register: 'Register a returnee or a fever case', person: 'Person', reason: 'Why', origin: 'Returned from',
-      returnee: 'Returnee', fever: 'Fever', register_button: 'Register home quarantine',
-      register_returnee: 'returnee registered', register_fever: 'fever case registered', origin_needed: 'Say where they returned from.',
-    },
-  };
-  const t = (key, values = {}) => {
-    const text = WORDS[LANG][key] || WORDS.en[key] || key;
-    return text.replace(/\{(\w+)\}/g, (_, k) => String(values[k]));
-  };
-
-  // -- IndexedDB: records (by id, indexed by user) and each user's list of the day -------------
-
-  const DB_NAME = 'wangge-field';
-  const PENDING = ['waiting', 'sending'];
-  let dbPromise = null;
-
-  function openDb() {
-    if (!dbPromise) {
-      dbPromise = new Promise((resolve, reject) => {
-        const request = indexedDB.open(DB_NAME, 1);
-        request.onupgradeneeded = () => {
-          const db = request.result;
-          const records = db.createObjectStore('records', { keyPath: 'id' });
-          records.createIndex('user', 'user');
-          db.createObjectStore('lists', { keyPath: 'user' });
-        };
-        request.onsuccess = () => resolve(request.result);
-        request.onerror = () => reject(request.error);
-      });
-    }
-    return dbPromise;
-  }
-
-  /* Run `work(stores)` in one transaction; resolves with what it returned once committed. */
-  async function inTransaction(names, mode, work) {
-    const db = await openDb();
-    return new Promise((resolve, reject) => {
-      const tx = db.transaction(names, mode);
-      const stores = Object.fromEntries(names.map((n) => [n, tx.objectStore(n)]));
-      let result;
-      Promise.resolve(work(stores)).then((value) => { result = value; }, (error) => {
-        tx.abort();
-        reject(error);
-      });
-      tx.oncomplete = () => resolve(result);
-      tx.onerror = () => reject(tx.error);
-      tx.onabort = () => reject(tx.error);
-    });
-  }
-
-  const asPromise = (request) => new Promise((resolve, reject) => {
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
-
-  async function myRecords() {
-    const all = await inTransaction(['records'], 'readonly',
-      (s) => asPromise(s.records.index('user').getAll(USER)));
-    return all.sort((a, b) => a.created - b.created);
-  }
-
-  /* The household's draft (made once, shared by every tab), or null while a record of it is
-     still being sent. */
-  function ensureDraft(household) {
-    return inTransaction(['records'], 'readwrite', async (s) => {
-      const mine = await asPromise(s.records.index('user').getAll(USER));
-      const ofIt = mine.filter((r) => r.household === household && r.kind !== 'quarantine');
-      const draft = ofIt.find((r) => r.state === 'draft');
-      if (draft) return draft;
-      if (ofIt.some((r) => PENDING.includes(r.state))) return null;
-      const made = { id: crypto.randomUUID(), user: USER, household, state: 'draft', created: Date.now() };
-      s.records.put(made);
-      return made;
-    });
-  }
-
-  /* The draft becomes a record to send; false when another tab already made it one. */
-  function commitDraft(id, visit, label) {
-    return inTransaction(['records'], 'readwrite', async (s) => {
-      const record = await asPromise(s.records.get(id));
-      if (!record || record.user !== USER || record.state !== 'draft') return false;
-      Object.assign(record, { state: 'waiting', body: visit, label, recorded: Date.now() });
-      s.records.put(record);
-      return true;
-    });
-  }
-
-  function setState(id, state, extra = {}) {
-    return inTransaction(['records'], 'readwrite', async (s) => {
-      const record = await asPromise(s.records.get(id));
-      if (!record || record.user !== USER) return;
-      Object.assign(record, extra, { state });
-      s.records.put(record);
-    });
-  }
-
-  /* Keep only this user's list: another user's is removed when this one opens the app. */
-  function saveList(list) {
-    return inTransaction(['lists'], 'readwrite', async (s) => {
-      const users = await asPromise(s.lists.getAllKeys());
-      users.filter((u) => u !== USER).forEach((u) => s.lists.delete(u));
-      s.lists.put({ user: USER, saved: Date.now(), list });
-    });
-  }
-
-  function loadList() {
-    return inTransaction(['lists'], 'readwrite', async (s) => {
-      const users = await asPromise(s.lists.getAllKeys());
-      users.filter((u) => u !== USER).forEach((u) => s.lists.delete(u));
-      const found = await asPromise(s.lists.get(USER));
-      return found ? found.list : null;
-    });
-  }
-
-  function forgetList() {
-    return inTransaction(['lists'], 'readwrite', (s) => { s.lists.clear(); });
-  }
+  const t = window.WanggeField.words(LANG);
+  const {
+    PENDING, myRecords, ensureDraft, commitDraft, setState, saveList, loadList, forgetList,
+    putRecord, resendInterrupted,
+  } = window.WanggeField.store(USER);
 
   // -- drawing -----------------------------------------------------------------------------
 
@@ -340,7 +200,7 @@
         origin: origin || null, start: new Date().toISOString(),
       },
     };
-    await inTransaction(['records'], 'readwrite', (s) => { s.records.put(made); });
+    await putRecord(made);
     card.querySelector('details.register').open = false;
     await changed();
     syncSoon();
@@ -528,9 +388,5 @@
   if ('serviceWorker' in navigator) {
     navigator.serviceWorker.register(body.dataset.swUrl, { scope: body.dataset.scope }).catch(() => undefined);
   }
-  // A record left 'sending' by a page closed mid-sync is sent again under its key.
-  inTransaction(['records'], 'readwrite', async (s) => {
-    const mine = await asPromise(s.records.index('user').getAll(USER));
-    mine.filter((r) => r.state === 'sending').forEach((r) => s.records.put({ ...r, state: 'waiting' }));
-  }).then(() => refreshList()).then(() => sync());
+  resendInterrupted().then(() => refreshList()).then(() => sync());
 })();

@@ -3,9 +3,11 @@
    user, kept by the page: nothing personal is cached here but the shell's user name. */
 'use strict';
 
-const SHELL_CACHE = 'wangge-field-shell-v1';
+const SHELL_CACHE = 'wangge-field-shell-v2';
 const SHELL = '/field/';
 const ASSETS = [
+  '/static/field/words.js',
+  '/static/field/store.js',
   '/static/field/app.js',
   '/static/field/field.css',
   '/static/field/icon.svg',
