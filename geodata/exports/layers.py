@@ -254,6 +254,7 @@ PERSONAL_LAYERS: tuple[Layer, ...] = (
         bbox_sql="b.geom",
         fields=(
             F("source_id", "t.source_id", K.TEXT, T.DROP),
+            F("building_source_id", "b.source_id", K.TEXT, T.DROP),
             F("grid", "g.code", K.TEXT),
             F("unit", "t.unit", K.TEXT, T.COUNTED),
             F("room", "t.room", K.TEXT, T.COUNTED),
@@ -284,6 +285,7 @@ PERSONAL_LAYERS: tuple[Layer, ...] = (
         bbox_sql="b.geom",
         fields=(
             F("source_id", "t.source_id", K.TEXT, T.DROP),
+            F("household_source_id", "h.source_id", K.TEXT, T.DROP),
             F("household_id", "t.household_id", K.INT, T.PSEUDONYM, "household"),
             F("grid", "g.code", K.TEXT),
             F("name", "t.name", K.TEXT, T.DROP),
@@ -318,11 +320,14 @@ PERSONAL_LAYERS: tuple[Layer, ...] = (
             JOIN households AS h ON h.id = t.household_id
             LEFT JOIN buildings AS b ON b.id = h.building_id
             LEFT JOIN grids AS g ON g.id = t.grid_id
+            LEFT JOIN staff AS w ON w.id = t.worker_id
         """,
         geom_sql=BUILDING_POINT,
         bbox_sql="b.geom",
         fields=(
             F("source_id", "t.source_id", K.TEXT, T.DROP),
+            F("household_source_id", "h.source_id", K.TEXT, T.DROP),
+            F("worker_source_id", "w.source_id", K.TEXT, T.DROP),
             F("household_id", "t.household_id", K.INT, T.PSEUDONYM, "household"),
             F("worker_id", "t.worker_id", K.INT, T.PSEUDONYM, "staff"),
             F("grid", "g.code", K.TEXT),

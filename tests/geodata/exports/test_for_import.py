@@ -17,7 +17,8 @@ from sqlalchemy import Connection, text
 
 from geodata.auth.access import Principal, local_operator
 from geodata.cli import main
-from geodata.exports.run import Format
+from geodata.exports.privacy import PrivacyLevel
+from geodata.exports.run import ExportRequest, Format, export_to_file
 from geodata.imports.layers import LAYERS, LayerSpec
 from geodata.imports.load import import_file
 from geodata.imports.report import ImportReport, Layer, ReadOptions
@@ -245,3 +246,19 @@ def test_the_ledger_layers_are_written_as_the_csv_they_are_imported_from(
     assert (
         _cli(town, "export", "disinfection-places", "--for-import", "-o", str(gpkg)).exit_code == 2
     )
+
+
+@pytest.mark.parametrize("layer", [Layer.HOUSEHOLDS, Layer.RESIDENTS, Layer.VISITS], ids=str)
+def test_the_full_level_carries_the_import_s_fields_too(
+    town: TestDatabase, tmp_path: Path, layer: Layer
+) -> None:
+    path = tmp_path / f"{layer.value}.csv"
+    request = ExportRequest(layer.value, Format.CSV, PrivacyLevel.FULL)
+    with town.app.begin() as conn:
+        rows = export_to_file(conn, ADMIN, request, path, pseudonym_key=lambda: b"k" * 40).rows
+    with path.open(encoding="utf-8") as f:
+        assert set(field_names(LAYERS[layer])) <= set(next(csv.reader(f)))
+    with town.owner.connect() as conn, conn.begin() as outer:
+        report = run_import(conn, layer, path)
+        assert (report.inserted, report.updated, report.unchanged) == (0, 0, rows)
+        outer.rollback()
