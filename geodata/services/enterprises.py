@@ -21,6 +21,9 @@ from geodata.records.town_settings import town_timezone
 from geodata.services.disinfection import villages_of
 from geodata.vocab import Role
 
+WRITTEN = {"inserted": "insert", "updated": "update"}
+"""The audit action's verb of a write's outcome."""
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -82,7 +85,7 @@ def save_enterprise(
     if villages is not None and ref.village_id not in villages:
         raise RecordRefused(f"enterprise {source_id!r}: village: not one of your villages")
     if outcome != "unchanged":
-        audit.record(conn, actor=principal.name, action=f"enterprise_{outcome[:-2]}",
+        audit.record(conn, actor=principal.name, action=f"enterprise_{WRITTEN[outcome]}",
                      object_type="enterprise", object_ids=[enterprise_id], row_count=1)  # fmt: skip
     return outcome, enterprise_id
 

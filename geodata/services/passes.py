@@ -19,7 +19,7 @@ from geodata.errors import NotFoundError
 from geodata.records import enterprises, passes
 from geodata.records.refusal import RecordRefused
 from geodata.services.disinfection import villages_of
-from geodata.services.enterprises import town_today
+from geodata.services.enterprises import WRITTEN, town_today
 
 
 def issue(
@@ -40,7 +40,7 @@ def issue(
             raise RecordRefused(f"pass {number!r}: resident: {fields.resident!r}: no such resident")
     outcome, pass_id = passes.upsert(conn, number, fields, actor=principal.name)
     if outcome != "unchanged":
-        audit.record(conn, actor=principal.name, action=f"pass_{outcome[:-2]}",
+        audit.record(conn, actor=principal.name, action=f"pass_{WRITTEN[outcome]}",
                      object_type="pass", object_ids=[pass_id], row_count=1)  # fmt: skip
     return outcome, pass_id
 

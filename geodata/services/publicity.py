@@ -15,6 +15,7 @@ from geodata.errors import NotFoundError
 from geodata.records import publicity
 from geodata.records.refusal import RecordRefused
 from geodata.services.disinfection import villages_of
+from geodata.services.enterprises import WRITTEN
 from geodata.vocab import Role
 
 
@@ -38,7 +39,7 @@ def save_point(
     if villages is not None and publicity.village_of(conn, point_id) not in villages:
         raise RecordRefused(f"publicity point {source_id!r}: village: not one of your villages")
     if outcome != "unchanged":
-        audit.record(conn, actor=principal.name, action=f"publicity_point_{outcome[:-2]}",
+        audit.record(conn, actor=principal.name, action=f"publicity_point_{WRITTEN[outcome]}",
                      object_type="publicity_point", object_ids=[point_id], row_count=1)  # fmt: skip
     return outcome, point_id
 

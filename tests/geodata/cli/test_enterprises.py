@@ -373,9 +373,22 @@ def test_geojson_import_of_enterprises_and_publicity_points(
     path.write_bytes(orjson.dumps({"type": "FeatureCollection", "features": features[:2]}))
     assert as_json(db, "import", "enterprises", str(path))["inserted"] == 2
     assert as_json(db, "import", "enterprises", str(path))["unchanged"] == 2
+    assert add_enterprise(db, "gj-9", 0.4).exit_code == 0
+    moved = add_enterprise(db, "gj-9", 0.45)
+    assert "exists already" in moved.output
+    lon, lat = ll(0.45, 0.5)
+    again = invoke(db, "enterprises", "update", "gj-9", "--name", "Plant gj-9", "--kind",
+                   "factory", "--responsible", "Qian Qi", "--staff-total", "40",
+                   "--staff-local", "30", "--lon", lon, "--lat", lat)  # fmt: skip
+    assert again.exit_code == 0, again.output
+    with db.owner.connect() as c:
+        actions = c.execute(text(
+            "SELECT action FROM audit_events WHERE object_type = 'enterprise'"
+            " ORDER BY id DESC LIMIT 2")).scalars().all()  # fmt: skip
+    assert actions == ["enterprise_update", "enterprise_insert"]
     shapes = {e["source_id"]: e["geometry"] for e in as_json(db, "enterprises", "list")[
         "enterprises"] if e["source_id"].startswith("gj-")}  # fmt: skip
-    assert shapes == {"gj-1": "Point", "gj-2": "Polygon"}
+    assert shapes == {"gj-1": "Point", "gj-2": "Polygon", "gj-9": "Point"}
     route = {"type": "LineString", "coordinates": [point(0.1, 0.1)["coordinates"],
                                                    point(0.9, 0.2)["coordinates"]]}  # fmt: skip
     points = tmp_path / "points.geojson"
