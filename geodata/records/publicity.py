@@ -194,3 +194,10 @@ def village_of(conn: Connection, point_id: int) -> int:
             text("SELECT village_id FROM publicity_points WHERE id = :i"), {"i": point_id}
         ).scalar_one()
     )
+
+
+def village_by_source(conn: Connection, source_id: str) -> int | None:
+    found = conn.execute(
+        text("SELECT village_id FROM publicity_points WHERE source_id = :s"), {"s": source_id}
+    ).scalar_one_or_none()
+    return None if found is None else int(found)

@@ -74,11 +74,14 @@ def save_enterprise(
     *,
     new: bool = True,
 ) -> tuple[str, int]:
-    """Add (or, with `new=False`, update) an enterprise of one of the principal's villages."""
+    """Add (or, with `new=False`, change) an enterprise of one of the principal's villages;
+    changing an unknown one is refused, another village's is not found."""
     principal.require(Action.OPERATE)
     if new:
         outcome, enterprise_id = "inserted", enterprises.add(conn, source_id, fields)
-    else:
+    else:  # an enterprise of the principal's villages, which it may not move out of them
+        before = enterprises.ref(conn, source_id, f"enterprise {source_id!r}")
+        _in_scope(conn, principal, int(before.village_id), f"enterprise {source_id!r}")
         outcome, enterprise_id = enterprises.upsert(conn, source_id, fields)
     ref = enterprises.ref(conn, source_id, f"enterprise {source_id!r}")
     villages = villages_of(conn, principal)

@@ -34,6 +34,12 @@ def save_point(
     principal.require(Action.OPERATE)
     if new and publicity.exists(conn, source_id):
         raise RecordRefused(f"publicity point {source_id!r}: source_id: exists already")
+    if not new:  # a point of the principal's villages, which it may not move out of them
+        if not publicity.exists(conn, source_id):
+            raise RecordRefused(f"publicity point {source_id!r}: source_id: no such point")
+        villages = villages_of(conn, principal)
+        if villages is not None and publicity.village_by_source(conn, source_id) not in villages:
+            raise NotFoundError(f"publicity point {source_id!r}: not found")
     outcome, point_id = publicity.upsert(conn, source_id, fields, now=_now())
     villages = villages_of(conn, principal)
     if villages is not None and publicity.village_of(conn, point_id) not in villages:

@@ -381,6 +381,14 @@ def test_geojson_import_of_enterprises_and_publicity_points(
                    "factory", "--responsible", "Qian Qi", "--staff-total", "40",
                    "--staff-local", "30", "--lon", lon, "--lat", lat)  # fmt: skip
     assert again.exit_code == 0, again.output
+    taken = invoke(db, "enterprises", "update", "ent-2", "--name", "Mine now", "--kind", "factory",
+                   "--responsible", "Qian Qi", "--staff-total", "40", "--lon", lon, "--lat", lat,
+                   user="cmd-v1")  # fmt: skip
+    assert (taken.exit_code, "'ent-2': not found" in taken.output) == (1, True)
+    unknown = invoke(db, "enterprises", "update", "gj-none", "--name", "X", "--kind", "factory",
+                     "--responsible", "Q", "--staff-total", "4", "--lon", lon,
+                     "--lat", lat)  # fmt: skip
+    assert "enterprise: 'gj-none': no such enterprise" in unknown.output
     with db.owner.connect() as c:
         actions = c.execute(text(
             "SELECT action FROM audit_events WHERE object_type = 'enterprise'"
