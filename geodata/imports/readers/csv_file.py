@@ -73,10 +73,9 @@ def read_csv(path: Path, options: ReadOptions, given: CRS | None, expect_geometr
     del records
     table = table.where(table != "", None)
     line_array = np.asarray(lines, dtype=np.int64)
-    geometry, geometry_errors = _csv_geometry(path, table, line_array, expect_geometry)
+    geometry, geometry_errors, positions = _csv_geometry(path, table, line_array, expect_geometry)
     errors.extend(geometry_errors)
-    if _CSV_WKT_COLUMN in {c.lower() for c in table.columns}:
-        table = table.drop(columns=[c for c in table.columns if c.lower() == _CSV_WKT_COLUMN])
+    table = table.drop(columns=list(positions))  # read as the geometry, not as fields
     table.insert(0, LINE_COLUMN, line_array)
     has_geometry = geometry is not None
     if geometry is None:
@@ -95,8 +94,9 @@ def _column(table: pd.DataFrame, name: str) -> str | None:
 
 def _csv_geometry(
     path: Path, table: pd.DataFrame, lines: npt.NDArray[np.int64], expect_geometry: bool
-) -> tuple[npt.NDArray[Any] | None, list[Issue]]:
-    """Points from lon/lat columns or shapes from a wkt column; a problem per bad line."""
+) -> tuple[npt.NDArray[Any] | None, list[Issue], tuple[str, ...]]:
+    """Points from lon/lat columns or shapes from a wkt column; a problem per bad line; the
+    columns read."""
     errors: list[Issue] = []
     wkt = _column(table, _CSV_WKT_COLUMN)
     if wkt is not None:
@@ -106,7 +106,7 @@ def _csv_geometry(
         geoms[present] = shapely.from_wkt(raw[present].astype(str), on_invalid="ignore")
         for i in np.flatnonzero(present & pd.isna(geoms)):
             errors.append(Issue(reason="not valid WKT", line=int(lines[i]), field=wkt))
-        return geoms, errors
+        return geoms, errors, (wkt,)
     for lon_name, lat_name in _CSV_POSITION_COLUMNS:
         lon_col, lat_col = _column(table, lon_name), _column(table, lat_name)
         if lon_col is None or lat_col is None:
@@ -124,10 +124,10 @@ def _csv_geometry(
                 errors.append(Issue(reason=reason, line=int(lines[i]), field=name))
         geoms = np.full(len(table), None, dtype=object)
         geoms[ok] = shapely.points(lon[ok], lat[ok])
-        return geoms, errors
+        return geoms, errors, (lon_col, lat_col)
     if expect_geometry:
         raise refuse(
             path,
             "no position columns: expected lon/lat (or longitude/latitude, x/y) or a wkt column",
         )
-    return None, errors
+    return None, errors, ()

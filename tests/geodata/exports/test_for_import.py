@@ -229,7 +229,7 @@ def test_points_in_a_csv_with_lon_and_lat_import_back(town: TestDatabase, tmp_pa
         assert next(csv.reader(f))[:3] == ["lon", "lat", "source_id"]
     again = _cli(town, "import", "checkpoints", str(path), "--format", "json")
     report = orjson.loads(again.stdout)
-    assert (report["inserted"], report["updated"]) == (0, 0)
+    assert (report["inserted"], report["updated"], report["warnings"]) == (0, 0, [])
     assert report["unchanged"] > 0
     roads = ("roads", "--for-import", "--lonlat", "--format", "csv", "-o", str(path))
     assert _cli(town, "export", *roads).exit_code == 2  # not points
