@@ -32,6 +32,15 @@ def issue(
     villages = villages_of(conn, principal)
     if villages is not None and ref.village_id not in villages:
         raise NotFoundError(f"pass {number!r}: enterprise {fields.enterprise!r}: not found")
+    held = conn.execute(  # a pass already issued stays with its villages
+        text(
+            "SELECT e.village_id FROM passes AS p JOIN enterprises AS e ON e.id = p.enterprise_id"
+            " WHERE p.number = :n"
+        ),
+        {"n": number},
+    ).scalar_one_or_none()
+    if held is not None and villages is not None and held not in villages:
+        raise NotFoundError(f"pass {number!r}: not found")
     if fields.resident and principal.grid_ids is not None:
         grid = conn.execute(
             text("SELECT grid_id FROM residents WHERE source_id = :s"), {"s": fields.resident}

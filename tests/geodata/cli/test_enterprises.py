@@ -170,6 +170,10 @@ def test_enterprises_reviews_and_passes(db: TestDatabase) -> None:
     assert invoke(db, *issue, "PX-2", "--enterprise", "ent-1", "--name", "Sun Ba",
                   "--id-number", "320412199001011234", "--from", "2026-02-10",
                   "--until", "2026-03-10").exit_code == 0  # fmt: skip
+    stolen = invoke(db, *issue, "PX-1", "--enterprise", "ent-2", "--name", "Li", "--id-number",
+                    "320412199001011234", "--from", "2026-02-10", "--until", "2026-03-10",
+                    user="cmd-v2")  # fmt: skip
+    assert (stolen.exit_code, "pass 'PX-1': not found" in stolen.output) == (1, True)
     masked = as_json(db, "enterprises", "passes", "list", user="cmd-v1")["passes"]
     assert [(p["number"], p["resident"], p["name"], p["id_number"]) for p in masked] == [
         ("PX-1", "r-1", None, None), ("PX-2", None, "S*****", "3204**********1234")]  # fmt: skip
