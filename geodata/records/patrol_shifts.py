@@ -14,16 +14,9 @@ from sqlalchemy import Connection, text
 from geodata.analysis import patrol_duty
 from geodata.analysis.duty_rules import Item
 from geodata.analysis.rota import Interval
-from geodata.records import people, town_settings
+from geodata.records import town_settings
 from geodata.records.refusal import RecordRefused
-from geodata.records.shifts import (
-    MAX_ROTA_DAYS,
-    Post,
-    busy_elsewhere,
-    check_times,
-    on_duty,
-    write_rota,
-)
+from geodata.records.shifts import Post, busy_elsewhere, check_times, rota_people, write_rota
 
 PATROL_CHECKS = ("patrol_zone_without_shift", "patrol_team_over_hours")
 
@@ -81,20 +74,11 @@ def make_zone_rota(
     (A/B duty; A every time without a B). The same rota twice changes nothing; refused as a
     whole when a person would overlap another shift or work over the hours limit."""
     z = zone(conn, zone_source_id)
-    if not 1 <= days <= MAX_ROTA_DAYS:
-        raise RecordRefused(f"rota: days: from 1 to {MAX_ROTA_DAYS}")
     if not group_a:
         raise RecordRefused("rota: staff: at least one person in group A")
-    listed = [*group_a, *group_b]
-    if len(set(listed)) != len(listed):
-        raise RecordRefused("rota: staff: a person is listed twice")
-    persons = {s: people.staff(conn, s) for s in listed}
-    for who, person in persons.items():
-        on_duty(conn, person, who)
-        if z.village_id is not None and person.village_id != z.village_id:
-            raise RecordRefused(
-                f"staff {who!r}: village: not the village of patrol zone {zone_source_id!r}"
-            )
+    persons = rota_people(
+        conn, [*group_a, *group_b], days, z.village_id, f"patrol zone {zone_source_id!r}"
+    )
     clock = town_settings.duty_clock(conn)
     limit = int(town_settings.setting(conn, "hours_limit_per_person"))
     intervals = clock.windows(first_day, days, str(z.period))

@@ -168,6 +168,23 @@ def list_shifts(
     return [{**row, "staff": list(row["staff"])} for row in rows]
 
 
+def rota_people(
+    conn: Connection, listed: list[str], days: int, village_id: int | None, post: str
+) -> dict[str, Any]:
+    """The people of a rota by source id, refused unless the days are within bounds and each
+    is listed once, serving, and of the post's village (when it has one)."""
+    if not 1 <= days <= MAX_ROTA_DAYS:
+        raise RecordRefused(f"rota: days: from 1 to {MAX_ROTA_DAYS}")
+    if len(set(listed)) != len(listed):
+        raise RecordRefused("rota: staff: a person is listed twice")
+    persons = {s: people.staff(conn, s) for s in listed}
+    for who, person in persons.items():
+        on_duty(conn, person, who)
+        if village_id is not None and person.village_id != village_id:
+            raise RecordRefused(f"staff {who!r}: village: not the village of {post}")
+    return persons
+
+
 def rota_source_id(checkpoint_source_id: str, starts_at: datetime) -> str:
     return f"rota:{checkpoint_source_id}:{starts_at.isoformat()}"
 
@@ -181,17 +198,9 @@ def make_rota(
     cp = checkpoint(conn, checkpoint_source_id)
     if pattern not in plan.PATTERNS:
         raise RecordRefused(f"rota: pattern: must be one of {', '.join(plan.PATTERNS)}")
-    if not 1 <= days <= MAX_ROTA_DAYS:
-        raise RecordRefused(f"rota: days: from 1 to {MAX_ROTA_DAYS}")
-    if len(set(staff_source_ids)) != len(staff_source_ids):
-        raise RecordRefused("rota: staff: a person is listed twice")
-    persons = {s: people.staff(conn, s) for s in staff_source_ids}
-    for who, person in persons.items():
-        on_duty(conn, person, who)
-        if cp.village_id is not None and person.village_id != cp.village_id:
-            raise RecordRefused(
-                f"staff {who!r}: village: not the village of checkpoint {checkpoint_source_id!r}"
-            )
+    persons = rota_people(
+        conn, staff_source_ids, days, cp.village_id, f"checkpoint {checkpoint_source_id!r}"
+    )
     tz = town_settings.town_timezone(conn)
     limit = int(town_settings.setting(conn, "hours_limit_per_person"))
     intervals = plan.shifts_of(pattern, first_day, days, tz)
