@@ -410,9 +410,7 @@ class PatrolZoneHistory(IdMixin, Base):
     period: Mapped[Period] = mapped_column(_enum(Period, "period"), nullable=False)
     team_id: Mapped[int | None] = mapped_column(BigInteger)
     village_id: Mapped[int | None] = mapped_column(BigInteger)
-    geom: Mapped[WKBElement] = mapped_column(
-        Geometry("MULTIPOLYGON", srid=SRID, spatial_index=False), nullable=False
-    )
+    geom: Mapped[WKBElement] = mapped_column(geometry("MULTIPOLYGON"), nullable=False)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     valid_from: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

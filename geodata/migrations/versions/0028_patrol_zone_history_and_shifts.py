@@ -37,6 +37,7 @@ def upgrade() -> None:
         " CONSTRAINT ck_patrol_zone_history_change CHECK (change IN ('update', 'delete')))"
     )
     op.execute("CREATE INDEX ix_patrol_zone_history_zone_id ON patrol_zone_history (zone_id)")
+    op.execute("CREATE INDEX idx_patrol_zone_history_geom ON patrol_zone_history USING gist (geom)")
     op.execute(
         "CREATE FUNCTION patrol_zone_kept() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
         " INSERT INTO patrol_zone_history (zone_id, source_id, name, period, team_id,"
