@@ -3,8 +3,8 @@
 METIS (pymetis, contiguous) gives K connected parts of near-equal weight, cutting short
 boundaries. Parts it leaves in several pieces are repaired: every piece but the heaviest joins
 the lightest zone it touches. METIS runs again RESEED times on the blocks weighed by their
-zone's load over weight (kept when max/min falls). Then a local search moves one boundary block at a time to a
-neighbouring zone, never a block whose removal cuts its zone in two:
+zone's load over weight (kept when max/min falls). Then a local search moves one boundary
+block at a time to a neighbouring zone, never a block whose removal cuts its zone in two:
 
 1. spread: while the sum of squared loads (relative to the mean) plus a boundary term falls,
    so that load flows from heavy zones through their neighbours to light ones;
