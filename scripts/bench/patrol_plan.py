@@ -1,8 +1,14 @@
-"""Patrol zoning and routing on the sample town: zones for K = 6, 12, 24 (max/min hours, time,
-Polsby-Popper median, pieces), each zone's postman route (time per zone, total), and the
-length networkx.eulerize gives in the same run on each zone's largest connected piece of
-streets (eulerize needs a connected graph; it pairs odd nodes by hops, not metres), beside
-the exact postman length of that piece.
+"""Patrol zoning and routing on the sample town.
+
+Zones for K = 6, 12, 24: the zoning's time (balanced on the estimated route, `estimate.py`),
+then the time to measure each zone's exact postman route once; max/min of the estimated
+hours the zoning balanced and of the exact route hours; Polsby-Popper median; pieces. Beside
+it, in the same run: plain METIS (contiguous, on the blocks' street and stop hours, no local
+search) measured the same way, and the zoning with one correction from the exact routes
+(`refine=1`: a second local search and a second measurement). Then each zone's postman route
+of the K = 12 plan (time per zone, total), and the length networkx.eulerize gives on each
+zone's largest connected piece of streets (eulerize needs a connected graph; it pairs odd
+nodes by hops, not metres), beside the exact postman length of that piece.
 
     WANGGE_HOME=/var/lib/wangge .venv/bin/python scripts/bench/patrol_plan.py --runs 3
 
@@ -14,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import time
 from typing import Any
@@ -22,8 +29,16 @@ import networkx as nx
 import numpy as np
 from measure import machine, scratch_database
 
-from geodata.analysis.patrols.plan import PatrolTown, propose_zones
+from geodata.analysis.patrols.pace import Pace
+from geodata.analysis.patrols.plan import (
+    PatrolTown,
+    Zone,
+    measure_zones,
+    propose_zones,
+    zone_blocks,
+)
 from geodata.analysis.patrols.postman import postman_tour
+from geodata.analysis.patrols.zoning import metis_parts
 from geodata.records.patrol_inputs import fetch_patrol_inputs
 from geodata.samples.town import load_sample
 
@@ -60,24 +75,90 @@ def eulerize_m(town: PatrolTown, segments: np.ndarray) -> float:
     return total
 
 
-def zoning(town: PatrolTown, k: int, runs: int) -> dict[str, Any]:
-    units = np.arange(town.blocks.count, dtype=np.int64)
-    seconds, zones = [], []
-    for _ in range(runs):
-        started = time.perf_counter()
-        zones = propose_zones(town, units, k)
-        seconds.append(time.perf_counter() - started)
+def _figures(zones: list[Zone]) -> dict[str, Any]:
     hours = [z.hours for z in zones]
+    estimated = [z.estimated_hours for z in zones]
     return {
-        "k": k,
-        "seconds": [round(s, 2) for s in seconds],
-        "median_s": round(statistics.median(seconds), 2),
         "hours_max_min": round(max(hours) / min(hours), 4),
+        "estimated_max_min": round(max(estimated) / min(estimated), 4),
         "hours": [round(h, 2) for h in hours],
+        "estimated": [round(h, 2) for h in estimated],
         "polsby_popper_median": round(float(np.median([z.polsby_popper for z in zones])), 3),
         "pieces_max": max(z.pieces for z in zones),
+        # the matching stops at its time limits: a route not proven optimal (gap > 0, or
+        # None: no bound) may be longer than the zone's postman route
+        "routes_not_proven_optimal": sum(1 for z in zones if z.matching_gap_m != 0),
+        "matching_gap_m": [
+            round(z.matching_gap_m) if np.isfinite(z.matching_gap_m) else None for z in zones
+        ],
+    }
+
+
+def _median(rows: list[dict[str, Any]], key: str) -> float:
+    return round(float(statistics.median(r[key] for r in rows)), 4)
+
+
+def zoning(town: PatrolTown, k: int, runs: int) -> dict[str, Any]:
+    """The zoning (estimate only) and the exact measurement, timed apart, `runs` times."""
+    units = np.arange(town.blocks.count, dtype=np.int64)
+    rows, zones = [], []
+    for _ in range(runs):
+        load = os.getloadavg()[0]
+        started = time.perf_counter()
+        zone = zone_blocks(town, units, k)
+        zoning_s = time.perf_counter() - started
+        started = time.perf_counter()
+        zones = measure_zones(town, units, zone, k)
+        measure_s = time.perf_counter() - started
+        rows.append(
+            {"zoning_s": round(zoning_s, 2), "measure_s": round(measure_s, 2), "load": load}
+            | _figures(zones)
+        )
+    return {
+        "k": k,
+        "median_zoning_s": _median(rows, "zoning_s"),
+        "median_measure_s": _median(rows, "measure_s"),
+        "median_hours_max_min": _median(rows, "hours_max_min"),
+        "median_estimated_max_min": _median(rows, "estimated_max_min"),
+        "median_polsby_popper": _median(rows, "polsby_popper_median"),
+        "pieces_max": max(r["pieces_max"] for r in rows),
+        "runs": rows,
         "_zones": zones,
     }
+
+
+def refined(town: PatrolTown, k: int, runs: int) -> dict[str, Any]:
+    """The zoning with one correction from the exact routes: time in all, figures."""
+    units = np.arange(town.blocks.count, dtype=np.int64)
+    rows = []
+    for _ in range(runs):
+        load = os.getloadavg()[0]
+        started = time.perf_counter()
+        zones = propose_zones(town, units, k, refine=1)
+        rows.append(
+            {"total_s": round(time.perf_counter() - started, 2), "load": load} | _figures(zones)
+        )
+    return {
+        "k": k,
+        "median_total_s": _median(rows, "total_s"),
+        "median_hours_max_min": _median(rows, "hours_max_min"),
+        "median_polsby_popper": _median(rows, "polsby_popper_median"),
+        "pieces_max": max(r["pieces_max"] for r in rows),
+        "runs": rows,
+    }
+
+
+def plain_metis(town: PatrolTown, k: int) -> dict[str, Any]:
+    """METIS alone (contiguous, cutting short boundaries) on the blocks' street and stop
+    hours, measured as the zoning is."""
+    b = town.blocks
+    units = np.arange(b.count, dtype=np.int64)
+    weight = np.asarray(Pace().hours(b.road_m, b.stops.astype(float)), dtype=float)
+    started = time.perf_counter()
+    zone = metis_parts(b.count, b.pairs, weight, k, shared_m=b.shared_m)
+    metis_s = time.perf_counter() - started
+    zones = measure_zones(town, units, zone, k)
+    return {"k": k, "metis_s": round(metis_s, 2)} | _figures(zones)
 
 
 def routing(town: PatrolTown, zones: list[Any]) -> dict[str, Any]:
@@ -113,6 +194,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="keep the database for a rerun")
     parser.add_argument("--k", default="6,12,24", help="the zone counts (routing: K = 12)")
+    parser.add_argument("--refine-runs", type=int, default=1, help="runs of refine=1")
+    parser.add_argument("--no-compare", action="store_true", help="no plain METIS, no refine")
+    parser.add_argument("--no-routes", action="store_true", help="no routing of K = 12")
     args = parser.parse_args()
     with scratch_database(DATABASE, drop=not args.keep) as owner:
         with owner.begin() as conn:
@@ -134,15 +218,26 @@ def main() -> None:
         "blocks": town.blocks.count,
         "segments": town.streets.count,
         "street_km": round(float(town.streets.length_m.sum()) / 1000, 1),
+        "load_before": os.getloadavg(),
         "zoning": [],
+        "plain_metis": [],
+        "refined": [],
     }
     for k in (int(v) for v in args.k.split(",")):
         found = zoning(town, k, args.runs)
         zones = found.pop("_zones")
-        if k == 12:
+        if k == 12 and not args.no_routes:
             report["routing_k12"] = routing(town, zones)
         report["zoning"].append(found)
         print(json.dumps(found), flush=True)
+        if not args.no_compare:
+            metis = plain_metis(town, k)
+            report["plain_metis"].append(metis)
+            print(json.dumps(metis), flush=True)
+            again = refined(town, k, args.refine_runs)
+            report["refined"].append(again)
+            print(json.dumps(again), flush=True)
+    report["load_after"] = os.getloadavg()
     print(json.dumps(report, indent=2))
 
 

@@ -1,9 +1,10 @@
 """Patrol zones of a town and their routes, from road lines, areas, households and posts.
 
 `PatrolTown.build` notes the streets, makes the blocks and the walkable graph once;
-`propose_zones` partitions the blocks into K zones balanced by estimated patrol hours (the
-zones' postman routes measured and fed back into the balance, the best kept), or by households or
-road metres; `zone_tour` is a zone's route from a station.
+`propose_zones` partitions the blocks into K zones balanced by estimated patrol hours (each
+zone's route estimated, `estimate.py`), or by households or road metres, then measures each
+zone's exact postman route once (`zone_blocks` and `measure_zones` are the two steps);
+`zone_tour` is a zone's route from a station.
 """
 
 from __future__ import annotations
