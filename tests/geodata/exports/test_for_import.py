@@ -238,10 +238,15 @@ def test_points_in_a_csv_with_lon_and_lat_import_back(town: TestDatabase, tmp_pa
 def test_the_ledger_layers_are_written_as_the_csv_they_are_imported_from(
     town: TestDatabase, tmp_path: Path
 ) -> None:
-    path = tmp_path / "places.csv"
-    done = _cli(town, "export", "disinfection-places", "--for-import", "-o", str(path))
-    assert done.exit_code == 0, done.output
-    assert "source_id" in path.read_text(encoding="utf-8").splitlines()[0]
+    from geodata.imports.disinfection_layers import PLACE_FIELDS, PLACES
+    from geodata.imports.enterprise_layers import FIELDS, PASSES
+
+    for layer, fields in ((PLACES, PLACE_FIELDS), (PASSES, FIELDS[PASSES])):
+        path = tmp_path / f"{layer}.csv"
+        done = _cli(town, "export", layer, "--for-import", "-o", str(path))
+        assert done.exit_code == 0, done.output
+        with path.open(encoding="utf-8") as f:
+            assert next(csv.reader(f)) == list(fields), layer  # passes: in full
     gpkg = tmp_path / "places.gpkg"
     assert (
         _cli(town, "export", "disinfection-places", "--for-import", "-o", str(gpkg)).exit_code == 2
