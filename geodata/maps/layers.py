@@ -19,6 +19,7 @@ from sqlalchemy import Connection, TextClause, text
 from geodata.bbox import BBox
 from geodata.exports.layers import LAYERS as EXPORT_LAYERS
 from geodata.records.as_of import checkpoint_state_as_of, entrance_states
+from geodata.records.town_settings import KEYS
 
 GEOJSON_DECIMALS = 7
 """Seven decimals of a degree are about 1 cm: finer digits would be noise (RFC 7946 §11.2)."""
@@ -390,3 +391,98 @@ review), and the publicity points put up by then, `unchecked` when their last ch
 day put up) is more than 7 days before the moment. Neither carries personal data: not the
 responsible person, not the passes."""
 LAYERS.update({source.name: source for source in _RECORD_LAYERS})
+
+_GRACE_DEFAULT = int(KEYS["disinfection_grace_minutes"].default)
+_GRACE = (
+    "coalesce((SELECT (value #>> '{}')::int FROM town_settings"  # noqa: S608 (a constant)
+    f" WHERE key = 'disinfection_grace_minutes'), {_GRACE_DEFAULT})"
+)
+_STOCK_BY_DAY = (
+    "coalesce((SELECT sum(e.quantity) FROM ledger_entries AS e WHERE e.{side} = th.holder_id"
+    " AND e.item_id = th.item_id AND e.day <= {day}), 0)"
+)
+_LOW_STOCK = (
+    "(SELECT th.minimum > "  # noqa: S608 (constants of this module)
+    + _STOCK_BY_DAY.format(side="to_holder_id", day=_AS_OF_DAY)
+    + " - "
+    + _STOCK_BY_DAY.format(side="from_holder_id", day=_AS_OF_DAY)
+    + " AS low, i.code FROM supply_thresholds AS th"
+    " JOIN supply_items AS i ON i.id = th.item_id WHERE th.holder_id = t.id)"
+)
+_DUTY_LAYERS = (
+    LayerSource(
+        name="disinfection_places",
+        title="Disinfection places",
+        geometry_type="Point",
+        from_sql=f"""
+            (SELECT p.id, p.name, p.kind, p.rounds_per_day, p.village_id, p.created_at,
+                    coalesce(p.geom, k.geom) AS geom
+             FROM disinfection_places AS p LEFT JOIN checkpoints AS k ON k.id = p.checkpoint_id
+            ) AS t
+            LEFT JOIN villages AS v ON v.id = t.village_id
+            LEFT JOIN LATERAL (
+                SELECT max(r.at) AS last_at, min(r.at) AS first_at FROM disinfection_rounds AS r
+                WHERE r.place_id = t.id AND r.at <= CAST(:as_of AS timestamptz)
+            ) AS rounds ON true
+            CROSS JOIN LATERAL (
+                SELECT coalesce(rounds.last_at, least(t.created_at, rounds.first_at))
+                    + interval '24 hours' / t.rounds_per_day
+                    + make_interval(mins => {_GRACE}) AS due_at
+            ) AS due
+        """,  # noqa: S608 (constants of this module; the moment is bound)
+        as_of=True,
+        where_sql="least(t.created_at, rounds.first_at) <= CAST(:as_of AS timestamptz)",
+        properties=(
+            ("name", "t.name"),
+            ("kind", "t.kind"),
+            ("rounds_per_day", "t.rounds_per_day"),
+            ("last_round_at", "rounds.last_at"),
+            ("due_at", "due.due_at"),
+            (
+                "round",
+                "CASE WHEN CAST(:as_of AS timestamptz) > due.due_at THEN 'overdue' ELSE 'done' END",
+            ),
+            ("village", "v.name"),
+        ),
+    ),
+    LayerSource(
+        name="supply_holders",
+        title="Supplies below threshold",
+        geometry_type="Point",
+        from_sql=f"""
+            (SELECT h.id, h.source_id, h.kind,
+                    coalesce(k.name, s.name, tm.name, h.source_id) AS name,
+                    coalesce(k.geom, s.geom, ST_PointOnSurface(tv.geom)) AS geom,
+                    coalesce(k.village_id, tm.village_id) AS village_id
+             FROM supply_holders AS h
+             LEFT JOIN checkpoints AS k ON h.kind = 'checkpoint' AND k.id = h.ref_id
+             LEFT JOIN isolation_sites AS s ON h.kind = 'isolation_site' AND s.id = h.ref_id
+             LEFT JOIN teams AS tm ON h.kind = 'team' AND tm.id = h.ref_id
+             LEFT JOIN villages AS tv ON tv.id = tm.village_id
+            ) AS t
+            LEFT JOIN villages AS v ON v.id = t.village_id
+            CROSS JOIN LATERAL (
+                SELECT count(*) FILTER (WHERE x.low) AS low,
+                       string_agg(x.code, ', ' ORDER BY x.code) FILTER (WHERE x.low) AS items
+                FROM {_LOW_STOCK} AS x
+            ) AS stock
+        """,  # noqa: S608 (constants of this module; the moment is bound)
+        as_of=True,
+        where_sql="t.geom IS NOT NULL"
+        " AND EXISTS (SELECT 1 FROM supply_thresholds AS th WHERE th.holder_id = t.id)",
+        properties=(
+            ("name", "t.name"),
+            ("holder", "t.source_id"),
+            ("holder_kind", "t.kind"),
+            ("items_below", "stock.items"),
+            ("stock", "CASE WHEN stock.low > 0 THEN 'low' ELSE 'ok' END"),
+            ("village", "v.name"),
+        ),
+    ),
+)
+"""Disinfection places (at their point, else their checkpoint's) `overdue` when the moment is
+past their last round by then (else their start) plus 24 h over their rounds a day and the
+grace; and the holders of supplies with thresholds (a checkpoint or isolation site at its
+point, a team at a point of its village) `low` when an item's stock at the end of the
+moment's town-time day is below its threshold. Neither carries personal data."""
+LAYERS.update({source.name: source for source in _DUTY_LAYERS})

@@ -93,20 +93,32 @@ def set_threshold(conn: Connection, holder_source_id: str, item: str, minimum: i
     )
 
 
-def low_stock(conn: Connection, day: date) -> list[dict[str, Any]]:
-    """The (holder, item) pairs whose stock at the end of `day` is below their level."""
+HOLDER_VILLAGE = (
+    "coalesce((SELECT village_id FROM teams WHERE h.kind = 'team' AND id = h.ref_id),"
+    " (SELECT village_id FROM checkpoints WHERE h.kind = 'checkpoint' AND id = h.ref_id))"
+)
+"""SQL: the village of the holder aliased `h` (NULL: the town store, an isolation site)."""
+
+
+def low_stock(
+    conn: Connection, day: date, *, villages: list[int] | None = None
+) -> list[dict[str, Any]]:
+    """The (holder, item) pairs whose stock at the end of `day` is below their level; with
+    `villages`, only holders of those villages (teams and checkpoints)."""
     rows = conn.execute(
         text(
-            "SELECT h.source_id AS holder, h.kind AS holder_kind, i.code AS item, i.unit,"
+            "SELECT h.source_id AS holder, h.kind AS holder_kind, i.code AS item, i.unit,"  # noqa: S608 (a constant of this module; values are bound)
             " t.minimum, coalesce((SELECT sum(quantity) FROM ledger_entries"
             " WHERE to_holder_id = t.holder_id AND item_id = t.item_id AND day <= :day), 0)"
             " - coalesce((SELECT sum(quantity) FROM ledger_entries"
             " WHERE from_holder_id = t.holder_id AND item_id = t.item_id AND day <= :day), 0)"
             " AS quantity FROM supply_thresholds AS t"
             " JOIN supply_holders AS h ON h.id = t.holder_id"
-            " JOIN supply_items AS i ON i.id = t.item_id ORDER BY h.source_id, i.code"
+            " JOIN supply_items AS i ON i.id = t.item_id"
+            f" WHERE CAST(:villages AS bigint[]) IS NULL OR {HOLDER_VILLAGE} = ANY(:villages)"
+            " ORDER BY h.source_id, i.code"
         ),
-        {"day": day},
+        {"day": day, "villages": villages},
     ).mappings()
     return [
         {**r, "quantity": int(r["quantity"])} for r in rows if int(r["quantity"]) < r["minimum"]

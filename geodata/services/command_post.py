@@ -1,6 +1,7 @@
 """The command post's figures for the coverage report: enterprises per resumption state,
-publicity points not checked in 7 days and passes valid on the day, within the principal's
-villages. Enterprises and publicity points are places and are given exactly to every role;
+publicity points not checked in 7 days, disinfection places overdue at the moment, holders
+(units, checkpoints) below a stock threshold at the end of the day, and passes valid on the
+day, within the principal's villages. Places, units and stock are given exactly to every role;
 passes count people, so planners and analysts get them through the disclosure rules
 (withheld under 5, else randomly rounded to a multiple of 5, the same for every asking)."""
 
@@ -15,7 +16,7 @@ from geodata.auth.access import Action, Principal
 from geodata.disclosure.cellkey import CellKeys, load_secret, published
 from geodata.disclosure.rules import controlled
 from geodata.disclosure.snapshots import scope_key
-from geodata.records import enterprises, publicity
+from geodata.records import disinfection, enterprises, publicity, supplies_stock
 from geodata.records.town_settings import town_timezone
 from geodata.services.disinfection import villages_of
 
@@ -48,8 +49,24 @@ def figures(
         keys = CellKeys(load_secret(conn))
         cell = f"command_post:{scope_key(principal.grid_ids)}"
         passes = published(passes, keys.draw(cell, day, "passes_valid"))
+    low = supplies_stock.low_stock(conn, day, villages=villages)
+    places = conn.execute(
+        text(
+            "SELECT count(*) FROM disinfection_places AS p WHERE p.created_at <= :m"
+            " AND (CAST(:villages AS bigint[]) IS NULL OR p.village_id = ANY(:villages))"
+        ),
+        {"m": moment, "villages": villages},
+    ).scalar_one()
     return {
         "day": day.isoformat(),
+        "disinfection": {
+            "places": int(places),
+            "overdue": len(disinfection.overdue(conn, moment, villages)),
+        },
+        "supplies": {
+            "below_threshold": len(low),
+            "holders_below_threshold": len({row["holder"] for row in low}),
+        },
         "enterprises": {**states, "total": sum(states.values())},
         "publicity_points": {
             "total": int(points),

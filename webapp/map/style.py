@@ -528,3 +528,68 @@ LEGEND += (
         PUBLICITY_COLOURS["unchecked"],
     ),
 )
+
+ROUND_COLOURS: Mapping[str, str] = {"done": "#31a354", "overdue": "#de2d26"}
+STOCK_COLOURS: Mapping[str, str] = {"ok": "#636363", "low": "#feb24c"}
+VALUE_LABELS = {
+    **VALUE_LABELS,
+    "round": {"done": N_("disinfected in time"), "overdue": N_("overdue for disinfection")},
+    "stock": {"ok": N_("stock at or above thresholds"), "low": N_("below a stock threshold")},
+}
+MESSAGES = {
+    **MESSAGES,
+    "disinfectionOverdue": N_("Places overdue for disinfection"),
+    "suppliesBelow": N_("Units below a stock threshold"),
+}
+LAYER_TITLES = {
+    **LAYER_TITLES,
+    "disinfection_places": N_("Disinfection places"),
+    "supply_holders": N_("Supplies below threshold"),
+}
+TOWN_LAYERS += (
+    MapLayer(
+        source="disinfection_places",
+        symbol="circle",
+        z_index=450,
+        style={"color": "#333333", "weight": 1, "fillOpacity": 0.85},
+        fields=(
+            ("name", N_("Place")),
+            ("kind", N_("Kind")),
+            ("rounds_per_day", N_("Rounds a day")),
+            ("last_round_at", N_("Last round")),
+            ("due_at", N_("Due")),
+            ("round", N_("Disinfection")),
+            ("village", N_("Village")),
+        ),
+        colour_by="round",
+        colours=ROUND_COLOURS,
+        radius_px=5,
+        show=False,
+    ),
+    MapLayer(
+        source="supply_holders",
+        symbol="circle",
+        z_index=455,
+        style={"color": "#333333", "weight": 2, "fillOpacity": 0.9},
+        fields=(
+            ("name", N_("Unit")),
+            ("holder_kind", N_("Kind")),
+            ("items_below", N_("Below threshold")),
+            ("stock", N_("Stock")),
+            ("village", N_("Village")),
+        ),
+        colour_by="stock",
+        colours=STOCK_COLOURS,
+        radius_px=7,
+        show=False,
+    ),
+)
+"""Disinfection places coloured by whether a round is overdue, and the holders of supplies
+(checkpoints, isolation sites, units at a point of their village) by whether an item is
+below its threshold, off until chosen."""
+LEGEND += (
+    LegendEntry(
+        "bubble", N_("Place overdue for disinfection"), "#333333", ROUND_COLOURS["overdue"]
+    ),
+    LegendEntry("bubble", N_("Unit below a stock threshold"), "#333333", STOCK_COLOURS["low"]),
+)

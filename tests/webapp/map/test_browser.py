@@ -133,6 +133,8 @@ def test_map_draws_the_town_from_local_requests_only(
                 "isolation_sites",
                 "enterprises",
                 "publicity_points",
+                "disinfection_places",
+                "supply_holders",
                 "leaks",
             )
         ]

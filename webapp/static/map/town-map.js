@@ -430,7 +430,8 @@
   }
 
   // The command post's figures of the same report: enterprises approved and not reviewed yet,
-  // publicity points not checked in 7 days (places, no change since yesterday shown).
+  // publicity points not checked in 7 days, places overdue for disinfection, units below a
+  // stock threshold (places and units, no change since yesterday shown).
   function showCommandPost(post, list, messages) {
     if (!post) {
       return;
@@ -439,6 +440,8 @@
       ["enterprisesApproved", post.enterprises.approved],
       ["enterprisesPending", post.enterprises.pending],
       ["publicityUnchecked", post.publicity_points.not_checked_7_days],
+      ["disinfectionOverdue", post.disinfection && post.disinfection.overdue],
+      ["suppliesBelow", post.supplies && post.supplies.holders_below_threshold],
     ].forEach(function (row) {
       element("dt", "", list).textContent = messages[row[0]] || row[0];
       element("dd", "summary-" + row[0], list).textContent =
