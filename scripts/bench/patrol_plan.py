@@ -4,8 +4,8 @@ Zones for K = 6, 12, 24: the zoning's time (balanced on the estimated route, `es
 then the time to measure each zone's exact postman route once; max/min of the estimated
 hours the zoning balanced and of the exact route hours; Polsby-Popper median; pieces. Beside
 it, in the same run: plain METIS (contiguous, on the blocks' street and stop hours, no local
-search) measured the same way, and the zoning with one correction from the exact routes
-(`refine=1`: a second local search and a second measurement). Then each zone's postman route
+search) measured the same way, and `propose_zones` as `plan patrols` calls it (`refine=1`:
+one correction from the exact routes, a short polish and a second measurement). Then each zone's postman route
 of the K = 12 plan (time per zone, total), and the length networkx.eulerize gives on each
 zone's largest connected piece of streets (eulerize needs a connected graph; it pairs odd
 nodes by hops, not metres), beside the exact postman length of that piece.

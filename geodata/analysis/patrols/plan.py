@@ -36,13 +36,14 @@ Balance = Literal["hours", "households", "road_m"]
 BUDGET_S = 4.0
 """Seconds the local search of the zoning may take (the exact routes are measured after)."""
 
-REFINE = 0
-"""Times each zone's exact hours over its estimate corrects the estimate for another local
-search (and another exact measurement); the partition with the least measured max/min is
-kept."""
+REFINE = 1
+"""Times each zone's exact hours over its estimate corrects the estimate for a short polish
+(moves out of the heaviest zone or into the lightest, a quarter of the budget) and another
+exact measurement; the partition with the least measured max/min is kept."""
 
-DAMPING = 0.5
-"""Part of each zone's measured error the next local search corrects."""
+DAMPING = 1.0
+"""Part of each zone's measured error the polish corrects (all of it: the polish moves few
+blocks, so a zone's error stays with it)."""
 
 
 @dataclass(frozen=True)
@@ -278,10 +279,11 @@ def propose_zones(
     if by != "hours":
         return zones
     for _ in range(refine):
-        # each zone's exact hours over its estimate, half of it: the error moves with the
-        # blocks that carry it, so the full ratio overshoots
+        # each zone's exact hours over its estimate (1 where the route's matching is not
+        # proven optimal: its hours then say more about the solver than about the zone)
+        proven = np.array([z.matching_gap_m == 0 for z in zones])
         ratio = np.array([z.hours / max(z.estimated_hours, 1e-12) for z in zones])
-        correction = 1.0 + DAMPING * (ratio - 1.0)
+        correction = np.where(proven, 1.0 + DAMPING * (ratio - 1.0), 1.0)
 
         def corrected(zone: Ints, ids: Sequence[int], c: Floats = correction) -> Floats:
             return np.asarray(s.evaluate(zone, ids) * c[list(ids)], dtype=float)
@@ -293,7 +295,7 @@ def propose_zones(
             corrected,
             pairs=s.pairs,
             shared_m=s.shared,
-            budget_s=budget_s / 2,
+            budget_s=budget_s / 4,
             start=zone,
         )
         again = _measure_all(town, units, zone, k, pace, s.evaluate, joined=True)

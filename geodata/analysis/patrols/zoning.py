@@ -360,7 +360,8 @@ def partition(
 ) -> Ints:
     """Zones 0..k-1 of the blocks, each one piece where the blocks' graph allows; `weight`
         guides METIS and ranks moves, `evaluate` decides them. Stops at `budget_s`. From `start`
-    (a partition already one piece per zone) the local search alone runs."""
+    (a partition already one piece per zone) only the polish runs: a few moves out of the
+    heaviest zone or into the lightest, so that the partition stays near `start`."""
     count = len(blocks.neighbours)
     started = time.perf_counter()
     if start is None:
@@ -386,6 +387,9 @@ def partition(
         return zone
     end = started + budget_s
     search = Search(blocks, zone, k, evaluate, weight, deadline=end)
+    if start is not None:  # a few moves out of the heaviest zone or into the lightest
+        search.polish(rounds)
+        return search.zone
     # the phases share what is left of the budget: spread half, polish, smooth, polish
     for phase, share in ((search.spread, 0.5), (search.polish, 0.6), (search.smooth, 0.5)):
         now = time.perf_counter()
