@@ -299,7 +299,10 @@ def propose_zones(
             start=zone,
         )
         again = _measure_all(town, units, zone, k, pace, s.evaluate, joined=True)
-        if _spread(again) < _spread(zones):
+        # kept when it balances better and leaves no zone in more pieces (the block graph
+        # may join two blocks whose outlines stay apart by more than the slivers closed)
+        pieces_of = max(z.pieces for z in zones)
+        if _spread(again) < _spread(zones) and max(z.pieces for z in again) <= pieces_of:
             zones = again
     return zones
 
