@@ -5,10 +5,11 @@ then the time to measure each zone's exact postman route once; max/min of the es
 hours the zoning balanced and of the exact route hours; Polsby-Popper median; pieces. Beside
 it, in the same run: plain METIS (contiguous, on the blocks' street and stop hours, no local
 search) measured the same way, and `propose_zones` as `plan patrols` calls it (`refine=1`:
-one correction from the exact routes, a short polish and a second measurement). Then each zone's postman route
-of the K = 12 plan (time per zone, total), and the length networkx.eulerize gives on each
-zone's largest connected piece of streets (eulerize needs a connected graph; it pairs odd
-nodes by hops, not metres), beside the exact postman length of that piece.
+one correction from the exact routes, a short polish and a second measurement). Then each
+zone's postman route of the K = 12 plan (time per zone, total), and the length
+networkx.eulerize gives on each zone's largest connected piece of streets (eulerize needs a
+connected graph; it pairs odd nodes by hops, not metres), beside the exact postman length of
+that piece.
 
     WANGGE_HOME=/var/lib/wangge .venv/bin/python scripts/bench/patrol_plan.py --runs 3
 
