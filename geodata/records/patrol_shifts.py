@@ -16,7 +16,14 @@ from geodata.analysis.duty_rules import Item
 from geodata.analysis.rota import Interval
 from geodata.records import town_settings
 from geodata.records.refusal import RecordRefused
-from geodata.records.shifts import Post, busy_elsewhere, check_times, rota_people, write_rota
+from geodata.records.shifts import (
+    Post,
+    busy_elsewhere,
+    check_times,
+    insert_shift,
+    rota_people,
+    write_rota,
+)
 
 PATROL_CHECKS = ("patrol_zone_without_shift", "patrol_team_over_hours")
 
@@ -41,19 +48,7 @@ def add_zone_shift(
     """A new shift on a patrol zone, nobody on it yet."""
     check_times(source_id, starts_at, ends_at)
     z = zone(conn, zone_source_id)
-    if conn.execute(
-        text("SELECT 1 FROM checkpoint_shifts WHERE source_id = :s"), {"s": source_id}
-    ).scalar():
-        raise RecordRefused(f"shift {source_id!r}: source id exists already")
-    return int(
-        conn.execute(
-            text(
-                "INSERT INTO checkpoint_shifts (patrol_zone_id, starts_at, ends_at, staff_count,"
-                " source_id) VALUES (:z, :s, :e, 0, :id) RETURNING id"
-            ),
-            {"z": z.id, "s": starts_at, "e": ends_at, "id": source_id},
-        ).scalar_one()
-    )
+    return insert_shift(conn, Post("patrol_zone_id", int(z.id)), starts_at, ends_at, source_id)
 
 
 def zone_rota_source_id(zone_source_id: str, starts_at: datetime) -> str:

@@ -72,15 +72,23 @@ def add_shift(
     """A new shift of a checkpoint, nobody on it yet."""
     check_times(source_id, starts_at, ends_at)
     cp = checkpoint(conn, checkpoint_source_id)
+    return insert_shift(conn, Post("checkpoint_id", int(cp.id)), starts_at, ends_at, source_id)
+
+
+def insert_shift(
+    conn: Connection, post: Post, starts_at: datetime, ends_at: datetime, source_id: str
+) -> int:
+    """A new shift at the post, nobody on it yet (its times checked already); refused when
+    the source id is taken."""
     if conn.execute(
         text("SELECT 1 FROM checkpoint_shifts WHERE source_id = :s"), {"s": source_id}
     ).scalar():
         raise RecordRefused(f"shift {source_id!r}: source id exists already")
     return int(
         conn.execute(
-            text("INSERT INTO checkpoint_shifts (checkpoint_id, starts_at, ends_at, staff_count, "
-                 "source_id) VALUES (:c, :s, :e, 0, :id) RETURNING id"),
-            {"c": cp.id, "s": starts_at, "e": ends_at, "id": source_id},
+            text("INSERT INTO checkpoint_shifts (checkpoint_id, patrol_zone_id, starts_at, "
+                 "ends_at, staff_count, source_id) VALUES (:c, :z, :s, :e, 0, :id) RETURNING id"),
+            {**post.ids(), "s": starts_at, "e": ends_at, "id": source_id},
         ).scalar_one()
     )  # fmt: skip
 
