@@ -42,9 +42,9 @@ from webapp.map.style import (
     UNKNOWN_COLOUR,
     UNSCREENED_COLOUR,
     VALUE_LABELS,
-    MapLayer,
     Translate,
 )
+from webapp.map.symbols import MapLayer
 
 
 def layer_config(

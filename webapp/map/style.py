@@ -4,9 +4,11 @@ and the legend. Declarations only: webapp/map/page.py builds the page from them.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from webapp.infra.i18n import N_
+from webapp.map import command_post_style as command_post
+from webapp.map.symbols import LegendEntry, MapLayer
 
 TITLE = N_("Town map")
 MAX_ZOOM = 20
@@ -112,41 +114,6 @@ LAYER_TITLES: Mapping[str, str] = {
     "buildings": N_("Buildings"),
     "households": N_("Unscreened households"),
 }
-
-
-@dataclass(frozen=True)
-class MapLayer:
-    """How one layer of feature_collections.LAYERS is drawn and labelled."""
-
-    source: str
-    symbol: str
-    """"area", "line", "circle", "diamond", "entrance" or "site"."""
-    z_index: int
-    """Of the layer's own pane: areas under lines under points, whatever loads first."""
-    style: Mapping[str, object]
-    """Leaflet path options."""
-    fields: tuple[tuple[str, str], ...] = ()
-    """Tooltip rows: (property, label)."""
-    colour_by: str | None = None
-    colours: Mapping[str, str] = field(default_factory=dict)
-    radius_px: int = 0
-    show: bool = True
-    choropleth: str | None = None
-    """"village" or "grid": filled by the coverage API's figures of that level, by code."""
-    label_by: str | None = None
-    """A property shown as a permanent label (village names on a map without a basemap)."""
-    ring_by: str | None = None
-    """A property in metres drawn as a ring around the point (checkpoint reach)."""
-    palette_by: str | None = None
-    """An integer property picking the colour from PATROL_PALETTE."""
-    stroke_by_colour: bool = False
-    """`colour_by` colours the outline (or the line) too, not only the fill."""
-    popup: bool = False
-    """A click opens the tooltip's rows in a popup."""
-    dash_by: tuple[str, Mapping[str, str]] | None = None
-    searchable: bool = False
-    min_zoom: float | None = None
-    """Below this zoom the layer is not fetched; from it on, only the view's box is."""
 
 
 TOWN_LAYERS: tuple[MapLayer, ...] = (
@@ -368,15 +335,6 @@ MESSAGES: Mapping[str, str] = {
 }
 
 
-@dataclass(frozen=True)
-class LegendEntry:
-    symbol: str
-    label: str
-    stroke: str
-    fill: str = "none"
-    dash: str | None = None
-
-
 LEGEND: tuple[LegendEntry, ...] = (
     LegendEntry("area", N_("Village boundary"), VILLAGE_LINE, VILLAGE_FILL),
     LegendEntry("area", N_("Grid boundary"), GRID_LINE, dash="4 3"),
@@ -435,161 +393,9 @@ def translated_legend(translate: Translate) -> list[LegendEntry]:
     return [replace(entry, label=translate(entry.label)) for entry in LEGEND]
 
 
-ENTERPRISE_COLOURS: Mapping[str, str] = {
-    "approved": "#1a9641",
-    "conditional": "#a6d96a",
-    "refused": "#d7191c",
-    "pending": "#fdae61",
-}
-PUBLICITY_COLOURS: Mapping[str, str] = {"checked": "#2c7fb8", "unchecked": "#e6550d"}
-VALUE_LABELS = {
-    **VALUE_LABELS,
-    "review": {
-        "approved": N_("approved"),
-        "conditional": N_("approved with conditions"),
-        "refused": N_("refused"),
-        "pending": N_("not reviewed yet"),
-    },
-    "check": {
-        "checked": N_("checked in the last 7 days"),
-        "unchecked": N_("not checked in 7 days"),
-    },
-}
-MESSAGES = {
-    **MESSAGES,
-    "enterprisesApproved": N_("Enterprises approved to resume"),
-    "enterprisesPending": N_("Enterprises not reviewed yet"),
-    "publicityUnchecked": N_("Publicity points not checked in 7 days"),
-}
-LAYER_TITLES = {
-    **LAYER_TITLES,
-    "enterprises": N_("Enterprises by resumption review"),
-    "publicity_points": N_("Publicity points"),
-}
-TOWN_LAYERS += (
-    MapLayer(
-        source="enterprises",
-        symbol="circle",
-        z_index=440,
-        style={"color": "#333333", "weight": 1, "fillOpacity": 0.8},
-        fields=(
-            ("name", N_("Enterprise")),
-            ("kind", N_("Kind")),
-            ("review", N_("Resumption")),
-            ("reviewed_on", N_("Reviewed on")),
-            ("staff_total", N_("Staff")),
-            ("staff_local", N_("Local staff")),
-            ("staff_from_risk_areas", N_("Staff from risk areas")),
-            ("village", N_("Village")),
-        ),
-        colour_by="review",
-        colours=ENTERPRISE_COLOURS,
-        radius_px=6,
-        show=False,
-    ),
-    MapLayer(
-        source="publicity_points",
-        symbol="circle",
-        z_index=445,
-        style={"weight": 3, "fillOpacity": 0.9},
-        fields=(
-            ("kind", N_("Publicity")),
-            ("content", N_("Content")),
-            ("put_up_on", N_("Put up on")),
-            ("last_checked_at", N_("Last checked")),
-            ("check", N_("Check")),
-            ("village", N_("Village")),
-        ),
-        colour_by="check",
-        colours=PUBLICITY_COLOURS,
-        stroke_by_colour=True,
-        radius_px=5,
-        show=False,
-    ),
-)
-"""Enterprises coloured by their resumption review and publicity points by whether they were
-checked in the last 7 days (a loudspeaker route is a line), off until chosen."""
-LEGEND += (
-    LegendEntry("bubble", N_("Enterprise approved"), "#333333", ENTERPRISE_COLOURS["approved"]),
-    LegendEntry(
-        "bubble",
-        N_("Enterprise approved with conditions"),
-        "#333333",
-        ENTERPRISE_COLOURS["conditional"],
-    ),
-    LegendEntry("bubble", N_("Enterprise refused"), "#333333", ENTERPRISE_COLOURS["refused"]),
-    LegendEntry(
-        "bubble", N_("Enterprise not reviewed yet"), "#333333", ENTERPRISE_COLOURS["pending"]
-    ),
-    LegendEntry(
-        "bubble",
-        N_("Publicity point not checked in 7 days"),
-        "#ffffff",
-        PUBLICITY_COLOURS["unchecked"],
-    ),
-)
-
-ROUND_COLOURS: Mapping[str, str] = {"done": "#31a354", "overdue": "#de2d26"}
-STOCK_COLOURS: Mapping[str, str] = {"ok": "#636363", "low": "#feb24c"}
-VALUE_LABELS = {
-    **VALUE_LABELS,
-    "round": {"done": N_("disinfected in time"), "overdue": N_("overdue for disinfection")},
-    "stock": {"ok": N_("stock at or above thresholds"), "low": N_("below a stock threshold")},
-}
-MESSAGES = {
-    **MESSAGES,
-    "disinfectionOverdue": N_("Places overdue for disinfection"),
-    "suppliesBelow": N_("Units below a stock threshold"),
-}
-LAYER_TITLES = {
-    **LAYER_TITLES,
-    "disinfection_places": N_("Disinfection places"),
-    "supply_holders": N_("Supplies below threshold"),
-}
-TOWN_LAYERS += (
-    MapLayer(
-        source="disinfection_places",
-        symbol="circle",
-        z_index=450,
-        style={"color": "#333333", "weight": 1, "fillOpacity": 0.85},
-        fields=(
-            ("name", N_("Place")),
-            ("kind", N_("Kind")),
-            ("rounds_per_day", N_("Rounds a day")),
-            ("last_round_at", N_("Last round")),
-            ("due_at", N_("Due")),
-            ("round", N_("Disinfection")),
-            ("village", N_("Village")),
-        ),
-        colour_by="round",
-        colours=ROUND_COLOURS,
-        radius_px=5,
-        show=False,
-    ),
-    MapLayer(
-        source="supply_holders",
-        symbol="circle",
-        z_index=455,
-        style={"color": "#333333", "weight": 2, "fillOpacity": 0.9},
-        fields=(
-            ("name", N_("Unit")),
-            ("holder_kind", N_("Kind")),
-            ("items_below", N_("Below threshold")),
-            ("stock", N_("Stock")),
-            ("village", N_("Village")),
-        ),
-        colour_by="stock",
-        colours=STOCK_COLOURS,
-        radius_px=7,
-        show=False,
-    ),
-)
-"""Disinfection places coloured by whether a round is overdue, and the holders of supplies
-(checkpoints, isolation sites, units at a point of their village) by whether an item is
-below its threshold, off until chosen."""
-LEGEND += (
-    LegendEntry(
-        "bubble", N_("Place overdue for disinfection"), "#333333", ROUND_COLOURS["overdue"]
-    ),
-    LegendEntry("bubble", N_("Unit below a stock threshold"), "#333333", STOCK_COLOURS["low"]),
-)
+# The command post's records (webapp/map/command_post_style.py) after the town's own.
+VALUE_LABELS = {**VALUE_LABELS, **command_post.VALUE_LABELS}
+MESSAGES = {**MESSAGES, **command_post.MESSAGES}
+LAYER_TITLES = {**LAYER_TITLES, **command_post.LAYER_TITLES}
+TOWN_LAYERS += command_post.LAYERS
+LEGEND += command_post.LEGEND

@@ -23,7 +23,8 @@ from tests.paths import SCREENSHOTS
 from tests.webapp.map.test_browser import visit
 from tests.webapp.small_town_data import insert_test_town
 from webapp import create_app
-from webapp.map.style import ENTERPRISE_COLOURS, LAYER_TITLES, PUBLICITY_COLOURS
+from webapp.map.command_post_style import ENTERPRISE_COLOURS, PUBLICITY_COLOURS
+from webapp.map.style import LAYER_TITLES
 
 SHOWCASE = SCREENSHOTS / "map-enterprises.png"
 XSS_NAME = "<img src=x onerror=alert(3)>"
