@@ -3,19 +3,16 @@ street block moved with the zones rescored, the edited zones applied)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, url_for
-from flask_babel import gettext  # type: ignore[import-untyped]
+from flask import Blueprint, Response, url_for
 
 from geodata import params
 from geodata.auth.access import Action
-from geodata.maps.layers import town_extent
 from geodata.params.patrols import AssignmentParams, MoveParams, ProposeZonesParams
 from geodata.services import patrol_proposals
 from webapp.infra import database
-from webapp.infra.basemap import allow_basemap_images, basemap_url
-from webapp.infra.headers import csp_nonce
 from webapp.infra.i18n import N_
 from webapp.infra.params import json_object
+from webapp.infra.planning_page import render_planning_page
 from webapp.infra.policy import principal, requires
 from webapp.infra.responses import json_response
 
@@ -107,22 +104,13 @@ PAGE_MESSAGES = {
 @requires(Action.PLAN)
 def page() -> str:
     """Propose patrol zones, move street blocks between them, apply."""
-    extent = town_extent(database.connection())
-    nonce = csp_nonce()
-    allow_basemap_images()
-    return render_template(
+    return render_planning_page(
         "patrols.html",
-        title=gettext("Patrol zone planning"),
-        nonce=nonce,
-        config={
-            "bounds": extent.as_leaflet_bounds() if extent is not None else None,
-            "basemap": basemap_url(),
-            "urls": {
-                "propose": url_for("patrols.propose"),
-                "rescore": url_for("patrols.rescore"),
-                "apply": url_for("patrols.apply"),
-                "villages": url_for("map.layer", name="villages"),
-            },
-            "messages": {key: gettext(message) for key, message in PAGE_MESSAGES.items()},
+        N_("Patrol zone planning"),
+        {
+            "propose": url_for("patrols.propose"),
+            "rescore": url_for("patrols.rescore"),
+            "apply": url_for("patrols.apply"),
         },
+        PAGE_MESSAGES,
     )

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import pandas as pd
-from flask import Blueprint, Response, abort, render_template, request, url_for
-from flask_babel import gettext  # type: ignore[import-untyped]
+from flask import Blueprint, Response, abort, request, url_for
 
 from geodata import params
 from geodata.auth.access import Action
-from geodata.maps.layers import town_extent
 from geodata.services.planning import (
     apply_checkpoint_plan,
     apply_seal_plan,
@@ -18,10 +16,9 @@ from geodata.services.planning import (
     seal_plan_for,
 )
 from webapp.infra import database
-from webapp.infra.basemap import allow_basemap_images, basemap_url
-from webapp.infra.headers import csp_nonce
 from webapp.infra.i18n import N_
 from webapp.infra.params import json_object
+from webapp.infra.planning_page import render_planning_page
 from webapp.infra.policy import principal, requires
 from webapp.infra.responses import json_response
 
@@ -147,24 +144,15 @@ PAGE_MESSAGES = {
 @requires(Action.PLAN)
 def page() -> str:
     """Checkpoints now and proposed, their coverage, and the seal plan per compound."""
-    extent = town_extent(database.connection())
-    nonce = csp_nonce()
-    allow_basemap_images()
-    return render_template(
+    return render_planning_page(
         "plan.html",
-        title=gettext("Checkpoint planning"),
-        nonce=nonce,
-        config={
-            "bounds": extent.as_leaflet_bounds() if extent is not None else None,
-            "basemap": basemap_url(),
-            "urls": {
-                "propose": url_for("plan.propose_checkpoints"),
-                "apply": url_for("plan.apply_checkpoints"),
-                "score": url_for("plan.score"),
-                "seals": url_for("plan.seals"),
-                "seals_apply": url_for("plan.apply_seals"),
-                "villages": url_for("map.layer", name="villages"),
-            },
-            "messages": {key: gettext(message) for key, message in PAGE_MESSAGES.items()},
+        N_("Checkpoint planning"),
+        {
+            "propose": url_for("plan.propose_checkpoints"),
+            "apply": url_for("plan.apply_checkpoints"),
+            "score": url_for("plan.score"),
+            "seals": url_for("plan.seals"),
+            "seals_apply": url_for("plan.apply_seals"),
         },
+        PAGE_MESSAGES,
     )
