@@ -56,6 +56,7 @@ def test_map_page_loads_only_local_assets(client: FlaskClient) -> None:
     assert sources == [
         "/static/vendor/leaflet/leaflet.js",
         "/static/vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js",
+        "/static/map/town-map-popups.js",
         "/static/map/town-map.js",
     ]
     for unwanted in ("jquery", "bootstrap", "awesome", "fontawesome", "glyphicons"):
@@ -105,6 +106,10 @@ def test_town_map_script_writes_data_as_text_and_credits_osm(client: FlaskClient
     )
     assert "innerHTML" not in script
     assert "textContent" in script
+    with client.get("/static/map/town-map-popups.js") as response:
+        popups = response.get_data(as_text=True)
+    assert "innerHTML" not in popups
+    assert "textContent" in popups
 
 
 @pytest.mark.parametrize(
