@@ -20,6 +20,7 @@ SCRIPTS: tuple[tuple[str, str], ...] = (
     ("leaflet", "vendor/leaflet/leaflet.js"),
     ("vectorgrid", "vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js"),
     ("town_map_popups", "map/town-map-popups.js"),
+    ("town_map_controls", "map/town-map-controls.js"),
     ("town_map", "map/town-map.js"),
 )
 """(Folium's name for the link, path under static/), in load order."""
