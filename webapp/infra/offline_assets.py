@@ -19,6 +19,7 @@ LEAFLET_VERSION = "1.9.4"
 SCRIPTS: tuple[tuple[str, str], ...] = (
     ("leaflet", "vendor/leaflet/leaflet.js"),
     ("vectorgrid", "vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js"),
+    ("town_map_figures", "map/town-map-figures.js"),
     ("town_map_popups", "map/town-map-popups.js"),
     ("town_map_controls", "map/town-map-controls.js"),
     ("town_map", "map/town-map.js"),

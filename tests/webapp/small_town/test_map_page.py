@@ -56,6 +56,7 @@ def test_map_page_loads_only_local_assets(client: FlaskClient) -> None:
     assert sources == [
         "/static/vendor/leaflet/leaflet.js",
         "/static/vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js",
+        "/static/map/town-map-figures.js",
         "/static/map/town-map-popups.js",
         "/static/map/town-map-controls.js",
         "/static/map/town-map.js",
