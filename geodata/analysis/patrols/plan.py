@@ -138,8 +138,8 @@ class Zone:
     """The hours the zoning balanced (`estimate.py`; NaN when balanced by households or road
     metres); `hours` are the exact postman route's."""
     matching_gap_m: float = 0.0
-    """Metres the route's pairing of odd nodes may be over the optimum (0: proven optimal;
-    the matching stops at its time limits, see `matching.py`)."""
+    """Metres the route's pairing of odd nodes may be over the optimum (a bound from the
+    exact solver's rounding of weights, see `tjoin.py`)."""
 
 
 def _weights(town: PatrolTown, units: Ints, by: Balance, pace: Pace) -> Floats:
@@ -279,11 +279,9 @@ def propose_zones(
     if by != "hours":
         return zones
     for _ in range(refine):
-        # each zone's exact hours over its estimate (1 where the route's matching is not
-        # proven optimal: its hours then say more about the solver than about the zone)
-        proven = np.array([z.matching_gap_m == 0 for z in zones])
+        # each zone's exact hours over its estimate
         ratio = np.array([z.hours / max(z.estimated_hours, 1e-12) for z in zones])
-        correction = np.where(proven, 1.0 + DAMPING * (ratio - 1.0), 1.0)
+        correction = 1.0 + DAMPING * (ratio - 1.0)
 
         def corrected(zone: Ints, ids: Sequence[int], c: Floats = correction) -> Floats:
             return np.asarray(s.evaluate(zone, ids) * c[list(ids)], dtype=float)

@@ -1,9 +1,9 @@
 """The shortest closed walk from a station along every street segment of a zone.
 
 Chinese postman: the odd-degree nodes of the zone's segments are paired at the least total
-metres along the town graph by an exact minimum-weight perfect matching (networkx's blossom
-algorithm on the complete graph of their shortest-path distances), the pairs' paths are
-added as deadhead, and an Eulerian circuit of the result is the walk.
+metres along the town graph (a minimum T-join, solved exactly by sparse blossom: `tjoin.py`),
+the pairing's edges are added as deadhead, and an Eulerian circuit of the result is the
+walk.
 
 Where the zone's segments (and the station) are in several pieces this is the rural postman
 problem, NP-hard. The pieces are first joined by the shortest paths of a minimum spanning
@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.sparse.csgraph import connected_components
 
-from geodata.analysis.patrols.matching import min_weight_perfect_matching
+from geodata.analysis.patrols.tjoin import TJoinSolver
 from geodata.analysis.patrols.walkable import Walkable
 
 Ints = NDArray[np.int64]
@@ -50,7 +50,8 @@ class Tour:
     street_m: float
     segments: int
     matching_gap_m: float = 0.0
-    """Metres the pairing of odd nodes may be over the optimum (0: proven optimal)."""
+    """Metres the pairing of odd nodes may be over the optimum (a bound from the rounding of
+    the weights the exact solver takes: `tjoin.py`)."""
 
     @property
     def route_m(self) -> float:
@@ -59,16 +60,6 @@ class Tour:
     @property
     def covered(self) -> frozenset[int]:
         return frozenset(s.segment for s in self.steps if s.required)
-
-
-def _path(pred: Ints, source_row: int, target: int) -> list[int]:
-    nodes = [target]
-    while True:
-        p = int(pred[source_row, nodes[-1]])
-        if p < 0:
-            break
-        nodes.append(p)
-    return nodes[::-1]
 
 
 def _add_path(
@@ -113,6 +104,14 @@ def _join_pieces(
         _add_path(multi, path[::-1], edges)
 
 
+def tjoin_solver(net: Walkable) -> TJoinSolver:
+    """The town graph's T-join solver, built once and kept with the graph."""
+    solver = net.cache.get("tjoin")
+    if not isinstance(solver, TJoinSolver):
+        solver = net.cache["tjoin"] = TJoinSolver(net)
+    return solver
+
+
 def postman_tour(net: Walkable, segments: Ints, start: int) -> Tour:
     """The closed walk from node `start` along every given segment (numbers in net.streets)."""
     streets = net.streets
@@ -129,13 +128,9 @@ def postman_tour(net: Walkable, segments: Ints, start: int) -> Tour:
         )
     _join_pieces(multi, net, edges)
     odd = np.array(sorted(n for n, d in multi.degree() if d % 2), dtype=np.int64)
-    gap_m = 0.0
-    if len(odd):
-        dist, pred = net.distances(odd)
-        matching = min_weight_perfect_matching(dist[:, odd])
-        gap_m = matching.gap_m
-        for i, j in matching.pairs:
-            _add_path(multi, _path(pred, i, int(odd[j])), edges)
+    join = tjoin_solver(net).solve(odd)
+    for a, b in join.edges:
+        _add_path(multi, [a, b], edges)
     steps: list[Step] = []
     if multi.number_of_edges():
         for a, b, key in nx.eulerian_circuit(multi, source=int(start), keys=True):
@@ -155,5 +150,5 @@ def postman_tour(net: Walkable, segments: Ints, start: int) -> Tour:
         steps=tuple(steps),
         street_m=float(streets.length_m[required].sum()),
         segments=len(required),
-        matching_gap_m=gap_m,
+        matching_gap_m=join.gap_m,
     )

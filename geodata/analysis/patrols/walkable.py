@@ -9,7 +9,8 @@ counts in a route's metres like any other deadhead, and is drawn as a straight l
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -36,6 +37,8 @@ class Walkable:
     b: Ints
     weight_m: Floats
     segment: Ints
+    cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """What is built once from the graph and kept (the T-join solver)."""
 
     def matrix(self) -> csr_matrix:
         n = len(self.streets.node_xy)
