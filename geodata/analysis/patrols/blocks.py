@@ -3,17 +3,20 @@
 A block's neighbours are the blocks it shares a boundary piece with (a street or a stretch of
 village boundary of positive length); blocks that touch only at a corner share no piece and
 are not neighbours. Each street segment belongs to exactly one block: the lowest-numbered
-block it bounds, or the block it lies in (a dead end inside a block).
+block it bounds, or the block it lies in (a dead end inside a block). A face with more road
+than a zone can balance is cut into parts (`split.py`), each a block.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
 import shapely
 from numpy.typing import NDArray
 
+from geodata.analysis.patrols.split import SPLIT_M, split_block
 from geodata.analysis.patrols.streets import Streets
 
 Floats = NDArray[np.float64]
@@ -76,26 +79,23 @@ def _count_in(geoms: Geoms, points_xy: Floats, weights: Ints) -> Ints:
     return counts
 
 
-def street_blocks(
-    streets: Streets,
-    areas_m: Geoms,
-    *,
-    households_xy: Floats,
-    households: Ints,
-    stops_xy: Floats,
-) -> Blocks:
-    """Blocks of the areas (villages) with households (counts at points) and stops to pass."""
-    areas = np.asarray(areas_m, dtype=object)
-    faces = np.asarray(shapely.get_parts(shapely.polygonize(streets.lines)), dtype=object)
-    faces = faces[shapely.area(faces) >= MIN_AREA_M2]
-    inside = shapely.point_on_surface(faces)
-    found = shapely.STRtree(areas).query(inside, predicate="within")
-    area = np.full(len(faces), -1, dtype=np.int64)
-    area[found[0]] = found[1]
-    keep = area >= 0
-    faces, area = faces[keep], area[keep]
+@dataclass(frozen=True)
+class _Linked:
+    """Faces with their neighbour pairs, shared metres and segments' blocks."""
+
+    pairs: Ints
+    shared_m: Floats
+    segment_block: Ints
+    segment_other: Ints
+    road_m: Floats
+
+
+def _link(streets: Streets, faces: Geoms, cuts: Geoms) -> _Linked:
+    """Which faces each boundary piece (street, outline or cut between parts of a block)
+    bounds: the neighbour pairs, and each street segment's block."""
+    lines = np.concatenate([streets.lines, cuts]) if len(cuts) else streets.lines
     rings = shapely.boundary(faces)
-    mids = shapely.line_interpolate_point(streets.lines, 0.5, normalized=True)
+    mids = shapely.line_interpolate_point(lines, 0.5, normalized=True)
     touch = shapely.STRtree(rings).query(mids, predicate="dwithin", distance=ON_EDGE_M)
     piece, block = touch[0], touch[1]
     order = np.lexsort((block, piece))
@@ -109,7 +109,7 @@ def street_blocks(
         b_list.append(block[gap:][same])
         p_list.append(piece[gap:][same])
     a, b = np.concatenate(a_list), np.concatenate(b_list)
-    length = shapely.length(streets.lines[np.concatenate(p_list)])
+    length = shapely.length(lines[np.concatenate(p_list)])
     pairs = np.column_stack([np.minimum(a, b), np.maximum(a, b)])
     if len(pairs):
         pairs, where = np.unique(pairs, axis=0, return_inverse=True)
@@ -139,14 +139,65 @@ def street_blocks(
     road_m = np.zeros(len(faces))
     owned = segment_block >= 0
     np.add.at(road_m, segment_block[owned], streets.length_m[owned])
+    return _Linked(pairs.astype(np.int64), shared, segment_block, segment_other, road_m)
+
+
+def _split_heavy(
+    streets: Streets, faces: Geoms, area: Ints, linked: _Linked
+) -> tuple[Geoms, Ints, Geoms]:
+    """Blocks with more road than SPLIT_M cut into parts (`split.py`): the faces and their
+    areas after the cuts, and the cut lines between parts."""
+    out_faces, out_area, cuts = list(faces.tolist()), list(area.tolist()), []
+    for f in np.flatnonzero(linked.road_m > SPLIT_M).tolist():
+        mine = np.flatnonzero(linked.segment_block == f)
+        split = split_block(faces[f], streets.segments[mine], float(linked.road_m[f]))
+        if split is None:
+            continue
+        out_faces[f] = split.parts[0]
+        out_faces += split.parts[1:]
+        out_area += [int(area[f])] * (len(split.parts) - 1)
+        for i, j in itertools.combinations(range(len(split.parts)), 2):
+            between = shapely.intersection(split.parts[i].boundary, split.parts[j].boundary)
+            lines = shapely.get_parts(shapely.line_merge(between) if between.length else between)
+            cuts += [x for x in lines.tolist() if shapely.get_type_id(x) == 1]
+    return (
+        np.asarray(out_faces, dtype=object),
+        np.asarray(out_area, dtype=np.int64),
+        np.asarray(cuts, dtype=object),
+    )
+
+
+def street_blocks(
+    streets: Streets,
+    areas_m: Geoms,
+    *,
+    households_xy: Floats,
+    households: Ints,
+    stops_xy: Floats,
+) -> Blocks:
+    """Blocks of the areas (villages) with households (counts at points) and stops to pass."""
+    areas = np.asarray(areas_m, dtype=object)
+    faces = np.asarray(shapely.get_parts(shapely.polygonize(streets.lines)), dtype=object)
+    faces = faces[shapely.area(faces) >= MIN_AREA_M2]
+    inside = shapely.point_on_surface(faces)
+    found = shapely.STRtree(areas).query(inside, predicate="within")
+    area = np.full(len(faces), -1, dtype=np.int64)
+    area[found[0]] = found[1]
+    keep = area >= 0
+    faces, area = faces[keep], area[keep]
+    linked = _link(streets, faces, np.empty(0, dtype=object))
+    if (linked.road_m > SPLIT_M).any():
+        faces, area, cuts = _split_heavy(streets, faces, area, linked)
+        if len(cuts):
+            linked = _link(streets, faces, cuts)
     return Blocks(
         geoms=faces,
         area=area,
         households=_count_in(faces, households_xy, households),
         stops=_count_in(faces, stops_xy, np.ones(len(stops_xy), dtype=np.int64)),
-        road_m=road_m,
-        pairs=pairs.astype(np.int64),
-        shared_m=shared,
-        segment_block=segment_block,
-        segment_other=segment_other,
+        road_m=linked.road_m,
+        pairs=linked.pairs,
+        shared_m=linked.shared_m,
+        segment_block=linked.segment_block,
+        segment_other=linked.segment_other,
     )

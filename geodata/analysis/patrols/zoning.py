@@ -39,7 +39,7 @@ Evaluate = Callable[[Ints, Sequence[int]], Floats]
 SCALE = 10_000
 """METIS takes whole weights: loads are scaled to this many units per mean block."""
 
-BOUNDARY = 0.05
+BOUNDARY = 1.0
 """Weight of the zones' boundary (relative to the mean block's perimeter times blocks per
 zone) against the squared loads in the spread."""
 
@@ -49,7 +49,7 @@ TRIES = 6
 RESEED = 3
 """Times METIS runs again on blocks weighed by their zone's load over weight."""
 
-SMOOTH_SLACK = 1.04
+SMOOTH_SLACK = 1.07
 """Smoothing keeps max/min within this or the max/min reached, whichever is larger."""
 
 

@@ -90,7 +90,7 @@ def test_zones_json_then_apply_then_routes_over_every_segment(
     assert audited == 2
 
     routes = invoke(
-        town, "plan", "routes", "--zone", made[0], "--loop-hours", "3", "--gpx", str(tmp_path),
+        town, "plan", "routes", "--zone", made[0], "--loop-hours", "4", "--gpx", str(tmp_path),
         "--format", "json",
     )  # fmt: skip
     assert routes.exit_code == 0, routes.output
@@ -101,13 +101,13 @@ def test_zones_json_then_apply_then_routes_over_every_segment(
     for lp in route["loops"]:
         assert {"period", "route_m", "hours"} <= set(lp)
         assert lp["period"] == "night"
-        assert lp["hours"] <= 3.0
+        assert lp["hours"] <= 4.0
     gpx = (tmp_path / f"{made[0].replace(':', '_')}.gpx").read_text()
     assert gpx.count("<trk>") == len(route["loops"])
 
     for _ in range(2):  # the second retires the first, which is kept
         stored = invoke(
-            town, "plan", "routes", "--zone", made[0], "--loop-hours", "3", "--apply",
+            town, "plan", "routes", "--zone", made[0], "--loop-hours", "4", "--apply",
             "--format", "json",
         )  # fmt: skip
         assert stored.exit_code == 0, stored.output
