@@ -1109,6 +1109,16 @@ class CoverageCacheState(Base):
     """Moved on by any write to entrances, their events or compounds (migration 0027)."""
 
 
+class TileGeneration(Base):
+    """A tile layer's generation: every statement writing the layer's table moves it on
+    (triggers of migration 0032), so the tiles' data version is this one row."""
+
+    __tablename__ = "tile_generations"
+
+    layer: Mapped[str] = mapped_column(Text, primary_key=True)
+    generation: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
 class CoverageGridVersion(Base):
     """A grid's visit version, moved on by its households' visits."""
 

@@ -10,10 +10,11 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import UTC, date, datetime, timedelta
 
 from flask import Blueprint, Response, abort, request
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from geodata import params
 from geodata.auth.access import Action, Principal
@@ -140,11 +141,27 @@ def tile(layer: str, z: int, x: int, y: int) -> Response:
             # What writes made stale, before the tile reads it; while another request or the
             # clock refreshes, the tile is computed live (render_tile sees it stale).
             hexagon_cache.refresh(conn, wait=False)
-    with database.engine().connect() as conn, conn.begin():
-        apply_scope(conn, who)
-        window_h = asked_window or float(setting(conn, "screening_window_days")) * 24.0
+    with ExitStack() as stack:
+        opened: list[Connection] = []
+
+        def scoped() -> Connection:
+            """The tile's connection in the caller's scope, opened when first needed: a tile
+            answered from the caches (a 304, a tile made before) needs no database."""
+            if not opened:
+                found = stack.enter_context(database.engine().connect())
+                stack.enter_context(found.begin())
+                apply_scope(found, who)
+                opened.append(found)
+            return opened[0]
+
+        # A building tile does not depend on the screening window.
+        window_h = 0.0
+        if layer == "households":
+            window_h = asked_window or float(setting(scoped(), "screening_window_days")) * 24.0
+        # The buildings' version is the same for every scope (a generation, not a count).
+        version_key = (layer,) if layer == "buildings" else (layer, scope)
         version = cache.version(
-            (layer, scope), lambda: str(conn.execute(text(VERSION_SQL[layer])).scalar_one())
+            version_key, lambda: str(scoped().execute(text(VERSION_SQL[layer])).scalar_one())
         )
         moment = as_of.isoformat() if as_of else ""
         cache_key = (layer, scope, version, moment, window_h, z, x, y)
@@ -155,10 +172,15 @@ def tile(layer: str, z: int, x: int, y: int) -> Response:
             body = cache.tile(
                 cache_key,
                 lambda: (
-                    render_published_cells(conn, who, key, day, window_h)
+                    render_published_cells(scoped(), who, key, day, window_h)
                     if day is not None
                     else render_tile(
-                        conn, who, layer, key, as_of=as_of or datetime.now(UTC), window_h=window_h
+                        scoped(),
+                        who,
+                        layer,
+                        key,
+                        as_of=as_of or datetime.now(UTC),
+                        window_h=window_h,
                     )
                 ),
             )
