@@ -113,28 +113,61 @@ def local_operator(os_user: str) -> Principal:
     return Principal(name=f"local:{os_user}", role=Role.ADMIN)
 
 
+SCOPE_COLUMNS = (
+    "array(SELECT grid_id FROM user_grids WHERE user_id = {user}) AS own, "
+    "array(SELECT g.id FROM user_villages v JOIN grids g ON g.village_id = v.village_id "
+    "WHERE v.user_id = {user}) AS of_villages, "
+    "EXISTS (SELECT 1 FROM user_villages WHERE user_id = {user}) AS has_villages"
+)
+"""The columns a user's grid scope is made of (`scope_of`), for a query with the user's id
+as `{user}`: the scope comes in the same round trip as whatever else that query reads."""
+
+
+def scope_of(
+    role: Role, own: Iterable[int], of_villages: Iterable[int], has_villages: bool
+) -> frozenset[int] | None:
+    """The grids a user answers for, from the `SCOPE_COLUMNS` read for them."""
+    if role is Role.ADMIN or role is Role.ANALYST:
+        return None
+    grids = frozenset(own) | frozenset(of_villages)
+    if role is Role.GRID_WORKER:
+        return grids  # a grid worker with no grid sees nothing
+    return grids if (grids or has_villages) else None
+
+
 def grid_scope(conn: Connection, user: User) -> frozenset[int] | None:
     """The grids a user answers for: own grids, the grids of own villages, or the town."""
     if user.role is Role.ADMIN or user.role is Role.ANALYST:
         return None
-    row = conn.execute(
-        text(
-            "SELECT array(SELECT grid_id FROM user_grids WHERE user_id = :u) AS own, "
-            "array(SELECT g.id FROM user_villages v JOIN grids g ON g.village_id = v.village_id "
-            "WHERE v.user_id = :u) AS of_villages, "
-            "EXISTS (SELECT 1 FROM user_villages WHERE user_id = :u) AS has_villages"
-        ),
-        {"u": user.id},
-    ).one()
-    grids = frozenset(row.own) | frozenset(row.of_villages)
-    if user.role is Role.GRID_WORKER:
-        return grids  # a grid worker with no grid sees nothing
-    return grids if (grids or row.has_villages) else None
+    row = conn.execute(text("SELECT " + SCOPE_COLUMNS.format(user=":u")), {"u": user.id}).one()
+    return scope_of(user.role, row.own, row.of_villages, row.has_villages)
 
 
 def principal_for(conn: Connection, user: User) -> Principal:
     return Principal(
         name=user.username, role=user.role, user_id=user.id, grid_ids=grid_scope(conn, user)
+    )
+
+
+def principal_for_user_id(conn: Connection, user_id: int) -> Principal | None:
+    """The principal of an active user, read with its scope in one statement (None when the
+    user is gone or disabled)."""
+    row = conn.execute(
+        text(
+            "SELECT u.id, u.username, u.role, "  # noqa: S608 (constant columns)
+            + SCOPE_COLUMNS.format(user="u.id")
+            + " FROM users u WHERE u.id = :u AND u.active"
+        ),
+        {"u": user_id},
+    ).one_or_none()
+    if row is None:
+        return None
+    role = Role(row.role)
+    return Principal(
+        name=row.username,
+        role=role,
+        user_id=row.id,
+        grid_ids=scope_of(role, row.own, row.of_villages, row.has_villages),
     )
 
 

@@ -12,18 +12,19 @@ from typing import Any, TypeVar
 
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect, same_origin, validate_csrf
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms import ValidationError
 
 from geodata.auth import accounts
-from geodata.auth.access import Action, Principal, principal_for
-from geodata.models import User
+from geodata.auth.access import Action, Principal, principal_for_user_id
 from webapp.infra import database
+from webapp.infra.token_principals import TokenPrincipals
 
 F = TypeVar("F", bound=Callable[..., Any])
 POLICY_ATTR = "wangge_policy"
 PUBLIC_ENDPOINTS = frozenset({"static"})
+_TOKENS_KEY = "wangge.token_principals"
 
 csrf = CSRFProtect()
 
@@ -82,19 +83,33 @@ def principal() -> Principal:
 def _identify() -> Principal | None:
     """The caller: a bearer token (scripts, GIS clients) or the browser session."""
     header = request.headers.get("Authorization", "")
-    with Session(database.engine()) as db, db.begin():
-        user: User | None = None
-        if header.startswith("Bearer "):
-            g.via_token = True
-            user = accounts.user_for_token(db, header.removeprefix("Bearer ").strip())
-            if user is None:
-                abort(401)
-        elif "user_id" in session:
-            user = db.get(User, session["user_id"])
-            if user is None or not user.active:
-                session.clear()
-                user = None
-        return principal_for(db.connection(), user) if user is not None else None
+    if header.startswith("Bearer "):
+        g.via_token = True
+        token = header.removeprefix("Bearer ").strip()
+        found = token_principals().principal(
+            token, lambda: _look_up(lambda conn: accounts.principal_for_token(conn, token))
+        )
+        if found is None:
+            abort(401)
+        return found
+    if "user_id" in session:
+        user_id: int = session["user_id"]
+        found = _look_up(lambda conn: principal_for_user_id(conn, user_id))
+        if found is None:  # the user is gone or disabled
+            session.clear()
+        return found
+    return None
+
+
+def _look_up(read: Callable[[Connection], Principal | None]) -> Principal | None:
+    with database.engine().begin() as conn:  # commits a token's last use
+        return read(conn)
+
+
+def token_principals() -> TokenPrincipals:
+    """The current app's recently identified bearer tokens."""
+    found: TokenPrincipals = current_app.extensions[_TOKENS_KEY]
+    return found
 
 
 def _wants_json() -> bool:
@@ -146,6 +161,7 @@ def _template_globals() -> dict[str, Any]:
 
 
 def init_app(app: Flask) -> None:
+    app.extensions[_TOKENS_KEY] = TokenPrincipals()
     app.context_processor(_template_globals)
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)  # checked in _enforce, not for tokens
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # bound to the server-side session

@@ -6,14 +6,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import Connection, insert, select, text
+from sqlalchemy import Connection, event, insert, select, text
 from sqlalchemy.orm import Session
 
 from geodata.auth import accounts
-from geodata.auth.access import POLICY, Action, ForbiddenError, Principal, principal_for
+from geodata.auth.access import (
+    POLICY,
+    Action,
+    ForbiddenError,
+    Principal,
+    principal_for,
+    principal_for_user_id,
+)
 from geodata.auth.masking import PersonalField, mask_id_number, mask_phone
 from geodata.errors import NotFoundError
-from geodata.models import AuditEvent, Household, Resident
+from geodata.models import AuditEvent, Household, Resident, User
 from geodata.records import households
 from geodata.vocab import Role
 from tests import factories as f
@@ -199,10 +206,58 @@ def test_accounts_roundtrip(session: Session, conn: Connection) -> None:
         accounts.activate(session, new.activation_code, "another long one")  # one time only
 
     token = accounts.issue_token(session, "wk1", expires_days=1)
-    assert accounts.user_for_token(session, token) is user
+    found = accounts.principal_for_token(session.connection(), token)
+    assert found == principal_for(conn, user)
     accounts.disable(session, "wk1")
-    assert accounts.user_for_token(session, token) is None
+    assert accounts.principal_for_token(session.connection(), token) is None
     assert accounts.authenticate(session, "wk1", "correct horse battery") is None
+
+
+def test_a_token_and_its_scope_are_read_in_one_statement(
+    session: Session, conn: Connection
+) -> None:
+    vid = f.village(conn, "9900000304", f.square(0, 0, 1, 1))
+    gid = f.grid(conn, vid, "990000030401", f.square(0, 0, 1, 1))
+    accounts.add_user(session, "cm1", Role.COMMANDER, village_codes=["9900000304"])
+    token = accounts.issue_token(session, "cm1")
+    first = accounts.principal_for_token(conn, token)  # its first use is written down
+    statements: list[str] = []
+
+    def seen(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(conn, "before_cursor_execute", seen)
+    try:
+        again = accounts.principal_for_token(conn, token)
+    finally:
+        event.remove(conn, "before_cursor_execute", seen)
+    assert len(statements) == 1
+    assert again == first
+    assert again is not None
+    assert (again.name, again.role, again.grid_ids) == ("cm1", Role.COMMANDER, frozenset({gid}))
+    by_id = principal_for_user_id(conn, again.user_id or 0)
+    assert by_id == again
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "UPDATE api_tokens SET revoked_at = now()",
+        "UPDATE api_tokens SET expires_at = now() - interval '1 second'",
+        "UPDATE users SET active = false WHERE username = 'wk3'",
+    ],
+)
+def test_a_revoked_or_expired_token_or_a_disabled_user_is_refused(
+    session: Session, conn: Connection, change: str
+) -> None:
+    accounts.add_user(session, "wk3", Role.ANALYST)
+    token = accounts.issue_token(session, "wk3")
+    assert accounts.principal_for_token(conn, token) is not None
+    user_id = session.scalar(select(User.id).where(User.username == "wk3"))
+    conn.execute(text(change))
+    assert accounts.principal_for_token(conn, token) is None
+    if "users" in change:
+        assert principal_for_user_id(conn, user_id or 0) is None
 
 
 def test_unknown_grid_code_is_named(session: Session) -> None:
