@@ -22,7 +22,7 @@ from geodata.analysis.patrols.blocks import Blocks as StreetBlocks
 from geodata.analysis.patrols.blocks import street_blocks
 from geodata.analysis.patrols.estimate import RouteEstimate
 from geodata.analysis.patrols.pace import Pace
-from geodata.analysis.patrols.postman import Tour, postman_tour
+from geodata.analysis.patrols.postman import Tour, postman_length, postman_tour
 from geodata.analysis.patrols.shape import pieces, polsby_popper, zone_outline
 from geodata.analysis.patrols.streets import Streets, node_streets
 from geodata.analysis.patrols.walkable import Walkable, walkable
@@ -338,18 +338,18 @@ def _measure(
     town: PatrolTown, members: Ints, pace: Pace, segments: Ints, estimated_hours: float
 ) -> Zone:
     start = int(town.streets.u[segments[0]]) if len(segments) else 0
-    tour = postman_tour(town.net, segments, start)
+    route_m, gap_m = postman_length(town.net, segments, start)
     b = town.blocks
     outline = zone_outline(b.geoms[members])
     stops = int(b.stops[members].sum())
     return Zone(
         units=members,
-        hours=float(pace.hours(tour.route_m, stops)),
+        hours=float(pace.hours(route_m, stops)),
         households=int(b.households[members].sum()),
-        road_m=tour.street_m,
-        route_m=tour.route_m,
+        road_m=float(town.streets.length_m[segments].sum()),
+        route_m=route_m,
         pieces=pieces(outline),
         polsby_popper=polsby_popper(outline),
         estimated_hours=estimated_hours,
-        matching_gap_m=tour.matching_gap_m,
+        matching_gap_m=gap_m,
     )

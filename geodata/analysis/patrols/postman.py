@@ -112,8 +112,9 @@ def tjoin_solver(net: Walkable) -> TJoinSolver:
     return solver
 
 
-def postman_tour(net: Walkable, segments: Ints, start: int) -> Tour:
-    """The closed walk from node `start` along every given segment (numbers in net.streets)."""
+def _augmented(net: Walkable, segments: Ints, start: int) -> tuple[nx.MultiGraph[int], float]:
+    """The zone's segments, the joins of their pieces and the pairing of odd nodes: a graph
+    with every node of even degree; and the pairing's bound over the optimum."""
     streets = net.streets
     edges = net.edge_segment()
     multi: nx.MultiGraph[int] = nx.MultiGraph()
@@ -131,6 +132,20 @@ def postman_tour(net: Walkable, segments: Ints, start: int) -> Tour:
     join = tjoin_solver(net).solve(odd)
     for a, b in join.edges:
         _add_path(multi, [a, b], edges)
+    return multi, join.gap_m
+
+
+def postman_length(net: Walkable, segments: Ints, start: int) -> tuple[float, float]:
+    """The postman route's metres from node `start` along every given segment, and the
+    pairing's bound over the optimum, without walking the route out."""
+    multi, gap_m = _augmented(net, segments, start)
+    return float(sum(float(d["weight"]) for _, _, d in multi.edges(data=True))), gap_m
+
+
+def postman_tour(net: Walkable, segments: Ints, start: int) -> Tour:
+    """The closed walk from node `start` along every given segment (numbers in net.streets)."""
+    streets = net.streets
+    multi, gap_m = _augmented(net, segments, start)
     steps: list[Step] = []
     if multi.number_of_edges():
         for a, b, key in nx.eulerian_circuit(multi, source=int(start), keys=True):
@@ -150,5 +165,5 @@ def postman_tour(net: Walkable, segments: Ints, start: int) -> Tour:
         steps=tuple(steps),
         street_m=float(streets.length_m[required].sum()),
         segments=len(required),
-        matching_gap_m=join.gap_m,
+        matching_gap_m=gap_m,
     )

@@ -53,8 +53,12 @@ class Walkable:
         return np.asarray(dist, float), np.asarray(pred, np.int64)
 
     def edge_segment(self) -> dict[tuple[int, int], tuple[int, float]]:
-        """(node, node) -> (segment or LINK, metres), both orders."""
+        """(node, node) -> (segment or LINK, metres), both orders (built once, kept)."""
+        kept = self.cache.get("edge_segment")
+        if isinstance(kept, dict):
+            return kept
         out: dict[tuple[int, int], tuple[int, float]] = {}
+        self.cache["edge_segment"] = out
         for a, b, s, w in zip(
             self.a.tolist(),
             self.b.tolist(),

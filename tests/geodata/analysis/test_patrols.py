@@ -14,7 +14,7 @@ from geodata.analysis.patrols.blocks import street_blocks
 from geodata.analysis.patrols.loops import LoopLimitError, split_loops
 from geodata.analysis.patrols.pace import Pace
 from geodata.analysis.patrols.plan import PatrolTown, propose_zones
-from geodata.analysis.patrols.postman import Tour, postman_tour
+from geodata.analysis.patrols.postman import Tour, postman_length, postman_tour
 from geodata.analysis.patrols.streets import node_streets
 from geodata.analysis.patrols.tjoin import TJoinSolver
 from geodata.records.patrol_inputs import PatrolInputs, fetch_patrol_inputs
@@ -202,6 +202,9 @@ def test_route_is_the_exact_postman_length_and_walks_every_segment(town: PatrolT
     exact = _independent_postman_m(town, segments)
     assert exact - 1e-6 <= tour.route_m <= exact + tour.matching_gap_m
     assert tour.route_m == pytest.approx(exact, abs=0.5)
+    # the length alone, without the walk, is the walk's length
+    length_m, gap_m = postman_length(town.net, segments, int(st.u[segments[0]]))
+    assert (length_m, gap_m) == pytest.approx((tour.route_m, tour.matching_gap_m))
     assert tour.route_m > tour.street_m
 
 
