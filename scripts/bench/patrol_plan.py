@@ -40,10 +40,15 @@ from geodata.analysis.patrols.plan import (
 )
 from geodata.analysis.patrols.postman import postman_tour
 from geodata.analysis.patrols.zoning import metis_parts
+from geodata.auth.access import local_operator
 from geodata.records.patrol_inputs import fetch_patrol_inputs
 from geodata.samples.town import load_sample
+from geodata.services.patrol_routes import patrol_route_plan
 
 DATABASE = "wangge_bench_patrols"
+LOOP_HOURS = 24.0
+"""Loops of `plan routes`: the sample's own zones (a village each) reach segments up to 10.4 h
+there and back from a node."""
 
 
 def largest_piece(town: PatrolTown, units: np.ndarray) -> np.ndarray:
@@ -186,6 +191,23 @@ def routing(town: PatrolTown, zones: list[Any]) -> dict[str, Any]:
     return {"total_s": round(total_s, 2), "zones": rows}
 
 
+def plan_routes(owner: Any, runs: int) -> dict[str, Any]:
+    """`wangge plan routes` as the command runs it (the town read from the database, every
+    zone's route and loops of LOOP_HOURS from a node of its streets), `runs` times."""
+    seconds, zones = [], 0
+    for _ in range(runs):
+        with owner.connect() as conn:
+            started = time.perf_counter()
+            plan = patrol_route_plan(conn, local_operator("bench"), loop_hours=LOOP_HOURS)
+            seconds.append(time.perf_counter() - started)
+        zones = len(plan["routes"])
+    return {
+        "zones": zones,
+        "median_s": round(statistics.median(seconds), 2),
+        "runs_s": [round(x, 2) for x in seconds],
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=3)
@@ -200,6 +222,7 @@ def main() -> None:
             load_sample(conn, seed=2020)
         with owner.connect() as conn:
             inputs = fetch_patrol_inputs(conn)
+        routes_cmd = plan_routes(owner, args.runs)
     started = time.perf_counter()
     town = PatrolTown.build(
         inputs.roads_m,
@@ -216,6 +239,7 @@ def main() -> None:
         "segments": town.streets.count,
         "street_km": round(float(town.streets.length_m.sum()) / 1000, 1),
         "load_before": os.getloadavg(),
+        "plan_routes": routes_cmd,
         "zoning": [],
         "plain_metis": [],
         "refined": [],
