@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Connection, text, true
+from sqlalchemy import ColumnElement, Connection, Row, text, true
 
 from geodata.errors import WanggeError
 from geodata.vocab import Role
@@ -160,8 +160,11 @@ def principal_for_user_id(conn: Connection, user_id: int) -> Principal | None:
         ),
         {"u": user_id},
     ).one_or_none()
-    if row is None:
-        return None
+    return None if row is None else principal_of_row(row)
+
+
+def principal_of_row(row: Row[Any]) -> Principal:
+    """The principal of a row holding a user's id, username and role and SCOPE_COLUMNS."""
     role = Role(row.role)
     return Principal(
         name=row.username,

@@ -15,7 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import Connection, select, text, update
 from sqlalchemy.orm import Session
 
-from geodata.auth.access import SCOPE_COLUMNS, Principal, scope_of
+from geodata.auth.access import SCOPE_COLUMNS, Principal, principal_of_row
 from geodata.errors import ConfigError, NotFoundError, WanggeError
 from geodata.models import (
     ApiToken,
@@ -248,13 +248,7 @@ def principal_for_token(conn: Connection, token: str) -> Principal | None:
     if row.last_used_at is None or now - row.last_used_at >= TOKEN_TOUCH_INTERVAL:
         # At most once a minute: a write per request is wasted work.
         conn.execute(update(ApiToken).where(ApiToken.id == row.token_id).values(last_used_at=now))
-    role = Role(row.role)
-    return Principal(
-        name=row.username,
-        role=role,
-        user_id=row.id,
-        grid_ids=scope_of(role, row.own, row.of_villages, row.has_villages),
-    )
+    return principal_of_row(row)
 
 
 def list_users(session: Session) -> list[dict[str, object]]:
