@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 from numpy.typing import NDArray
-from scipy.cluster.vq import kmeans2
+from scipy.cluster.vq import ClusterError, kmeans2
 
 Floats = NDArray[np.float64]
 Ints = NDArray[np.int64]
@@ -51,19 +51,32 @@ def _points(lines: Geoms) -> tuple[Floats, Ints]:
     return np.concatenate(xy), np.concatenate(owner)
 
 
-def _groups(xy: Floats, owner: Ints, lines: int, parts: int) -> Ints:
-    """Each line's group: k-means on the points, each line in the group of most of its points."""
-    _, label = kmeans2(xy, parts, seed=SEED, minit="++", iter=20)
+def _groups(xy: Floats, owner: Ints, lines: int, parts: int) -> Ints | None:
+    """Each line's group: k-means on the points, each line in the group of most of its points
+    (None: k-means left a group empty)."""
+    try:
+        _, label = kmeans2(xy, parts, seed=SEED, minit="++", iter=20, missing="raise")
+    except ClusterError:
+        return None
     votes = np.zeros((lines, parts), dtype=np.int64)
     np.add.at(votes, (owner, label), 1)
     return np.asarray(np.argmax(votes, axis=1), dtype=np.int64)
 
 
-def _cells(block: shapely.Polygon, xy: Floats, label: Ints, parts: int) -> list[shapely.Geometry]:
-    """The block's area nearest each group's points."""
+def _cells(
+    block: shapely.Polygon, xy: Floats, label: Ints, parts: int
+) -> list[shapely.Geometry] | None:
+    """The block's area nearest each group's points (None: points that coincide carry
+    different groups)."""
+    xy, first, where = np.unique(xy, axis=0, return_index=True, return_inverse=True)
+    if (label[first][where.ravel()] != label).any():
+        return None
+    label = label[first]
     cells = shapely.get_parts(
         shapely.voronoi_polygons(shapely.multipoints(xy), extend_to=block, ordered=True)
     )
+    if len(cells) != len(xy):
+        return None
     return [shapely.intersection(shapely.union_all(cells[label == g]), block) for g in range(parts)]
 
 
@@ -102,11 +115,14 @@ def split_block(block: shapely.Polygon, segments: Geoms, road_m: float) -> Split
         return None
     xy, owner = _points(np.asarray(segments, dtype=object))
     group = _groups(xy, owner, len(segments), parts)
+    if group is None:
+        return None
     used = np.unique(group)
     if len(used) < 2:
         return None
     group = np.searchsorted(used, group).astype(np.int64)
-    polygons = _one_piece_each(_cells(block, xy, group[owner], len(used)))
+    cells = _cells(block, xy, group[owner], len(used))
+    polygons = None if cells is None else _one_piece_each(cells)
     if polygons is None:
         return None
     mids = shapely.line_interpolate_point(np.asarray(segments, dtype=object), 0.5, normalized=True)
