@@ -19,13 +19,6 @@ from tests import conftest
 from tests.browser import recorded_page, sign_in
 from tests.live_server import serving
 from tests.paths import SCREENSHOTS
-from webapp import create_app
-
-
-@pytest.fixture(scope="module")
-def app(throwaway_sample_db: conftest.TestDatabase) -> Flask:
-    db = throwaway_sample_db
-    return create_app(db.settings, engine=db.app, admin_engine=db.owner)
 
 
 @pytest.fixture(scope="module")

@@ -12,16 +12,6 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from tests import conftest
-from webapp import create_app
-
-
-@pytest.fixture(scope="module")
-def app(throwaway_sample_db: conftest.TestDatabase) -> Flask:
-    return create_app(
-        throwaway_sample_db.settings,
-        engine=throwaway_sample_db.app,
-        admin_engine=throwaway_sample_db.owner,
-    )
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,6 @@ from flask import Flask
 from sqlalchemy import event, text
 
 from tests import conftest
-from webapp import create_app
 from webapp.infra import policy, token_principals
 from webapp.tiles import views as tiles
 
@@ -22,15 +21,6 @@ PAGE = "/api/v1/households?limit=1"
 HOUSEHOLD_DETAIL_STATEMENTS = 5
 """A household's detail once the caller is known: the scope, the household, its residents,
 the audit row and the address."""
-
-
-@pytest.fixture(scope="module")
-def app(throwaway_sample_db: conftest.TestDatabase) -> Flask:
-    return create_app(
-        throwaway_sample_db.settings,
-        engine=throwaway_sample_db.app,
-        admin_engine=throwaway_sample_db.owner,
-    )
 
 
 @pytest.fixture(scope="module")

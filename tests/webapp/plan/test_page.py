@@ -17,7 +17,6 @@ from tests import conftest
 from tests.browser import recorded_page, sign_in
 from tests.live_server import serving
 from tests.paths import SCREENSHOTS
-from webapp import create_app
 
 SCREENSHOT = SCREENSHOTS / "plan.png"
 SHARE = re.compile(r"^\d+\.\d %")
@@ -26,12 +25,6 @@ SHARE = re.compile(r"^\d+\.\d %")
 @pytest.fixture(scope="module")
 def planner(throwaway_sample_db: conftest.TestDatabase) -> conftest.Account:
     return conftest.make_account(throwaway_sample_db, "plan-page-planner", "planner")
-
-
-@pytest.fixture(scope="module")
-def app(throwaway_sample_db: conftest.TestDatabase) -> Flask:
-    database = throwaway_sample_db
-    return create_app(database.settings, engine=database.app, admin_engine=database.owner)
 
 
 def _share(page: Page, cell: str) -> str:
