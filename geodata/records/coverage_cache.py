@@ -16,7 +16,9 @@ Two parts (migration 0022):
 `household_counts` brings both up to date (in a transaction of its own, town-wide: a scoped
 reader's own transaction cannot see every grid) and then reads them in the caller's
 transaction, checked against the generation and versions again, so that a write between the
-two is never answered from the cache. It answers None (count from the records) when a
+two is never answered from the cache: a grid visited since the refresh has its visits counted
+from the records (the rest of its figures stand), a structural write since the refresh has the
+whole report counted from them. It answers None (count from the records) when a
 household has no grid, since the per-grid visits could not place it.
 """
 
@@ -172,7 +174,8 @@ def refresh(conn: Connection, inputs: CoverageInputs, key: str, **options: Any) 
 
 READ_SQL = """
     SELECT c.grid_id, c.counts, v.households,
-           v.max_visit IS NULL OR v.max_visit <= CAST(:as_of AS timestamptz) AS holds,
+           v.visits = coalesce(ver.visits, 0)
+           AND (v.max_visit IS NULL OR v.max_visit <= CAST(:as_of AS timestamptz)) AS holds,
            cardinality(v.last_visits) AS visited,
            cardinality(v.last_visits) - width_bucket(
                CAST(:as_of AS timestamptz) - make_interval(secs => :window), v.last_visits
@@ -185,8 +188,10 @@ READ_SQL = """
     LEFT JOIN coverage_grid_versions AS ver ON ver.grid_id = c.grid_id
     WHERE c.key = :k
       AND c.structure = (SELECT structure FROM coverage_cache_state)
-      AND v.visits = coalesce(ver.visits, 0)
 """
+"""Per grid of the key under the current structure generation, its structural figures and
+whether its kept visits answer for the moment (`holds`: no visit since they were read, none
+after the moment); a grid whose kept visits do not is counted from the records (LATE_SQL)."""
 LATE_SQL = f"""
     SELECT h.grid_id,
            count(*) FILTER (WHERE lv.at IS NULL) AS never,
@@ -235,9 +240,10 @@ def household_counts(
         int(g) for g in grid_ids.tolist() if inputs.grid_ids is None or int(g) in inputs.grid_ids
     ]
     if any(g not in rows for g in wanted):
-        return None  # a write since the refresh: counted from the records instead
+        return None  # a structural write since the refresh: counted from the records instead
     late = [g for g in wanted if not rows[g].holds]
-    # Grids with a visit after the moment: counted as of it from the records.
+    # Grids with a visit since the refresh or after the moment: their visits counted as of
+    # the moment from the records (the structural figures stand: a visit does not move them).
     counted = (
         {int(r.grid_id): r for r in conn.execute(text(LATE_SQL), {**params, "grids": late})}
         if late

@@ -2,14 +2,16 @@
 by household from the records (the function the cache keeps): now and at a moment before
 some visits, for two windows, for the town and one grid's worker, with and without roads;
 and again after a visit, a household moved and a checkpoint closed. A write between the
-cache's refresh and its reading is never answered from the cache."""
+cache's refresh and its reading is never answered from the cache: a visit then has its grid's
+visits counted from the records, the rest of the report still from the cache."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import text
+import pytest
+from sqlalchemy import Connection, text
 
 from geodata.analysis.coverage import coverage_report
 from geodata.auth.access import Principal
@@ -157,17 +159,64 @@ def test_a_write_after_the_refresh_is_counted_from_the_records(
             key = coverage_cache.cache_key(inputs, radius_m=None, network=False)
             coverage_cache.refresh(town, inputs, key, radius_m=None, network=False)
         with db.owner.begin() as writer:
-            writer.execute(
+            written = writer.execute(
                 text("UPDATE households SET last_visited_at = now() WHERE id = (SELECT min(id)"
-                     " FROM households)")
-            )  # fmt: skip
+                     " FROM households) RETURNING grid_id")
+            ).scalar_one()  # fmt: skip
         rows = conn.execute(
             text(coverage_cache.READ_SQL),
             {"k": key, "as_of": now, "window": 86400.0, "day": 86400.0},
         ).all()
         with db.owner.connect() as owner:
             grids = owner.execute(text("SELECT count(*) FROM grids")).scalar_one()
-        assert len(rows) == grids - 1  # the written grid's visits are no longer answered
+        assert len(rows) == grids  # the structural figures of every grid stand
+        # the written grid's kept visits are no longer answered, every other grid's are
+        assert {r.grid_id for r in rows if not r.holds} == {written}
+
+
+def test_a_visit_between_the_refresh_and_the_reading(
+    own_sample_db: conftest.TestDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A visit recorded after the refresh, before the figures are read: the report still
+    comes from the cache, its grid's visits counted from the records."""
+    db = own_sample_db
+    now = datetime.now(UTC)
+    refresh = coverage_cache.refresh
+    visited: list[int] = []
+
+    def refresh_then_visit(conn: Connection, *args: Any, **kw: Any) -> dict[str, int]:
+        done = refresh(conn, *args, **kw)
+        with db.owner.begin() as writer:  # a household never visited, seen 5 minutes ago
+            visited.append(
+                writer.execute(
+                    text(
+                        "INSERT INTO visits (source_id, household_id, grid_id, visited_at,"
+                        " result) SELECT 'between', h.id, h.grid_id, :at, 'seen_all'"
+                        " FROM households h WHERE h.last_visited_at IS NULL"
+                        " ORDER BY h.id LIMIT 1 RETURNING grid_id"
+                    ),
+                    {"at": now - timedelta(minutes=5)},
+                ).scalar_one()
+            )
+        return done
+
+    counts = coverage_cache.household_counts
+    answers: list[object] = []
+
+    def recorded(*args: Any, **kw: Any) -> object:
+        answers.append(counts(*args, **kw))
+        return answers[-1]
+
+    monkeypatch.setattr(coverage_cache, "refresh", refresh_then_visit)
+    monkeypatch.setattr("geodata.services.coverage.household_counts", recorded)
+    cached = _cached(db, COMMANDER, as_of=now, window_h=24.0)
+    monkeypatch.undo()
+    assert visited
+    assert answers
+    assert answers[0] is not None  # answered from the cache
+    # the cache's figures of the visited grid, as refreshed, would count the household as
+    # never visited
+    assert cached == _counted(db, COMMANDER, as_of=now, window_h=24.0)
 
 
 def test_no_cache_for_a_household_without_grid(own_sample_db: conftest.TestDatabase) -> None:
