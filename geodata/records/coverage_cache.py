@@ -48,7 +48,7 @@ from geodata.analysis.coverage.report import (
 from geodata.analysis.coverage.screening import SCREENING_HOURS
 from geodata.auth.rls import as_town
 from geodata.records.as_of import last_visit_as_of
-from geodata.records.coverage_inputs import fetch_inputs, fetch_places
+from geodata.records.coverage_inputs import fetch_inputs, fetch_places, fetch_structure
 
 Ints = NDArray[np.int64]
 T = TypeVar("T")
@@ -271,7 +271,8 @@ def household_counts(
 _KEPT: dict[tuple[object, ...], object] = {}
 _KEPT_LOCK = threading.Lock()
 KEPT_MAX = 8
-"""How many kept values (crossings, places) a process holds, of every database it serves."""
+"""How many kept values (crossings, places, structure) a process holds, of every database it
+serves."""
 
 
 def _kept(key: tuple[object, ...], make: Callable[[], T]) -> T:
@@ -293,8 +294,9 @@ def town_inputs(
 ) -> CoverageInputs:
     """The inputs without households and buildings (their figures come from the cache),
     scoped to `grid_ids`. Kept in this process between reports: the entrances, their events
-    and the compounds under the places generation, and the roads' crossings of village
-    boundaries under the structure generation (writes to those tables move them on)."""
+    and the compounds under the places generation, and the villages, grids, roads and the
+    roads' crossings of village boundaries under the structure generation (writes to those
+    tables move them on)."""
     # Which database (its URL and its oid, new when it is made anew) and its generations,
     # read before the rows they stand for.
     oid, structure, places = conn.execute(
@@ -305,7 +307,8 @@ def town_inputs(
     ).one()
     database = (conn.engine.url.render_as_string(hide_password=True), int(oid))
     rows = _kept(("places", database, int(places)), lambda: fetch_places(conn))
-    inputs = fetch_inputs(conn, as_of=as_of, grid_ids=frozenset(), places=rows)
+    kept = _kept(("structure", database, int(structure)), lambda: fetch_structure(conn))
+    inputs = fetch_inputs(conn, as_of=as_of, grid_ids=frozenset(), places=rows, structure=kept)
     crossings = _kept(
         ("crossings", database, int(structure), inputs.metric_epsg()),
         lambda: road_crossings(inputs),

@@ -198,6 +198,31 @@ def _households_per_building(
     )
 
 
+@dataclass(frozen=True)
+class Structure:
+    """The villages, grids and roads (each with its `geometry`): what the coverage inputs read
+    of them whatever the moment, moved on only by the structure generation of
+    `coverage_cache_state`. Not to be changed in place."""
+
+    villages: pd.DataFrame
+    grids: pd.DataFrame
+    roads: pd.DataFrame
+
+
+def fetch_structure(conn: Connection) -> Structure:
+    """The villages, grids and roads as they are."""
+    return Structure(
+        villages=_frame(conn, "SELECT id, code, name, ST_AsBinary(geom) AS wkb FROM villages"),
+        grids=_frame(
+            conn,
+            "SELECT id, code, name, village_id, ST_AsBinary(geom) AS wkb FROM grids ORDER BY id",
+        ),
+        roads=_frame(
+            conn, "SELECT id, name, highway, ST_AsBinary(geom) AS wkb FROM roads ORDER BY id"
+        ),
+    )
+
+
 def _patrol_zones(conn: Connection, as_of: datetime) -> pd.DataFrame:
     """The current zones; `staffed`: a shift with people on the zone in its period's window
     of the duty day holding the moment (who patrols a zone is a shift on it)."""
@@ -226,6 +251,7 @@ def fetch_inputs(
     per_building: bool = False,
     screening_hours: float = SCREENING_HOURS,
     places: Places | None = None,
+    structure: Structure | None = None,
 ) -> CoverageInputs:
     """The town as of `as_of` (default: now): households and buildings of `grid_ids` only.
 
@@ -240,6 +266,8 @@ def fetch_inputs(
 
     `places` (see `fetch_places`) gives the entrances, their events and the compounds as a
     caller keeps them; each entrance's state at the moment is then replayed from them.
+    `structure` (see `fetch_structure`) gives the villages, grids and roads as a caller keeps
+    them (copied, never changed in place).
     """
     as_of = as_of if as_of is not None else datetime.now(UTC)
     if as_of.tzinfo is None:
@@ -265,10 +293,15 @@ def fetch_inputs(
         ).format(building_scope),
         {"id": "int64", "grid_id": "Int64", "lon": "float64", "lat": "float64"},
     )
-    villages = _frame(conn, "SELECT id, code, name, ST_AsBinary(geom) AS wkb FROM villages")
-    grids = _frame(
-        conn, "SELECT id, code, name, village_id, ST_AsBinary(geom) AS wkb FROM grids ORDER BY id"
-    )
+    if structure is None:
+        structure = fetch_structure(conn)
+    else:
+        structure = Structure(
+            villages=structure.villages.copy(),
+            grids=structure.grids.copy(),
+            roads=structure.roads.copy(),
+        )
+    villages, grids, roads = structure.villages, structure.grids, structure.roads
     # The checkpoints made by then, each in the state its events give it then.
     checkpoints = _frame(
         conn,
@@ -303,9 +336,6 @@ def fetch_inputs(
     for column in ("compound_id", "village_id"):
         entrances[column] = entrances[column].astype("float64")
     compounds["village_id"] = compounds["village_id"].astype("float64")
-    roads = _frame(
-        conn, "SELECT id, name, highway, ST_AsBinary(geom) AS wkb FROM roads ORDER BY id"
-    )
     patrol_zones = _patrol_zones(conn, as_of)
     for frame in (checkpoints, shifts, entrances, compounds):
         for column in ("lon", "lat", "radius_m", "starts_s", "ends_s"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pandas as pd
 import pytest
 from sqlalchemy import Connection, text
 
@@ -217,6 +218,27 @@ def test_a_visit_between_the_refresh_and_the_reading(
     # the cache's figures of the visited grid, as refreshed, would count the household as
     # never visited
     assert cached == _counted(db, COMMANDER, as_of=now, window_h=24.0)
+
+
+def test_the_villages_grids_and_roads_kept_until_a_structural_write(
+    own_sample_db: conftest.TestDatabase,
+) -> None:
+    db = own_sample_db
+    now = datetime.now(UTC)
+    _cached(db, COMMANDER, as_of=now, window_h=24.0)  # a report over the kept frames
+    with db.app.connect() as conn, conn.begin():
+        kept = coverage_cache.town_inputs(conn, as_of=now, grid_ids=None)
+        fresh = fetch_inputs(conn, as_of=now, grid_ids=frozenset())
+    for name in ("villages", "grids", "roads"):  # the reports left them as they were read
+        pd.testing.assert_frame_equal(getattr(kept, name), getattr(fresh, name))
+    with db.owner.begin() as conn:
+        grid = conn.execute(
+            text("UPDATE grids SET name = 'renamed' WHERE id = (SELECT min(id) FROM grids)"
+                 " RETURNING id")
+        ).scalar_one()  # fmt: skip
+    with db.app.connect() as conn, conn.begin():
+        grids = coverage_cache.town_inputs(conn, as_of=now, grid_ids=None).grids
+    assert grids.loc[grids["id"] == grid, "name"].tolist() == ["renamed"]
 
 
 def test_no_cache_for_a_household_without_grid(own_sample_db: conftest.TestDatabase) -> None:
