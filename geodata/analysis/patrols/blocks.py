@@ -150,14 +150,14 @@ def _split_heavy(
     out_faces, out_area, cuts = list(faces.tolist()), list(area.tolist()), []
     for f in np.flatnonzero(linked.road_m > SPLIT_M).tolist():
         mine = np.flatnonzero(linked.segment_block == f)
-        split = split_block(faces[f], streets.segments[mine], float(linked.road_m[f]))
-        if split is None:
+        parts = split_block(faces[f], streets.segments[mine], float(linked.road_m[f]))
+        if parts is None:
             continue
-        out_faces[f] = split.parts[0]
-        out_faces += split.parts[1:]
-        out_area += [int(area[f])] * (len(split.parts) - 1)
-        for i, j in itertools.combinations(range(len(split.parts)), 2):
-            between = shapely.intersection(split.parts[i].boundary, split.parts[j].boundary)
+        out_faces[f] = parts[0]
+        out_faces += parts[1:]
+        out_area += [int(area[f])] * (len(parts) - 1)
+        for a, b in itertools.combinations(parts, 2):
+            between = shapely.intersection(a.boundary, b.boundary)
             lines = shapely.get_parts(shapely.line_merge(between) if between.length else between)
             cuts += [x for x in lines.tolist() if shapely.get_type_id(x) == 1]
     return (

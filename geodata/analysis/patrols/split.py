@@ -11,8 +11,6 @@ share most boundary with; a block whose parts cannot be made one piece each stay
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import shapely
 from numpy.typing import NDArray
@@ -29,14 +27,6 @@ STEP_M = 20.0
 """Points along the segments, this far apart, seed the cut."""
 
 SEED = 2020
-
-
-@dataclass(frozen=True)
-class Split:
-    """A block's parts (polygons) and each of its segments' part."""
-
-    parts: list[shapely.Polygon]
-    segment_part: Ints
 
 
 def _points(lines: Geoms) -> tuple[Floats, Ints]:
@@ -108,8 +98,11 @@ def _one_piece_each(pieces: list[shapely.Geometry]) -> list[shapely.Polygon] | N
     return whole if len(whole) == len(main) else None
 
 
-def split_block(block: shapely.Polygon, segments: Geoms, road_m: float) -> Split | None:
-    """The block's parts and each segment's part, or None when it stays whole."""
+def split_block(
+    block: shapely.Polygon, segments: Geoms, road_m: float
+) -> list[shapely.Polygon] | None:
+    """The block's parts, or None when it stays whole (which part a segment bounds or lies in
+    is found with every other block's, in `blocks.py`)."""
     parts = int(np.ceil(road_m / SPLIT_M))
     if parts < 2 or len(segments) < parts:
         return None
@@ -122,13 +115,4 @@ def split_block(block: shapely.Polygon, segments: Geoms, road_m: float) -> Split
         return None
     group = np.searchsorted(used, group).astype(np.int64)
     cells = _cells(block, xy, group[owner], len(used))
-    polygons = None if cells is None else _one_piece_each(cells)
-    if polygons is None:
-        return None
-    mids = shapely.line_interpolate_point(np.asarray(segments, dtype=object), 0.5, normalized=True)
-    near = shapely.STRtree(np.asarray(polygons, dtype=object)).query_nearest(
-        mids, all_matches=False
-    )
-    segment_part = np.empty(len(segments), dtype=np.int64)
-    segment_part[near[0]] = near[1]
-    return Split(polygons, segment_part)
+    return None if cells is None else _one_piece_each(cells)
