@@ -38,7 +38,7 @@ from geodata.analysis.patrols.plan import (
     propose_zones,
     zone_blocks,
 )
-from geodata.analysis.patrols.postman import postman_tour
+from geodata.analysis.patrols.postman import postman_tour, tjoin_solver
 from geodata.analysis.patrols.zoning import metis_parts
 from geodata.auth.access import local_operator
 from geodata.records.patrol_inputs import fetch_patrol_inputs
@@ -163,6 +163,19 @@ def plain_metis(town: PatrolTown, k: int) -> dict[str, Any]:
     return {"k": k, "metis_s": round(metis_s, 2)} | _figures(zones)
 
 
+def tjoin_time(town: PatrolTown, units: np.ndarray) -> tuple[int, float]:
+    """The odd-degree nodes of the zone's streets and the milliseconds of their exact
+    pairing (the T-join alone, its solver already built)."""
+    segments = town.segments_of(units)
+    st = town.streets
+    degree = np.bincount(np.r_[st.u[segments], st.v[segments]], minlength=len(st.node_xy))
+    odd = np.flatnonzero(degree % 2).astype(np.int64)
+    solver = tjoin_solver(town.net)
+    started = time.perf_counter()
+    solver.solve(odd)
+    return len(odd), 1000 * (time.perf_counter() - started)
+
+
 def routing(town: PatrolTown, zones: list[Any]) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     total_s = 0.0
@@ -171,6 +184,7 @@ def routing(town: PatrolTown, zones: list[Any]) -> dict[str, Any]:
         tour = town.zone_tour(z.units)
         took = time.perf_counter() - started
         total_s += took
+        odd_nodes, tjoin_ms = tjoin_time(town, z.units)
         piece = largest_piece(town, z.units)
         exact = postman_tour(town.net, piece, int(town.streets.u[piece[0]]))
         euler = eulerize_m(town, piece)
@@ -182,6 +196,8 @@ def routing(town: PatrolTown, zones: list[Any]) -> dict[str, Any]:
                 "route_m": round(tour.route_m),
                 "deadhead_pct": round(100 * (tour.route_m / tour.street_m - 1), 1),
                 "matching_gap_m": round(tour.matching_gap_m, 2),
+                "odd_nodes": odd_nodes,
+                "tjoin_ms": round(tjoin_ms, 2),
                 "largest_piece_street_m": round(exact.street_m),
                 "largest_piece_postman_m": round(exact.route_m),
                 "largest_piece_eulerize_m": round(euler),
