@@ -25,10 +25,10 @@ from geodata.exports.privacy import PrivacyLevel
 from geodata.records.publicity import UNCHECKED, UNCHECKED_AFTER
 from geodata.records.refusal import RecordRefused
 from geodata.records.town_settings import town_timezone
+from geodata.records.village_scope import IN_VILLAGES
 
 LAYERS = ("enterprises", "passes", "publicity-points")
 SMALLEST_COUNT = 5
-SCOPE = "(CAST(:villages AS bigint[]) IS NULL OR {village} = ANY(:villages))"
 
 ENTERPRISES_SQL = f"""
 SELECT e.source_id, e.name, e.kind, v.code AS village, e.responsible, e.staff_total,
@@ -44,7 +44,7 @@ SELECT e.source_id, e.name, e.kind, v.code AS village, e.responsible, e.staff_to
 FROM enterprises AS e JOIN villages AS v ON v.id = e.village_id
 LEFT JOIN LATERAL (SELECT r.decision, r.reviewed_on FROM enterprise_reviews AS r
     WHERE r.enterprise_id = e.id ORDER BY r.reviewed_on DESC, r.id DESC LIMIT 1) AS last ON true
-WHERE {SCOPE.format(village="e.village_id")}
+WHERE {IN_VILLAGES.format(village="e.village_id")}
 ORDER BY e.id
 """  # noqa: S608 (constants of this module; values are bound)
 POINTS_SQL = f"""
@@ -54,14 +54,14 @@ SELECT p.source_id, p.kind, p.content, p.put_up_on, p.last_checked_at, v.code AS
        CASE WHEN GeometryType(p.geom) <> 'POINT' THEN ST_AsText(p.geom) END AS wkt,
        {UNCHECKED} AS unchecked, ST_AsGeoJSON(p.geom, 15) AS geometry
 FROM publicity_points AS p JOIN villages AS v ON v.id = p.village_id
-WHERE {SCOPE.format(village="p.village_id")}
+WHERE {IN_VILLAGES.format(village="p.village_id")}
 ORDER BY p.id
 """  # noqa: S608 (constants of this module; values are bound)
 PASSES_FROM = f"""
 FROM passes AS p JOIN enterprises AS e ON e.id = p.enterprise_id
 JOIN villages AS v ON v.id = e.village_id
 LEFT JOIN residents AS r ON r.id = p.resident_id
-WHERE {SCOPE.format(village="e.village_id")}
+WHERE {IN_VILLAGES.format(village="e.village_id")}
 """
 PASSES_SQL = {
     PrivacyLevel.FULL: "SELECT p.number, e.source_id AS enterprise, r.source_id AS resident,"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from geodata.auth.access import Action, Principal
 from geodata.disclosure.cellkey import CellKeys, load_secret, published
@@ -18,6 +18,7 @@ from geodata.disclosure.rules import controlled
 from geodata.disclosure.snapshots import scope_key
 from geodata.records import disinfection, enterprises, publicity, supplies_stock
 from geodata.records.town_settings import town_timezone
+from geodata.records.village_scope import count_in_villages
 from geodata.services.disinfection import villages_of
 
 
@@ -30,33 +31,27 @@ def figures(
     day = moment.astimezone(town_timezone(conn)).date()
     villages = villages_of(conn, principal)
     states = enterprises.counts(conn, villages, on=day)
-    points = conn.execute(
-        text(
-            "SELECT count(*) FROM publicity_points AS p WHERE p.put_up_on <= :day"
-            " AND (CAST(:villages AS bigint[]) IS NULL OR p.village_id = ANY(:villages))"
-        ),
-        {"day": day, "villages": villages},
-    ).scalar_one()
-    passes: int | None = conn.execute(
-        text(
-            "SELECT count(*) FROM passes AS p JOIN enterprises AS e ON e.id = p.enterprise_id"
-            " WHERE :day BETWEEN p.valid_from AND p.valid_until"
-            " AND (CAST(:villages AS bigint[]) IS NULL OR e.village_id = ANY(:villages))"
-        ),
-        {"day": day, "villages": villages},
-    ).scalar_one()
+    points = count_in_villages(
+        conn, "FROM publicity_points AS p WHERE p.put_up_on <= :day", "p.village_id", villages,
+        day=day,
+    )  # fmt: skip
+    passes: int | None = count_in_villages(
+        conn,
+        "FROM passes AS p JOIN enterprises AS e ON e.id = p.enterprise_id"
+        " WHERE :day BETWEEN p.valid_from AND p.valid_until",
+        "e.village_id",
+        villages,
+        day=day,
+    )
     if controlled(principal):
         keys = CellKeys(load_secret(conn))
         cell = f"command_post:{scope_key(principal.grid_ids)}"
         passes = published(passes, keys.draw(cell, day, "passes_valid"))
     low = supplies_stock.low_stock(conn, day, villages=villages)
-    places = conn.execute(
-        text(
-            "SELECT count(*) FROM disinfection_places AS p WHERE p.created_at <= :m"
-            " AND (CAST(:villages AS bigint[]) IS NULL OR p.village_id = ANY(:villages))"
-        ),
-        {"m": moment, "villages": villages},
-    ).scalar_one()
+    places = count_in_villages(
+        conn, "FROM disinfection_places AS p WHERE p.created_at <= :m", "p.village_id",
+        villages, m=moment,
+    )  # fmt: skip
     return {
         "day": day.isoformat(),
         "disinfection": {
