@@ -172,6 +172,16 @@ def setting(conn: Connection, key: str) -> Any:
     return spec.default if value is None else value
 
 
+def settings(conn: Connection, *keys: str) -> dict[str, Any]:
+    """The values of several settings in one read: stored, or their defaults."""
+    specs = {key: _key(key) for key in keys}
+    rows = conn.execute(
+        text("SELECT key, value FROM town_settings WHERE key = ANY(:keys)"), {"keys": list(keys)}
+    ).all()
+    stored = {row.key: row.value for row in rows}
+    return {key: stored.get(key, spec.default) for key, spec in specs.items()}
+
+
 def all_settings(conn: Connection) -> list[dict[str, Any]]:
     """Every key with its value, whether that is the default, and what it means."""
     stored = _stored(conn)
@@ -216,7 +226,11 @@ def duty_clock(conn: Connection) -> DutyClock:
 
 def town_timezone(conn: Connection) -> ZoneInfo:
     """The town's time zone: the `timezone` setting, else `town_time.TOWN_TIMEZONE`."""
-    name = setting(conn, "timezone")
+    return timezone_named(setting(conn, "timezone"))
+
+
+def timezone_named(name: Any) -> ZoneInfo:
+    """The zone of a `timezone` setting's value, else `town_time.TOWN_TIMEZONE`."""
     try:
         return ZoneInfo(str(name))
     except (ZoneInfoNotFoundError, ValueError):

@@ -24,12 +24,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
-    ColumnElement,
     Connection,
     ScalarSelect,
+    Subquery,
     and_,
     case,
-    exists,
     func,
     literal,
     or_,
@@ -46,7 +45,7 @@ from geodata.errors import ConfigError, ConflictError, NotFoundError
 from geodata.models import Base
 from geodata.records import quarantines
 from geodata.records.refusal import RecordRefused
-from geodata.records.town_settings import setting, town_timezone
+from geodata.records.town_settings import settings, timezone_named, town_timezone
 from geodata.vocab import VisitResult
 
 QUARANTINE_VISITS_PER_DAY = 2
@@ -70,15 +69,19 @@ def _day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def _in_quarantine_at_home(start: datetime, end: datetime) -> ColumnElement[bool]:
-    """Whether someone of the household is in home quarantine or observation during the day
-    (a quarantine record, not the household's status: released people leave the list)."""
-    return exists().where(
-        R.c.household_id == H.c.id,
-        Q.c.resident_id == R.c.id,
-        Q.c.type.in_(("home", "observation")),
-        Q.c.starts_at < end,
-        func.coalesce(Q.c.released_at, Q.c.ends_at) > start,
+def _quarantined_at_home(start: datetime, end: datetime) -> Subquery:
+    """The households with someone in home quarantine or observation during the day (a
+    quarantine record, not the household's status: released people leave the list), each once."""
+    return (
+        select(R.c.household_id)
+        .join(Q, Q.c.resident_id == R.c.id)
+        .where(
+            Q.c.type.in_(("home", "observation")),
+            Q.c.starts_at < end,
+            func.coalesce(Q.c.released_at, Q.c.ends_at) > start,
+        )
+        .distinct()
+        .subquery()
     )
 
 
@@ -88,28 +91,30 @@ def due_today(
     """Households in scope that still need a visit on `day`, quarantine first; no names."""
     principal.require(Action.VIEW_HOUSEHOLDS)
     apply_scope(conn, principal)
-    zone = town_timezone(conn)
+    stored = settings(conn, "timezone", "screening_window_days")
+    zone = timezone_named(stored["timezone"])
     day = day or datetime.now(zone).date()
     start, end = _day_bounds(day, zone)
-    since = start - timedelta(days=int(setting(conn, "screening_window_days")) - 1)
-    seen = V.c.result.in_(SEEN)
-    today_visits = (
-        select(V.c.household_id, func.count().label("n"))
-        .where(V.c.visited_at >= start, V.c.visited_at < end, seen)
+    since = start - timedelta(days=int(stored["screening_window_days"]) - 1)
+    # One pass over the visits gives both the day's count and the last visit, and the
+    # quarantined households are found once (not once per test of the condition).
+    seen_visits = (
+        select(
+            V.c.household_id,
+            func.count().filter(V.c.visited_at >= start).label("today"),
+            func.max(V.c.visited_at).label("at"),
+        )
+        .where(V.c.visited_at < end, V.c.result.in_(SEEN))
         .group_by(V.c.household_id)
         .subquery()
     )
-    last_visit = (
-        select(V.c.household_id, func.max(V.c.visited_at).label("at"))
-        .where(V.c.visited_at < end, seen)
-        .group_by(V.c.household_id)
-        .subquery()
-    )
-    done_today = func.coalesce(today_visits.c.n, 0)
-    quarantine = _in_quarantine_at_home(start, end)
+    quarantined = _quarantined_at_home(start, end)
+    quarantine = quarantined.c.household_id.is_not(None)
+    done_today = func.coalesce(seen_visits.c.today, 0)
+    last_visit = seen_visits.c.at
     needs = or_(
         and_(quarantine, done_today < QUARANTINE_VISITS_PER_DAY),
-        and_(~quarantine, or_(last_visit.c.at.is_(None), last_visit.c.at < since)),
+        and_(~quarantine, or_(last_visit.is_(None), last_visit < since)),
     )
     query = (
         select(
@@ -120,19 +125,19 @@ def due_today(
             H.c.room,
             H.c.status,
             done_today.label("visits_today"),
-            last_visit.c.at.label("last_visit"),
+            last_visit.label("last_visit"),
             case(
                 (quarantine, literal("quarantine")),
-                (last_visit.c.at.is_(None), literal("never visited")),
+                (last_visit.is_(None), literal("never visited")),
                 else_=literal("screening"),
             ).label("reason"),
         )
         .join(G, G.c.id == H.c.grid_id)
         .outerjoin(B, B.c.id == H.c.building_id)
-        .outerjoin(today_visits, today_visits.c.household_id == H.c.id)
-        .outerjoin(last_visit, last_visit.c.household_id == H.c.id)
+        .outerjoin(seen_visits, seen_visits.c.household_id == H.c.id)
+        .outerjoin(quarantined, quarantined.c.household_id == H.c.id)
         .where(needs)
-        .order_by(quarantine.desc(), last_visit.c.at.asc().nulls_first(), H.c.id)
+        .order_by(quarantine.desc(), last_visit.asc().nulls_first(), H.c.id)
         .limit(min(limit, 5000))
     )
     query = query.where(principal.in_scope(H.c.grid_id))

@@ -34,6 +34,21 @@ def test_set_stores_a_typed_value_and_returns_old_and_new(conn: Connection) -> N
     assert row == {**row, "value": "Asia/Urumqi", "default": False}
 
 
+def test_several_settings_in_one_read_equal_each_read_alone(conn: Connection) -> None:
+    keys = ("timezone", "screening_window_days", "hours_limit_per_person")
+    assert town_settings.settings(conn, *keys) == {k: town_settings.setting(conn, k) for k in keys}
+    town_settings.set_setting(conn, "timezone", "Asia/Urumqi", actor="t")
+    town_settings.set_setting(conn, "hours_limit_per_person", "10", actor="t")
+    read = town_settings.settings(conn, *keys)
+    assert read == {k: town_settings.setting(conn, k) for k in keys}
+    assert read["timezone"] == "Asia/Urumqi"
+    assert read["hours_limit_per_person"] == 10
+    assert town_settings.timezone_named(read["timezone"]) == ZoneInfo("Asia/Urumqi")
+    assert town_settings.timezone_named("Mars/Olympus") == TOWN_TIMEZONE
+    with pytest.raises(RecordRefused, match="unknown key"):
+        town_settings.settings(conn, "timezone", "colour")
+
+
 @pytest.mark.parametrize(
     ("key", "value", "reason"),
     [

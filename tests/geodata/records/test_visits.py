@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -67,6 +67,153 @@ def test_due_today_matches_the_rules(sample_conn: Connection) -> None:
     assert {r["grid"] for r in rows} <= {code}
     reasons = [r["reason"] for r in rows]
     assert reasons == sorted(reasons, key=lambda r: r != "quarantine")  # quarantine first
+
+
+def _expected_due(conn: Connection, grid_id: int, day: date) -> list[dict[str, Any]]:
+    """A grid's due list computed apart in pandas, every field, in the list's order."""
+    households = pd.read_sql(
+        text("SELECT h.id, g.code AS grid, b.source_id AS building, h.unit, h.room, h.status"
+             " FROM households h JOIN grids g ON g.id = h.grid_id"
+             " LEFT JOIN buildings b ON b.id = h.building_id WHERE h.grid_id = :g"),
+        conn, params={"g": grid_id},
+    )  # fmt: skip
+    visits = pd.read_sql(
+        text("SELECT household_id, visited_at, result FROM visits WHERE grid_id = :g"),
+        conn, params={"g": grid_id},
+    )  # fmt: skip
+    quarantines = pd.read_sql(
+        text("SELECT r.household_id, q.type, q.starts_at, coalesce(q.released_at, q.ends_at)"
+             " AS until FROM quarantines q JOIN residents r ON r.id = q.resident_id"
+             " JOIN households h ON h.id = r.household_id WHERE h.grid_id = :g"),
+        conn, params={"g": grid_id},
+    )  # fmt: skip
+    start = pd.Timestamp(day, tz=TOWN_TIMEZONE)
+    end = start + timedelta(days=1)
+    visits = visits[visits["result"].isin(["seen_all", "partial"])]
+    at = pd.to_datetime(visits["visited_at"], utc=True)
+    today = visits[(at >= start) & (at < end)].groupby("household_id").size()
+    last = visits[at < end].assign(at=at).groupby("household_id")["at"].max()
+    q_start = pd.to_datetime(quarantines["starts_at"], utc=True)
+    q_until = pd.to_datetime(quarantines["until"], utc=True)
+    at_home = quarantines["type"].isin(["home", "observation"])
+    in_quarantine = set(quarantines[at_home & (q_start < end) & (q_until > start)]["household_id"])
+    rows: list[dict[str, Any]] = []
+    for record in households.to_dict("records"):
+        h = {str(k): v for k, v in record.items()}
+        hid = int(h["id"])
+        seen_today = int(today.get(hid, 0))
+        last_at = last[hid].to_pydatetime() if hid in last.index else None
+        quarantined = hid in in_quarantine
+        if quarantined:
+            due = seen_today < 2
+        else:
+            due = last_at is None or last_at < start - timedelta(days=13)
+        if due:
+            reason = "quarantine" if quarantined else "screening" if last_at else "never visited"
+            rows.append({
+                **h, "id": hid, "visits_today": seen_today, "last_visit": last_at,
+                "reason": reason,
+            })  # fmt: skip
+    rows.sort(
+        key=lambda r: (r["reason"] != "quarantine", r["last_visit"] is not None,
+                       r["last_visit"] or datetime.min.replace(tzinfo=UTC), r["id"])
+    )  # fmt: skip
+    return rows
+
+
+def test_due_rows_field_by_field_in_order_at_the_edges_of_the_day(sample_conn: Connection) -> None:
+    """Every field and the order, with visits on the day's edges: a quarantined household seen
+    once today (due) and one seen twice (not), a nobody-home visit and a visit of the next day
+    (neither counts), a household last seen just inside and one just outside the window."""
+    conn = sample_conn
+    day = datetime.now(TOWN_TIMEZONE).date()
+    start = datetime.combine(day, datetime.min.time(), TOWN_TIMEZONE)
+    end = start + timedelta(days=1)
+    grid_id = conn.execute(
+        text(
+            "SELECT h.grid_id FROM quarantines q JOIN residents r ON r.id = q.resident_id"
+            " JOIN households h ON h.id = r.household_id WHERE q.type IN ('home', 'observation')"
+            " AND q.starts_at < :end AND coalesce(q.released_at, q.ends_at) > :start"
+            " GROUP BY h.grid_id ORDER BY count(DISTINCT h.id) DESC LIMIT 1"
+        ),
+        {"start": start, "end": end},
+    ).scalar_one()
+    quarantined = list(
+        conn.execute(
+            text(
+                "SELECT h.id FROM quarantines q JOIN residents r ON r.id = q.resident_id"
+                " JOIN households h ON h.id = r.household_id WHERE h.grid_id = :g"
+                " AND q.type IN ('home', 'observation') AND q.starts_at < :end"
+                " AND coalesce(q.released_at, q.ends_at) > :start GROUP BY h.id ORDER BY"
+                " (SELECT count(*) FROM residents x WHERE x.household_id = h.id) DESC, h.id"
+            ),
+            {"g": grid_id, "start": start, "end": end},
+        ).scalars()
+    )
+    others = list(
+        conn.execute(
+            text(
+                "SELECT h.id FROM households h WHERE h.grid_id = :g AND h.id <> ALL(:q)"
+                " ORDER BY h.id LIMIT 2"
+            ),
+            {"g": grid_id, "q": quarantined},
+        ).scalars()
+    )
+    assert len(quarantined) >= 2, "the sample has quarantined households today"
+    assert len(others) == 2
+    once, twice = quarantined[:2]
+    inside, outside = others
+    window_starts = start - timedelta(days=13)
+    edges = [
+        (once, start, "seen_all"),
+        (once, start + timedelta(hours=2), "nobody_home"),
+        (once, end, "seen_all"),  # the next day
+        (twice, start + timedelta(hours=1), "partial"),
+        (twice, end - timedelta(seconds=1), "seen_all"),
+        (inside, window_starts, "seen_all"),
+        (outside, window_starts - timedelta(seconds=1), "seen_all"),
+    ]
+    # A second person of the household quarantined: the household is listed once.
+    resident = conn.execute(
+        text(
+            "SELECT r.source_id FROM residents r WHERE r.household_id = :h AND NOT EXISTS"
+            " (SELECT 1 FROM quarantines q WHERE q.resident_id = r.id) ORDER BY r.id LIMIT 1"
+        ),
+        {"h": once},
+    ).scalar_one()
+    quarantines.add(
+        conn,
+        quarantines.NewQuarantine(
+            resident=resident, type="home", reason="fever", start=start - timedelta(days=1)
+        ),
+        actor="test",
+    )
+    conn.execute(
+        text("DELETE FROM visits WHERE household_id IN (:i, :o)"), {"i": inside, "o": outside}
+    )
+    for n, (household, at, result) in enumerate(edges):
+        conn.execute(
+            text(
+                "INSERT INTO visits (source_id, household_id, grid_id, visited_at, result,"
+                " fever_count) SELECT :s, h.id, h.grid_id, :at, :r, 0 FROM households h"
+                " WHERE h.id = :h"
+            ),
+            {"s": f"due-edge-{n}", "h": household, "at": at, "r": result},
+        )
+    worker = Principal(name="w", role=Role.GRID_WORKER, grid_ids=frozenset({int(grid_id)}))
+    rows = due_today(conn, worker, day=day, limit=5000)
+    got = [
+        {**r, "last_visit": datetime.fromisoformat(r["last_visit"]) if r["last_visit"] else None}
+        for r in rows
+    ]
+    expected = _expected_due(conn, int(grid_id), day)
+    assert got == expected
+    by_id = {r["id"]: r for r in got}
+    assert by_id[once]["visits_today"] == 1
+    assert by_id[once]["reason"] == "quarantine"
+    assert twice not in by_id
+    assert inside not in by_id
+    assert by_id[outside]["reason"] == "screening"
 
 
 STALE = text(
