@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import psycopg
+from psycopg.pq import ExecStatus, TransactionStatus
 from sqlalchemy import Connection, text
 
 from geodata.auth.access import Principal
 from geodata.db.cluster import TOWN_ROLE
 
 _BYPASS_KEY = "wangge.bypasses_rls"
+_DIGITS_AND_COMMAS = frozenset("0123456789,")
 
 
 def bypasses_rls(conn: Connection) -> bool:
@@ -40,4 +43,30 @@ def apply_scope(conn: Connection, principal: Principal) -> None:
         as_town(conn)
         return
     ids = ",".join(str(g) for g in sorted(principal.grid_ids or ()))
-    conn.execute(text("SELECT set_config('wangge.grid_ids', :ids, true)"), {"ids": ids})
+    if not _begin_scoped(conn, ids):
+        conn.execute(text("SELECT set_config('wangge.grid_ids', :ids, true)"), {"ids": ids})
+
+
+def _begin_scoped(conn: Connection, ids: str) -> bool:
+    """Open the transaction and set its scope in one round trip, when the scope is the first
+    thing it does (psycopg would otherwise send BEGIN alone and wait for its answer); False
+    when that cannot be done here, and nothing was sent.
+
+    The two go as one simple query (`ids` holds digits and commas only, so it is written into
+    the statement); psycopg then finds its connection in a transaction and sends no BEGIN of
+    its own, and its COMMIT or ROLLBACK ends this one as any other. A failure of any kind is
+    left to the ordinary statement after it, which raises it the way every statement does (a
+    dead connection is a disconnect, and the pool is invalidated)."""
+    if not conn.in_transaction() or not _DIGITS_AND_COMMAS.issuperset(ids):
+        return False
+    driver = conn.connection.driver_connection
+    if (
+        not isinstance(driver, psycopg.Connection)
+        or driver.autocommit
+        or driver.info.transaction_status != TransactionStatus.IDLE
+        or (driver.isolation_level, driver.read_only, driver.deferrable) != (None, None, None)
+    ):
+        return False  # already in a transaction, or psycopg's BEGIN would say more
+    query = f"BEGIN; SELECT set_config('wangge.grid_ids', '{ids}', true)".encode()
+    result = driver.pgconn.exec_(query)
+    return result.status == ExecStatus.TUPLES_OK
