@@ -3,6 +3,8 @@ suppressed so no suppressed cell can be recovered from a total, the rest perturb
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -84,7 +86,33 @@ def complementary_suppression(table: CountTable, hidden: list[list[bool]]) -> No
 
 
 def protect(table: CountTable, day: date, keys: CellKeys) -> Published:
-    """The table as it may be published on `day`."""
+    """The table as it may be published on `day`.
+
+    The answer depends on the true counts, the day and the secret alone, so the last
+    KEPT_TABLES answers are kept in the process under all three: today's table asked again
+    with the same counts (an export per village of one town-wide table) is not perturbed
+    again. Each caller gets its own copy."""
+    memo_key = (table, day, keys.fingerprint)
+    with _kept_lock:
+        found = _kept.get(memo_key)
+        if found is not None:
+            _kept.move_to_end(memo_key)
+    if found is None:
+        found = _protect(table, day, keys)
+        with _kept_lock:
+            _kept[memo_key] = found
+            while len(_kept) > KEPT_TABLES:
+                _kept.popitem(last=False)
+    return {key: list(values) for key, values in found.items()}
+
+
+KEPT_TABLES = 16
+"""Protected tables kept per process, the oldest dropped first."""
+_kept: OrderedDict[tuple[CountTable, date, bytes], Published] = OrderedDict()
+_kept_lock = threading.Lock()
+
+
+def _protect(table: CountTable, day: date, keys: CellKeys) -> Published:
     hidden = _primary_suppression(table)
     complementary_suppression(table, hidden)
     result: Published = {}

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
 from geodata.auth.access import Principal
+from geodata.disclosure import tables
 from geodata.disclosure.cellkey import CellKeys, published, random_round
 from geodata.disclosure.rules import (
     FINEST_HEX_RESOLUTION,
@@ -95,6 +96,36 @@ def test_a_village_made_of_one_grid_publishes_the_grids_figures() -> None:
         "village", ("residents",), (Unit("99001001", (263,), grids=("9900100101",)),)
     )
     assert protect(grid, DAY, KEYS)["9900100101"] == protect(village, DAY, KEYS)["99001001"]
+
+
+def test_a_kept_table_is_the_one_of_its_counts_day_and_secret() -> None:
+    """Protected tables are kept per process: asked again, each answer is still the one
+    computed afresh for its own counts, day and secret, and a caller's changes stay its own."""
+    units = tuple(
+        Unit(key=f"g{i:03}", counts=(i % 23, i % 7), group=f"v{i // 10}") for i in range(200)
+    )
+    table = CountTable(level="grid", figures=("residents", "fever"), units=units)
+    first = protect(table, DAY, KEYS)
+    assert first == tables._protect(table, DAY, KEYS)
+    first["g010"][0] = 12345  # the caller's copy
+    assert protect(table, DAY, KEYS) == tables._protect(table, DAY, KEYS)
+    # one count moved by one: the table of the new counts, not the kept one
+    moved = CountTable(
+        level="grid",
+        figures=("residents", "fever"),
+        units=(Unit("g000", (21, 0), group="v0"), *units[1:]),
+    )
+    assert moved != table
+    assert protect(moved, DAY, KEYS) == tables._protect(moved, DAY, KEYS)
+    assert protect(moved, DAY, KEYS) != protect(table, DAY, KEYS)
+    # another day, another secret
+    other_day = DAY + timedelta(days=1)
+    assert protect(table, other_day, KEYS) == tables._protect(table, other_day, KEYS)
+    assert protect(table, other_day, KEYS) != protect(table, DAY, KEYS)
+    other_keys = CellKeys(b"t" * 32)
+    assert protect(table, DAY, other_keys) == tables._protect(table, DAY, other_keys)
+    assert protect(table, DAY, other_keys) != protect(table, DAY, KEYS)
+    assert other_keys.fingerprint == CellKeys(b"t" * 32).fingerprint != KEYS.fingerprint
 
 
 def test_a_closed_day_is_frozen_on_first_use(conn: Connection) -> None:
