@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     Connection,
+    Row,
     ScalarSelect,
     Subquery,
     and_,
@@ -325,7 +326,7 @@ def record_visit(
          _window(conn, t.window, visited_at, f"temperatures: resident {t.resident!r}"))
         for t in temperatures
     ]  # fmt: skip
-    visit_id = conn.execute(
+    written = conn.execute(
         insert(V)
         .values(
             source_id=source_id,
@@ -339,9 +340,9 @@ def record_visit(
             request_hash=request_hash,
         )
         .on_conflict_do_nothing(index_elements=[V.c.source_id])
-        .returning(V.c.id)
-    ).scalar()
-    if visit_id is None:  # written meanwhile by the same request sent twice at once
+        .returning(*_ANSWERED)
+    ).first()
+    if written is None:  # written meanwhile by the same request sent twice at once
         again = _replay(conn, source_id, household_id, request_hash, keys)
         assert again is not None
         return again
@@ -358,9 +359,13 @@ def record_visit(
         row_count=1,
         detail={"checks": len(keys)} if keys else None,
     )
-    found = _replay(conn, source_id, household_id, request_hash, keys)
-    assert found is not None
-    return found
+    # The answer from the row as written (RETURNING), as a replay reads it back.
+    return _answer(conn, written, keys)
+
+
+_ANSWERED = (V.c.id, V.c.household_id, V.c.visited_at, V.c.result, V.c.people_seen,
+             V.c.fever_count, V.c.request_hash)  # fmt: skip
+"""The visit's columns that its answer, and a replay's check, are made of."""
 
 
 def _replay(
@@ -372,18 +377,20 @@ def _replay(
 ) -> dict[str, Any] | None:
     """The answer for a visit written under `source_id`, None when there is none; a conflict
     when it was written for another household or with another body."""
-    row = conn.execute(
-        select(
-            V.c.id, V.c.household_id, V.c.visited_at, V.c.result, V.c.people_seen,
-            V.c.fever_count, V.c.request_hash,
-        ).where(V.c.source_id == source_id)
-    ).first()  # fmt: skip
+    row = conn.execute(select(*_ANSWERED).where(V.c.source_id == source_id)).first()
     if row is None:
         return None
     if row.household_id != household_id:
         raise ConflictError("idempotency_key: already used for another household")
     if row.request_hash is not None and row.request_hash != request_hash:
         raise ConflictError("idempotency_key: already used with another body")
+    return _answer(conn, row, keys)
+
+
+def _answer(
+    conn: Connection, row: Row[Any, Any, Any, Any, Any, Any, Any], keys: list[tuple[str, str, str]]
+) -> dict[str, Any]:
+    """What recording a visit answers, from its row (`_ANSWERED`) and its checks."""
     return {
         "visit": int(row.id),
         "household": int(row.household_id),
