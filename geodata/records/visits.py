@@ -138,21 +138,20 @@ def due_today(
         .outerjoin(seen_visits, seen_visits.c.household_id == H.c.id)
         .outerjoin(quarantined, quarantined.c.household_id == H.c.id)
         .where(needs)
-        .order_by(quarantine.desc(), last_visit.asc().nulls_first(), H.c.id)
         .limit(min(limit, 5000))
     )
     query = query.where(principal.in_scope(H.c.grid_id))
-    rows = [dict(r) for r in conn.execute(query).mappings()]
-    for r in rows:
-        r["last_visit"] = r["last_visit"].isoformat() if r["last_visit"] else None
-    audit.record(
+    rows = audit.listed(
         conn,
+        query,
+        order_by=[quarantine.desc(), last_visit.asc().nulls_first(), H.c.id],
+        id_column="id",
         actor=principal.name,
         action="list",
         object_type="visit_due",
-        object_ids=[r["id"] for r in rows],
-        row_count=len(rows),
     )
+    for r in rows:
+        r["last_visit"] = r["last_visit"].isoformat() if r["last_visit"] else None
     return rows
 
 

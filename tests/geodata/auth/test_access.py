@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from sqlalchemy import Connection, event, insert, select, text
 from sqlalchemy.orm import Session
 
-from geodata.auth import accounts
+from geodata.auth import accounts, audit
 from geodata.auth.access import (
     POLICY,
     Action,
@@ -20,7 +21,7 @@ from geodata.auth.access import (
 )
 from geodata.auth.masking import PersonalField, mask_id_number, mask_phone
 from geodata.errors import NotFoundError
-from geodata.models import AuditEvent, Household, Resident, User
+from geodata.models import AuditEvent, Grid, Household, Resident, User
 from geodata.records import households
 from geodata.vocab import Role
 from tests import factories as f
@@ -276,3 +277,50 @@ def test_password_rehashed_when_parameters_change(session: Session) -> None:
     assert accounts.authenticate(session, "rh", "a long enough password") is not None
     assert new.user.password_hash != old
     assert not accounts.HASHER.check_needs_rehash(new.user.password_hash)
+
+
+# -- audited lists ---------------------------------------------------------------
+def _last_event(conn: Connection, actor: str) -> tuple[Any, ...]:
+    found = conn.execute(
+        select(AuditEvent.action, AuditEvent.object_type, AuditEvent.object_ids,
+               AuditEvent.row_count, AuditEvent.detail)
+        .where(AuditEvent.actor == actor)
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    ).one()  # fmt: skip
+    return tuple(found)
+
+
+def test_a_listed_query_is_audited_by_the_same_statement_in_its_order(conn: Connection) -> None:
+    vid = f.village(conn, "9900000303", f.square(0, 0, 1, 1))
+    grids = [f.grid(conn, vid, f"99000003030{i}", f.square(0, 0, 1, 1)) for i in range(1, 6)]
+    query = select(Grid.id, Grid.code).where(Grid.id.in_(grids)).limit(3)
+    statements: list[str] = []
+    event.listen(conn, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    rows = audit.listed(
+        conn, query, order_by=[Grid.code.desc()], id_column="id",
+        actor="lister", action="list", object_type="grid",
+    )  # fmt: skip
+    assert len(statements) == 1
+    expected = sorted(grids, reverse=True)[:3]  # codes follow the ids here
+    assert rows == [
+        {"id": g, "code": c}
+        for g, c in conn.execute(
+            select(Grid.id, Grid.code).where(Grid.id.in_(expected)).order_by(Grid.code.desc())
+        ).all()
+    ]
+    assert [r["id"] for r in rows] == expected
+    assert _last_event(conn, "lister") == ("list", "grid", expected, 3, None)
+    # as `record` writes the same list
+    audit.record(conn, actor="recorder", action="list", object_type="grid",
+                 object_ids=expected, row_count=3)  # fmt: skip
+    assert _last_event(conn, "recorder") == _last_event(conn, "lister")
+    nothing = audit.listed(
+        conn, query.where(Grid.id < 0), order_by=[Grid.code], id_column="id",
+        actor="lister-empty", action="list", object_type="grid",
+    )  # fmt: skip
+    assert nothing == []
+    audit.record(conn, actor="recorder-empty", action="list", object_type="grid",
+                 object_ids=[], row_count=0)  # fmt: skip
+    assert _last_event(conn, "lister-empty") == ("list", "grid", None, 0, None)
+    assert _last_event(conn, "recorder-empty") == _last_event(conn, "lister-empty")

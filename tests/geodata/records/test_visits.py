@@ -208,6 +208,13 @@ def test_due_rows_field_by_field_in_order_at_the_edges_of_the_day(sample_conn: C
     ]
     expected = _expected_due(conn, int(grid_id), day)
     assert got == expected
+    event = conn.execute(
+        text(
+            "SELECT action, object_ids, row_count FROM audit_events WHERE actor = 'w'"
+            " AND object_type = 'visit_due' ORDER BY id DESC LIMIT 1"
+        )
+    ).one()
+    assert tuple(event) == ("list", [r["id"] for r in rows], len(rows))
     by_id = {r["id"]: r for r in got}
     assert by_id[once]["visits_today"] == 1
     assert by_id[once]["reason"] == "quarantine"
