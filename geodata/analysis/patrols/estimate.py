@@ -49,6 +49,9 @@ class RouteEstimate:
     near: Ints
     near_m: Floats
     bound_m: float
+    edge_a: Ints
+    edge_b: Ints
+    edge_m: Floats
 
     @classmethod
     def build(cls, net: Walkable) -> RouteEstimate:
@@ -68,7 +71,19 @@ class RouteEstimate:
             order = np.argsort(d, axis=1, kind="stable")
             near[rows] = np.take_along_axis(idx, order, axis=1)
             near_m[rows] = np.take_along_axis(d, order, axis=1)  # inf: out of reach
-        return cls(st.u, st.v, st.length_m, matrix, near, near_m, bound)
+        edges = matrix.tocoo()
+        return cls(
+            st.u,
+            st.v,
+            st.length_m,
+            matrix,
+            near,
+            near_m,
+            bound,
+            edges.row.astype(np.int64),
+            edges.col.astype(np.int64),
+            np.asarray(edges.data, dtype=float),
+        )
 
     def route_m(self, segments: Bools) -> float:
         """Estimated route metres of a zone whose street segments are marked."""
@@ -127,14 +142,26 @@ class RouteEstimate:
             return tree
         # groups of pieces out of each other's reach: a spanning tree over the groups on
         # their distances along the town graph
-        of_node = group[piece]
-        between = np.zeros((int(groups), int(groups)))
-        for g in range(int(groups)):
-            dist = dijkstra(self.graph, indices=nodes[of_node == g], min_only=True)
-            dist = np.asarray(dist, dtype=float)[nodes]
-            low = np.full(int(groups), np.inf)
-            np.minimum.at(low, of_node, dist)
-            between[g] = np.where(np.isfinite(low), np.maximum(low, 1e-6), 0.0)
+        return tree + self._groups_tree_m(nodes, group[piece].astype(np.int64), int(groups))
+
+    def _groups_tree_m(self, nodes: Ints, of_node: Ints, groups: int) -> float:
+        """The minimum spanning tree over groups of nodes, on their distances along the town
+        graph, from one Dijkstra from all of them (Mehlhorn, 1988): each node takes the
+        group of its nearest source, and each edge between two groups' regions gives a
+        path between the groups (the region of one, the edge, the region of the other). The
+        tree over the shortest of these is a tree of the complete distance graph."""
+        dist, _, source = dijkstra(
+            self.graph, indices=nodes, min_only=True, return_predecessors=True
+        )
+        of = np.full(len(self.near), -1, dtype=np.int64)
+        of[nodes] = of_node
+        region = np.where(source >= 0, of[np.maximum(source, 0)], -1)
+        a, b = region[self.edge_a], region[self.edge_b]
+        cross = (a >= 0) & (b >= 0) & (a != b)
+        metres = dist[self.edge_a[cross]] + self.edge_m[cross] + dist[self.edge_b[cross]]
+        between = np.full((groups, groups), np.inf)
+        np.minimum.at(between, (a[cross], b[cross]), metres)
         between = np.minimum(between, between.T)
+        between = np.where(np.isfinite(between), np.maximum(between, 1e-6), 0.0)
         np.fill_diagonal(between, 0.0)
-        return tree + float(minimum_spanning_tree(csr_matrix(between)).sum())
+        return float(minimum_spanning_tree(csr_matrix(between)).sum())

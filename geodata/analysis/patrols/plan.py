@@ -37,13 +37,16 @@ BUDGET_S = 4.0
 """Seconds the local search of the zoning may take (the exact routes are measured after)."""
 
 REFINE = 1
-"""Times each zone's exact hours over its estimate corrects the estimate for a short polish
-(moves out of the heaviest zone or into the lightest, a quarter of the budget) and another
-exact measurement; the partition with the least measured max/min is kept."""
+"""Times each zone's exact hours over its estimate corrects the estimate for a short local
+search from the zones found (REFINE_BAND, a quarter of the budget) and another exact
+measurement; the partition with the least measured max/min is kept."""
+
+REFINE_BAND = 0.025
+"""The band of the correction's search: wider than the first one's, so that it moves few
+blocks and a zone's measured error stays with it."""
 
 DAMPING = 1.0
-"""Part of each zone's measured error the polish corrects (all of it: the polish moves few
-blocks, so a zone's error stays with it)."""
+"""Part of each zone's measured error the correction takes (all of it: few blocks move)."""
 
 
 @dataclass(frozen=True)
@@ -275,7 +278,8 @@ def propose_zones(
     zone = partition(
         s.graph, s.weight, k, s.evaluate, pairs=s.pairs, shared_m=s.shared, budget_s=budget_s
     )
-    zones = _measure_all(town, units, zone, k, pace, s.evaluate, joined=by == "hours")
+    known: dict[tuple[bytes, bytes], Zone] = {}
+    zones = _measure_all(town, units, zone, k, pace, s.evaluate, joined=by == "hours", known=known)
     if by != "hours":
         return zones
     for _ in range(refine):
@@ -295,8 +299,9 @@ def propose_zones(
             shared_m=s.shared,
             budget_s=budget_s / 4,
             start=zone,
+            band=REFINE_BAND,
         )
-        again = _measure_all(town, units, zone, k, pace, s.evaluate, joined=True)
+        again = _measure_all(town, units, zone, k, pace, s.evaluate, joined=True, known=known)
         # kept when it balances better and leaves no zone in more pieces (the block graph
         # may join two blocks whose outlines stay apart by more than the slivers closed)
         pieces_of = max(z.pieces for z in zones)
@@ -319,19 +324,22 @@ def _measure_all(
     evaluate: Callable[[Ints, Sequence[int]], Floats],
     *,
     joined: bool,
+    known: dict[tuple[bytes, bytes], Zone] | None = None,
 ) -> list[Zone]:
+    """Each zone measured; one with the same blocks and streets as a zone in `known` (a
+    measurement before a correction) is taken from there (its estimate is the same too)."""
     estimated = evaluate(zone, range(k)) if joined else np.full(k, np.nan)
     seg_zone = _segment_zones(town, units, zone, joined=joined)
-    return [
-        _measure(
-            town,
-            units[zone == z],
-            pace,
-            np.flatnonzero(seg_zone == z).astype(np.int64),
-            float(estimated[z]),
-        )
-        for z in range(k)
-    ]
+    known = {} if known is None else known
+    out = []
+    for z in range(k):
+        members = units[zone == z]
+        segments = np.flatnonzero(seg_zone == z).astype(np.int64)
+        key = (members.tobytes(), segments.tobytes())
+        if key not in known:
+            known[key] = _measure(town, members, pace, segments, float(estimated[z]))
+        out.append(known[key])
+    return out
 
 
 def _measure(

@@ -6,13 +6,17 @@ the lightest zone it touches. METIS runs again RESEED times on the blocks weighe
 zone's load over weight (kept when max/min falls). Then a local search moves one boundary
 block at a time to a neighbouring zone, never a block whose removal cuts its zone in two:
 
-1. spread: while the sum of squared loads (relative to the mean) plus a boundary term falls,
-   so that load flows from heavy zones through their neighbours to light ones;
-2. polish: while the heaviest over the lightest zone falls;
-3. smooth: the moves that raise the two zones' Polsby-Popper most (each zone's perimeter and
-   area kept from its blocks' and what they share), while max/min stays within SMOOTH_SLACK
-   or the figure reached;
-4. polish again.
+1. balance: while zones lie outside a band of ±BAND around the mean load, the moves that
+   bring them in most, each weighed against the Polsby-Popper it costs the two zones
+   (COMPACT), so that load flows from heavy zones through their neighbours to light ones
+   along the moves that keep the zones round;
+2. smooth: the moves that raise the two zones' Polsby-Popper most (each zone's perimeter and
+   area kept from its blocks' and what they share), while max/min stays within the band's
+   (1 + BAND) / (1 - BAND) or the figure reached.
+
+This is the districting rule of a tolerance on the load and, within it, the most compact
+zones. From `start` (a partition corrected by measured loads) the same two steps run with
+the band given, so that the partition stays near `start`.
 
 A zone's load comes from `evaluate` (the caller's: e.g. an estimated route, not additive over
 blocks). Moves are ranked by an additive stand-in (a block's weight times its zone's load
@@ -25,6 +29,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import NamedTuple
 
 import networkx as nx
 import numpy as np
@@ -39,18 +44,29 @@ Evaluate = Callable[[Ints, Sequence[int]], Floats]
 SCALE = 10_000
 """METIS takes whole weights: loads are scaled to this many units per mean block."""
 
-BOUNDARY = 1.0
-"""Weight of the zones' boundary (relative to the mean block's perimeter times blocks per
-zone) against the squared loads in the spread."""
+BAND = 0.015
+"""The balance step brings every zone within this share of the mean load."""
 
-TRIES = 6
-"""Moves checked on `evaluate` per step of smoothing before it gives up on a step."""
+BALANCE_SHARE = 0.6
+"""Share of the search's time the balance step may take; smoothing has the rest."""
+
+COMPACT = 3.0
+"""Weight of the Polsby-Popper a move costs its two zones against the squared loads outside
+the band it removes (scaled by those, over K)."""
 
 RESEED = 3
 """Times METIS runs again on blocks weighed by their zone's load over weight."""
 
-SMOOTH_SLACK = 1.07
-"""Smoothing keeps max/min within this or the max/min reached, whichever is larger."""
+
+class Move(NamedTuple):
+    """Block `block` from zone `source` to `target`, with the metres of boundary it shares
+    with each."""
+
+    block: int
+    source: int
+    target: int
+    shared_source_m: float
+    shared_target_m: float
 
 
 @dataclass(frozen=True)
@@ -160,7 +176,6 @@ class Search:
         self.deadline = deadline
         self.load = np.asarray(evaluate(self.zone, range(k)), dtype=float)
         self.base = np.bincount(self.zone, weights=self.weight, minlength=k)
-        self.cut_unit = float(blocks.perimeter_m.mean()) * len(zone) / max(k, 1) ** 0.5
         self._movable: dict[int, set[int]] = {}
         # each zone's outline: perimeter = its blocks' perimeters less twice what they share
         self.area = np.bincount(self.zone, weights=blocks.area_m2, minlength=k)
@@ -170,7 +185,7 @@ class Search:
                 if a < b and self.zone[a] == self.zone[b]:
                     self.perimeter[self.zone[a]] -= 2.0 * m
         self.version = [0] * k
-        self._moves: dict[int, list[tuple[int, int, int, float]]] = {}
+        self._moves: dict[int, list[Move]] = {}
         self.failed: set[tuple[int, int, int, int, int]] = set()
         self.phase = 0
 
@@ -194,16 +209,16 @@ class Search:
             out[zb] = out.get(zb, 0.0) + s
         return out
 
-    def moves(self, zones: Sequence[int]) -> list[tuple[int, int, int, float]]:
-        """Boundary moves (block, from, to, boundary metres added) out of these zones."""
+    def moves(self, zones: Sequence[int]) -> list[Move]:
+        """Boundary moves out of these zones."""
         out = []
         for z in zones:
             if z not in self._moves:
-                found: list[tuple[int, int, int, float]] = []
+                found: list[Move] = []
                 for u in self.movable(z):
                     shared = self.shared_with(u)
                     own = shared.get(z, 0.0)
-                    found.extend((u, z, t, 2.0 * (own - s)) for t, s in shared.items() if t != z)
+                    found.extend(Move(u, z, t, own, s) for t, s in shared.items() if t != z)
                 self._moves[z] = found
             out.extend(self._moves[z])
         return out
@@ -237,37 +252,50 @@ class Search:
         for y in {z, t} | {int(self.zone[b]) for b in self.blocks.neighbours[u]}:
             self._moves.pop(y, None)
 
-    def spread_score(self, load: Floats) -> float:
+    def outside(self, load: Floats, band: float) -> float:
+        """The squared shares of the mean load by which zones lie outside the band."""
         mean = max(float(load.mean()), 1e-12)
-        return float(((load / mean - 1.0) ** 2).sum())
+        return float((np.maximum(np.abs(load / mean - 1.0) - band, 0.0) ** 2).sum())
 
-    def spread(self, rounds: int) -> None:
+    def compactness_lost(self, move: Move) -> float:
+        """What the move takes from the two zones' Polsby-Popper (summed)."""
+        u, z, t, own, theirs = move
+        pu, au = self.blocks.perimeter_m[u], self.blocks.area_m2[u]
+        pp = self._compactness
+        before = pp(self.area[z], self.perimeter[z]) + pp(self.area[t], self.perimeter[t])
+        after = pp(self.area[z] - au, self.perimeter[z] - pu + 2 * own) + pp(
+            self.area[t] + au, self.perimeter[t] + pu - 2 * theirs
+        )
+        return before - after
+
+    def balance(self, band: float, rounds: int) -> None:
+        """Moves from a heavier to a lighter zone that bring the zones within the band most,
+        less COMPACT times the Polsby-Popper they cost."""
         self.phase += 1
         for _ in range(rounds):
-            if self.late():
+            current = self.outside(self.load, band)
+            if current <= 0.0 or self.late():
                 return
-            current = self.spread_score(self.load)
-            mean = max(float(self.load.mean()), 1e-12)
+            weigh = COMPACT * max(current, 1e-4) / self.k
+            out = partial(_outside_one, mean=max(float(self.load.mean()), 1e-12), band=band)
             ranked = []
-            for u, z, t, added in self.moves(range(self.k)):
-                if self.load[t] >= self.load[z]:
+            for move in self.moves(range(self.k)):
+                u, z, t = move.block, move.source, move.target
+                lz, lt = float(self.load[z]), float(self.load[t])
+                if lt >= lz:
                     continue
-                w = self.weight[u]
-                lz = self.load[z] - w * self.ratio(z)
-                lt = self.load[t] + w * self.ratio(t)
-                gain = ((lz / mean - 1) ** 2 + (lt / mean - 1) ** 2) - (
-                    (self.load[z] / mean - 1) ** 2 + (self.load[t] / mean - 1) ** 2
-                )
-                score = gain + BOUNDARY * added / self.cut_unit * current / self.k
+                # ranked on the additive stand-in at the present mean (taken on `evaluate`)
+                after_z = lz - self.weight[u] * self.ratio(z)
+                after_t = lt + self.weight[u] * self.ratio(t)
+                cost = weigh * self.compactness_lost(move)
+                score = out(after_z) + out(after_t) - out(lz) - out(lt) + cost
                 if score < 0:
-                    ranked.append((score, added, u, t))
-            if not self._take_best(ranked, self._spread_ok):
+                    ranked.append((score, cost, u, t))
+            if not self._take_best(ranked, partial(self._closer, band, current)):
                 return
 
-    def _spread_ok(self, after: Floats, added: float) -> bool:
-        current = self.spread_score(self.load)
-        penalty = BOUNDARY * added / self.cut_unit * current / self.k
-        return bool(self.spread_score(after) + penalty < current - 1e-12)
+    def _closer(self, band: float, current: float, after: Floats, cost: float) -> bool:
+        return bool(self.outside(after, band) + cost < current - 1e-12)
 
     def _take_best(
         self, ranked: list[tuple[float, float, int, int]], ok: Callable[[Floats, float], bool]
@@ -275,7 +303,7 @@ class Search:
         """Check the moves best first on `evaluate`, take the first that passes `ok`. A move
         that failed is not checked again while its two zones stay as they were."""
         ranked.sort()
-        for _, added, u, t in ranked:
+        for _, cost, u, t in ranked:
             z = int(self.zone[u])
             key = (u, t, self.version[z], self.version[t], self.phase)
             if key in self.failed:
@@ -283,7 +311,7 @@ class Search:
             if self.late():
                 return False
             after = self.trial(u, t)
-            if ok(after, added):
+            if ok(after, cost):
                 self.take(u, t, after)
                 return True
             self.failed.add(key)
@@ -292,58 +320,31 @@ class Search:
     def spread_ratio(self, load: Floats) -> float:
         return float(load.max() / max(float(load.min()), 1e-12))
 
-    def polish(self, rounds: int) -> None:
-        self.phase += 1
-        for _ in range(rounds):
-            if self.late():
-                return
-            current = self.spread_ratio(self.load)
-            heavy, light = int(np.argmax(self.load)), int(np.argmin(self.load))
-            ranked = []
-            zones = [heavy] + [z for z in range(self.k) if z not in (heavy, light)]
-            for u, z, t, added in self.moves(zones):
-                if z != heavy and t != light:
-                    continue
-                after = self.load.copy()
-                after[z] -= self.weight[u] * self.ratio(z)
-                after[t] += self.weight[u] * self.ratio(t)
-                score = self.spread_ratio(after)
-                if score < current:
-                    ranked.append((score + 1e-3 * added / self.cut_unit, added, u, t))
-            if not self._take_best(ranked, partial(self._lower_ratio, current)):
-                return
-
-    def _lower_ratio(self, current: float, after: Floats, _added: float) -> bool:
-        return bool(self.spread_ratio(after) < current - 1e-12)
-
     def _compactness(self, area: float, perimeter: float) -> float:
         return 4.0 * np.pi * area / perimeter**2 if perimeter > 0 else 0.0
 
-    def smooth(self, rounds: int) -> None:
+    def smooth(self, band: float, rounds: int) -> None:
         """Moves that raise the two zones' Polsby-Popper (summed) most, while max/min stays
-        within SMOOTH_SLACK or the figure reached."""
+        within the band's or the figure reached."""
         self.phase += 1
-        limit = max(self.spread_ratio(self.load), SMOOTH_SLACK)
-        pp = self._compactness
+        limit = max(self.spread_ratio(self.load), (1.0 + band) / (1.0 - band))
         for _ in range(rounds):
             if self.late():
                 return
             ranked = []
-            for u, z, t, _added in self.moves(range(self.k)):
-                shared = self.shared_with(u)
-                own, theirs = shared.get(z, 0.0), shared.get(t, 0.0)
-                pu, au = self.blocks.perimeter_m[u], self.blocks.area_m2[u]
-                before = pp(self.area[z], self.perimeter[z]) + pp(self.area[t], self.perimeter[t])
-                after = pp(self.area[z] - au, self.perimeter[z] - pu + 2 * own) + pp(
-                    self.area[t] + au, self.perimeter[t] + pu - 2 * theirs
-                )
-                if after > before + 1e-9:
-                    ranked.append((before - after, 0.0, u, t))
+            for move in self.moves(range(self.k)):
+                lost = self.compactness_lost(move)
+                if lost < -1e-9:
+                    ranked.append((lost, 0.0, move.block, move.target))
             if not ranked or not self._take_best(ranked, partial(self._within, limit)):
                 return
 
-    def _within(self, limit: float, after: Floats, _added: float) -> bool:
+    def _within(self, limit: float, after: Floats, _cost: float) -> bool:
         return bool(self.spread_ratio(after) <= limit)
+
+
+def _outside_one(load: float, *, mean: float, band: float) -> float:
+    return max(abs(load / mean - 1.0) - band, 0.0) ** 2
 
 
 def partition(
@@ -357,11 +358,12 @@ def partition(
     budget_s: float = 4.0,
     rounds: int = 3_000,
     start: Ints | None = None,
+    band: float = BAND,
 ) -> Ints:
     """Zones 0..k-1 of the blocks, each one piece where the blocks' graph allows; `weight`
-        guides METIS and ranks moves, `evaluate` decides them. Stops at `budget_s`. From `start`
-    (a partition already one piece per zone) only the polish runs: a few moves out of the
-    heaviest zone or into the lightest, so that the partition stays near `start`."""
+    guides METIS and ranks moves, `evaluate` decides them. Stops at `budget_s`. From `start`
+    (a partition already one piece per zone) METIS is skipped: the local search starts
+    there."""
     count = len(blocks.neighbours)
     started = time.perf_counter()
     if start is None:
@@ -387,14 +389,9 @@ def partition(
         return zone
     end = started + budget_s
     search = Search(blocks, zone, k, evaluate, weight, deadline=end)
-    if start is not None:  # a few moves out of the heaviest zone or into the lightest
-        search.polish(rounds)
-        return search.zone
-    # the phases share what is left of the budget: spread half, polish, smooth, polish
-    for phase, share in ((search.spread, 0.5), (search.polish, 0.6), (search.smooth, 0.5)):
-        now = time.perf_counter()
-        search.deadline = now + share * max(end - now, 0.0)
-        phase(rounds)
+    now = time.perf_counter()
+    search.deadline = now + BALANCE_SHARE * max(end - now, 0.0)
+    search.balance(band, rounds)
     search.deadline = end
-    search.polish(rounds)
+    search.smooth(band, rounds)
     return search.zone

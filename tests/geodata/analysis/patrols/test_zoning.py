@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import shapely
 
-from geodata.analysis.patrols.estimate import MATCH, RouteEstimate
+from geodata.analysis.patrols.estimate import JOIN, MATCH, RouteEstimate
 from geodata.analysis.patrols.pace import Pace
-from geodata.analysis.patrols.plan import PatrolTown, propose_zones
+from geodata.analysis.patrols.plan import PatrolTown, measure_zones, propose_zones
 from geodata.analysis.patrols.postman import postman_tour
 from geodata.records.patrol_inputs import fetch_patrol_inputs
 from tests import conftest
@@ -122,9 +122,69 @@ def test_zones_by_hours_are_one_piece_compact_and_balanced_on_the_estimate(
         assert z.pieces == 1
     estimated = [z.estimated_hours for z in zones]
     assert max(estimated) / min(estimated) <= 1.05
-    assert float(np.median([z.polsby_popper for z in zones])) >= 0.25
+    assert float(np.median([z.polsby_popper for z in zones])) >= 0.3
     # the hours reported are the zone's exact route at the pace, stops included
     for z in zones[:3]:
         stops = int(town.blocks.stops[z.units].sum())
         assert z.hours == pytest.approx(float(pace.hours(z.route_m, stops)))
         assert z.route_m > z.road_m
+
+
+def test_a_correction_reports_each_zone_as_measured_afresh(town: PatrolTown) -> None:
+    """Zones the correction left as they were keep their first measurement: every zone
+    reported equals a fresh measurement of the partition returned."""
+    units = np.arange(town.blocks.count)
+    zones = propose_zones(town, units, 12, refine=1)
+    zone = np.empty(len(units), dtype=np.int64)
+    for n, z in enumerate(zones):
+        zone[z.units] = n
+    fresh = measure_zones(town, units, zone, 12)
+    for z, f in zip(zones, fresh, strict=True):
+        assert z.units.tolist() == f.units.tolist()
+        assert (z.route_m, z.road_m, z.hours) == (f.route_m, f.road_m, f.hours)
+        assert (z.polsby_popper, z.pieces, z.households) == (
+            f.polsby_popper,
+            f.pieces,
+            f.households,
+        )
+        assert z.estimated_hours == pytest.approx(f.estimated_hours, rel=1e-12)
+
+
+def test_route_estimate_joins_pieces_out_of_reach_by_a_tree_of_their_distances(
+    town: PatrolTown,
+) -> None:
+    """Single segments far apart (out of each other's nearest-node lists): the join is twice
+    the minimum spanning tree of the complete graph of their distances along the town's
+    graph, computed here with networkx (one Dijkstra per segment)."""
+    st = town.streets
+    estimate = RouteEstimate.build(town.net)
+    g = _town_graph(town)
+    reachable = max(nx.connected_components(g), key=len)
+    chosen: list[int] = []
+    dists: list[dict[int, float]] = []
+    for s in np.argsort(st.node_xy[st.u, 0] + st.node_xy[st.u, 1]).tolist():
+        ends = [int(st.u[s]), int(st.v[s])]
+        if ends[0] not in reachable or any(
+            min(d.get(e, np.inf) for e in ends) < 3.0 * estimate.bound_m for d in dists
+        ):
+            continue
+        chosen.append(s)
+        dists.append(nx.multi_source_dijkstra_path_length(g, ends, weight="weight"))
+        if len(chosen) == 5:
+            break
+    assert len(chosen) == 5
+    complete: nx.Graph[int] = nx.Graph()
+    for i, a in enumerate(chosen):
+        for j in range(i + 1, len(chosen)):
+            b = chosen[j]
+            gap = min(dists[i][int(st.u[b])], dists[i][int(st.v[b])])
+            complete.add_edge(a, b, weight=gap)
+    tree = nx.minimum_spanning_tree(complete).size(weight="weight")
+    mask = np.zeros(st.count, dtype=bool)
+    mask[chosen] = True
+    alone = 0.0
+    for s in chosen:
+        lone = np.zeros(st.count, dtype=bool)
+        lone[s] = True
+        alone += estimate.route_m(lone)
+    assert estimate.route_m(mask) - alone == pytest.approx(JOIN * tree, rel=1e-9)
