@@ -87,13 +87,14 @@ def listed(
         .cte("audited_rows")
     )
     event = EVENTS.insert().from_select(
-        ["actor", "action", "object_type", "object_ids", "row_count"],
+        ["actor", "action", "object_type", "object_ids", "row_count", "detail"],
         select(
             literal(actor, Text),
             literal(action, String),
             literal(object_type, String),
             func.array_agg(aggregate_order_by(found.c[id_column], found.c.audit_position)),
             func.count(),
+            literal(None, JSONB),  # JSON null, as `record` writes no detail
         ).select_from(found),
     )
     names = [c.name for c in query.selected_columns]
