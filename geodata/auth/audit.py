@@ -97,13 +97,13 @@ def listed(
             literal(None, JSONB),  # JSON null, as `record` writes no detail
         ).select_from(found),
     )
-    names = [c.name for c in query.selected_columns]
+    names = [str(c.name) for c in query.selected_columns]  # plain str keys, as a mapping's
     statement = (
         select(*(found.c[name] for name in names))
         .add_cte(event.cte("audit_event"))
         .order_by(found.c.audit_position)
     )
-    return [dict(r) for r in conn.execute(statement).mappings()]
+    return [dict(zip(names, r, strict=True)) for r in conn.execute(statement)]
 
 
 def events_since(conn: Connection, since: datetime, *, limit: int = 10_000) -> list[dict[str, Any]]:
