@@ -24,10 +24,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
+    BigInteger,
     Connection,
+    Integer,
     Row,
     ScalarSelect,
+    String,
     Subquery,
+    Text,
     and_,
     case,
     func,
@@ -36,7 +40,7 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 
 from geodata.auth import audit
 from geodata.auth.access import Action, Principal
@@ -292,10 +296,16 @@ def record_visit(
         for t in temperatures
     ]
     apply_scope(conn, principal)
-    grid_id = conn.execute(select(H.c.grid_id).where(H.c.id == household_id)).scalar()
+    source_id = f"visit:{principal.name}:{idempotency_key}"
+    # The household's grid and a visit already written under the key, in one statement.
+    found = conn.execute(
+        select(H.c.grid_id.label("household_grid"), *_ANSWERED)
+        .select_from(H.outerjoin(V, V.c.source_id == source_id))
+        .where(H.c.id == household_id)
+    ).first()
+    grid_id = None if found is None else found.household_grid
     if grid_id is None or not principal.covers(grid_id):
         raise NotFoundError(f"no household {household_id}")
-    source_id = f"visit:{principal.name}:{idempotency_key}"
     request_hash = _request_hash(
         household_id,
         {
@@ -311,9 +321,8 @@ def record_visit(
     )
     keys = [(_check_key(source_id, t.resident, t.window), t.resident, t.window)
             for t in temperatures]  # fmt: skip
-    existing = _replay(conn, source_id, household_id, request_hash, keys)
-    if existing is not None:
-        return existing
+    if found is not None and found.id is not None:
+        return _replayed(conn, found, household_id, request_hash, keys)
     moment = now or datetime.now(UTC)
     visited_at = at or moment
     if visited_at > moment + CLOCK_SKEW:
@@ -325,7 +334,7 @@ def record_visit(
          _window(conn, t.window, visited_at, f"temperatures: resident {t.resident!r}"))
         for t in temperatures
     ]  # fmt: skip
-    written = conn.execute(
+    visit = (
         insert(V)
         .values(
             source_id=source_id,
@@ -340,7 +349,21 @@ def record_visit(
         )
         .on_conflict_do_nothing(index_elements=[V.c.source_id])
         .returning(*_ANSWERED)
-    ).first()
+        .cte("written_visit")
+    )
+    # Its audit event by the same statement: written when the visit is, as `audit.record` would.
+    event = audit.EVENTS.insert().from_select(
+        ["actor", "action", "object_type", "object_ids", "row_count", "detail"],
+        select(
+            literal(principal.name, Text),
+            literal("visit_record", String),
+            literal("household", String),
+            literal([household_id], ARRAY(BigInteger)),
+            literal(1, Integer),
+            literal({"checks": len(keys)} if keys else None, JSONB),
+        ).select_from(visit),
+    )
+    written = conn.execute(select(*visit.c).add_cte(event.cte("visit_audit"))).first()
     if written is None:  # written meanwhile by the same request sent twice at once
         again = _replay(conn, source_id, household_id, request_hash, keys)
         assert again is not None
@@ -349,15 +372,6 @@ def record_visit(
         quarantines.record_check(
             conn, quarantine_id, temperature_c=value, at=visited_at, by=principal.name, key=key
         )
-    audit.record(
-        conn,
-        actor=principal.name,
-        action="visit_record",
-        object_type="household",
-        object_ids=[household_id],
-        row_count=1,
-        detail={"checks": len(keys)} if keys else None,
-    )
     # The answer from the row as written (RETURNING), as a replay reads it back.
     return _answer(conn, written, keys)
 
@@ -379,6 +393,18 @@ def _replay(
     row = conn.execute(select(*_ANSWERED).where(V.c.source_id == source_id)).first()
     if row is None:
         return None
+    return _replayed(conn, row, household_id, request_hash, keys)
+
+
+def _replayed(
+    conn: Connection,
+    row: Row[*tuple[Any, ...]],
+    household_id: int,
+    request_hash: str,
+    keys: list[tuple[str, str, str]],
+) -> dict[str, Any]:
+    """The answer for the visit `row` written before under the same key; a conflict when it was
+    written for another household or with another body."""
     if row.household_id != household_id:
         raise ConflictError("idempotency_key: already used for another household")
     if row.request_hash is not None and row.request_hash != request_hash:
@@ -387,7 +413,7 @@ def _replay(
 
 
 def _answer(
-    conn: Connection, row: Row[Any, Any, Any, Any, Any, Any, Any], keys: list[tuple[str, str, str]]
+    conn: Connection, row: Row[*tuple[Any, ...]], keys: list[tuple[str, str, str]]
 ) -> dict[str, Any]:
     """What recording a visit answers, from its row (`_ANSWERED`) and its checks."""
     return {

@@ -406,6 +406,20 @@ def test_a_replay_answers_the_same_and_writes_once(sample_conn: Connection) -> N
     assert _visits(sample_conn, "sync-replay-1") == 1
     stored = "SELECT people_seen FROM visits WHERE id = :v"
     assert _count(sample_conn, stored, v=first["visit"]) == 3
+    # audited once, when written (a replay writes nothing), as audit.record writes it
+    assert _visit_events(sample_conn, household) == [("w", [household], 1, "null", None)]
+
+
+def _visit_events(conn: Connection, household: int) -> list[tuple[Any, ...]]:
+    rows = conn.execute(
+        text(
+            "SELECT actor, object_ids, row_count, jsonb_typeof(detail), detail->>'checks'"
+            " FROM audit_events WHERE action = 'visit_record' AND object_type = 'household'"
+            " AND object_ids = ARRAY[:h]::bigint[] ORDER BY id"
+        ),
+        {"h": household},
+    ).all()
+    return [tuple(r) for r in rows]
 
 
 def test_the_same_key_with_another_body_or_household_is_a_conflict(
@@ -461,6 +475,7 @@ def test_temperatures_become_quarantine_checks_once(sample_conn: Connection) -> 
     assert _count(sample_conn, checks, q=check["quarantine"]) == 1
     alerts = "SELECT count(*) FROM fever_alerts WHERE quarantine_id = :q"
     assert _count(sample_conn, alerts, q=check["quarantine"]) == 1
+    assert _visit_events(sample_conn, household) == [("w", [household], 1, "object", "1")]
     # the due list's window label names the same window
     start, end = quarantines.windows(sample_conn, SYNC_NOW.date())[0]
     label = f"{start.isoformat()}/{end.isoformat()}"
