@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components, dijkstra, minimum_spanning_tree
+from scipy.sparse.csgraph import connected_components, dijkstra
 
 from geodata.analysis.patrols.walkable import Walkable
 
@@ -117,32 +117,25 @@ class RouteEstimate:
         local[nodes] = np.arange(len(nodes))
         m = len(nodes)
         adjacency = csr_matrix((np.ones(len(u)), (local[u], local[v])), shape=(m, m))
-        count, piece = connected_components(adjacency, directed=False)
+        count, found = connected_components(adjacency, directed=False)
+        piece = found.astype(np.int64)
         if count <= 1:
             return 0.0
         label = np.full(len(self.near), -1, dtype=np.int64)
         label[nodes] = piece
-        kinds = np.arange(int(count))
         near = self.near[nodes]
         other = (label[near] >= 0) & (label[near] != piece[:, None])
         other &= np.isfinite(self.near_m[nodes])
         row, col = np.nonzero(other)
-        a = piece[row]
-        b = label[near[row, col]]
-        w = np.maximum(self.near_m[nodes[row], col], 1e-6)
-        key = a * len(kinds) + b
-        order = np.lexsort((w, key))
-        first = np.ones(len(order), dtype=bool)
-        first[1:] = key[order][1:] != key[order][:-1]
-        pick = order[first]
-        graph = csr_matrix((w[pick], (a[pick], b[pick])), shape=(len(kinds), len(kinds)))
-        tree = float(minimum_spanning_tree(graph).sum())
-        groups, group = connected_components(graph, directed=False)
+        tree, group = _spanning_forest(
+            int(count), piece[row], label[near[row, col]], self.near_m[nodes[row], col]
+        )
+        groups = int(group.max()) + 1
         if groups <= 1:
             return tree
         # groups of pieces out of each other's reach: a spanning tree over the groups on
         # their distances along the town graph
-        return tree + self._groups_tree_m(nodes, group[piece].astype(np.int64), int(groups))
+        return tree + self._groups_tree_m(nodes, group[piece], groups)
 
     def _groups_tree_m(self, nodes: Ints, of_node: Ints, groups: int) -> float:
         """The minimum spanning tree over groups of nodes, on their distances along the town
@@ -159,9 +152,37 @@ class RouteEstimate:
         a, b = region[self.edge_a], region[self.edge_b]
         cross = (a >= 0) & (b >= 0) & (a != b)
         metres = dist[self.edge_a[cross]] + self.edge_m[cross] + dist[self.edge_b[cross]]
-        between = np.full((groups, groups), np.inf)
-        np.minimum.at(between, (a[cross], b[cross]), metres)
-        between = np.minimum(between, between.T)
-        between = np.where(np.isfinite(between), np.maximum(between, 1e-6), 0.0)
-        np.fill_diagonal(between, 0.0)
-        return float(minimum_spanning_tree(csr_matrix(between)).sum())
+        return _spanning_forest(groups, a[cross], b[cross], metres)[0]
+
+
+def _spanning_forest(count: int, a: Ints, b: Ints, metres: Floats) -> tuple[float, Ints]:
+    """Kruskal's minimum spanning forest of nodes 0..count-1 over the edges (a, b, metres):
+    its metres, and each node's tree (0..trees-1). Only the shortest edge between two nodes
+    is kept first; the nodes (a zone's pieces of streets) are few, so no sparse matrix is
+    built for them."""
+    metres = np.maximum(np.asarray(metres, dtype=float), 1e-6)
+    key = np.minimum(a, b) * count + np.maximum(a, b)
+    order = np.lexsort((metres, key))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = key[order][1:] != key[order][:-1]
+    pick = order[first]
+    pick = pick[np.argsort(metres[pick], kind="stable")]
+    parent = list(range(count))
+
+    def root(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    total, joined = 0.0, 0
+    for x, y, m in zip(a[pick].tolist(), b[pick].tolist(), metres[pick].tolist(), strict=True):
+        rx, ry = root(x), root(y)
+        if rx != ry:
+            parent[rx] = ry
+            total += m
+            joined += 1
+            if joined == count - 1:
+                break
+    roots = np.array([root(x) for x in range(count)], dtype=np.int64)
+    return total, np.unique(roots, return_inverse=True)[1].astype(np.int64)
