@@ -72,19 +72,15 @@ def listed(
     query: Select[*tuple[Any, ...]],
     *,
     order_by: Sequence[ColumnExpressionArgument[Any]],
-    id_column: str | None = None,
-    object_ids: Sequence[int] | None = None,
+    id_column: str,
     actor: str,
     action: str,
     object_type: str,
 ) -> list[dict[str, Any]]:
     """The rows of `query` in the order `order_by` (which must order them fully; a LIMIT of
     the query keeps the first), with the audit event that lists them written by the same
-    statement, as `record` writes it: the ids of the rows (`id_column`) in their order, or
-    the given `object_ids` (what the rows belong to), and the rows' count (no ids: NULL).
-    One round trip instead of two, and the ids are not sent back."""
-    if (id_column is None) == (object_ids is None):
-        raise ValueError("an audited list names its ids by id_column or object_ids")
+    statement: the ids of the rows in their order and their count, as `record` writes them
+    (none: NULL). One round trip instead of two, and the ids are not sent back."""
     found = (
         query.add_columns(func.row_number().over(order_by=order_by).label("audit_position"))
         .order_by(*order_by)
@@ -96,9 +92,7 @@ def listed(
             literal(actor, Text),
             literal(action, String),
             literal(object_type, String),
-            func.array_agg(aggregate_order_by(found.c[id_column], found.c.audit_position))
-            if id_column is not None
-            else literal(list(object_ids or ()) or None, ARRAY(BigInteger)),
+            func.array_agg(aggregate_order_by(found.c[id_column], found.c.audit_position)),
             func.count(),
             literal(None, JSONB),  # JSON null, as `record` writes no detail
         ).select_from(found),

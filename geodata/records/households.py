@@ -98,17 +98,18 @@ def household_detail(conn: Connection, principal: Principal, household_id: int) 
             "fever": r["fever"],
             "quarantine_until": r["quarantine_until"],
         }
-        # read and audited (the household, its residents counted) by one statement
-        for r in audit.listed(
-            conn,
-            select(R).where(R.c.household_id == household_id),
-            order_by=[R.c.id],
-            object_ids=[household_id],
-            actor=principal.name,
-            action="view",
-            object_type="household",
-        )
+        for r in conn.execute(
+            select(R).where(R.c.household_id == household_id).order_by(R.c.id)
+        ).mappings()
     ]
+    audit.record(
+        conn,
+        actor=principal.name,
+        action="view",
+        object_type="household",
+        object_ids=[household_id],
+        row_count=len(residents),
+    )
     return {
         "id": row["id"],
         "source_id": row["source_id"],

@@ -325,21 +325,3 @@ def test_a_listed_query_is_audited_by_the_same_statement_in_its_order(conn: Conn
                  object_ids=[], row_count=0)  # fmt: skip
     assert _last_event(conn, "lister-empty") == ("list", "grid", None, 0, "null")
     assert _last_event(conn, "recorder-empty") == _last_event(conn, "lister-empty")
-    # the event names the objects the rows belong to, and counts the rows
-    about = audit.listed(
-        conn, query, order_by=[Grid.code], object_ids=[vid],
-        actor="lister-about", action="view", object_type="village",
-    )  # fmt: skip
-    assert [r["id"] for r in about] == sorted(grids)[:3]
-    audit.record(conn, actor="recorder-about", action="view", object_type="village",
-                 object_ids=[vid], row_count=3)  # fmt: skip
-    assert _last_event(conn, "lister-about") == ("view", "village", [vid], 3, "null")
-    assert _last_event(conn, "recorder-about") == _last_event(conn, "lister-about")
-    with pytest.raises(ValueError, match="id_column or object_ids"):
-        audit.listed(conn, query, order_by=[Grid.code], actor="x", action="list", object_type="g")
-
-
-def test_a_households_view_is_audited_with_its_residents_counted(town: Town) -> None:
-    households.household_detail(town.conn, worker(town), town.household_a)
-    assert _last_event(town.conn, "worker-a") == ("view", "household", [town.household_a], 1,
-                                                  "null")  # fmt: skip
