@@ -99,14 +99,25 @@ class RouteEstimate:
             found = hit.any(axis=1)
             nearest = self.near_m[odd, hit.argmax(axis=1)]
             if not found.all():  # out of reach of the lists: along the town graph
-                far = odd[~found]
-                dist = np.asarray(dijkstra(self.graph, indices=far), dtype=float)[:, odd]
-                dist[np.arange(len(far)), np.searchsorted(odd, far)] = np.inf
-                nearest[~found] = dist.min(axis=1)
+                nearest[~found] = self._nearest_other(odd)[~found]
             half = 0.5 * float(np.minimum(nearest, self.bound_m * LONGEST).sum())
         return (
             float(self.length_m[segments].sum()) + MATCH * half + JOIN * self._join_m(u, v, degree)
         )
+
+    def _nearest_other(self, nodes: Ints) -> Floats:
+        """Each node's metres to the nearest other of them along the town graph, from one
+        Dijkstra from all of them: a shortest path from a node to its nearest other leaves
+        the node's region (the nodes nearest it) by an edge into another's, so the least
+        (own side, edge, other side) over the edges out of its region is that distance."""
+        dist, _, source = dijkstra(
+            self.graph, indices=nodes, min_only=True, return_predecessors=True
+        )
+        a, b = self.edge_a, self.edge_b  # both directions of every edge
+        cross = (source[a] >= 0) & (source[b] >= 0) & (source[a] != source[b])
+        best = np.full(len(self.near), np.inf)
+        np.minimum.at(best, source[a[cross]], dist[a[cross]] + self.edge_m[cross] + dist[b[cross]])
+        return np.asarray(best[nodes], dtype=float)
 
     def _join_m(self, u: Ints, v: Ints, degree: Ints) -> float:
         """A minimum spanning tree over the pieces of these streets, on the nearest-node

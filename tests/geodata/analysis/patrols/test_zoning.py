@@ -4,12 +4,14 @@ outlines and exact routes."""
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import networkx as nx
 import numpy as np
 import pytest
 import shapely
 
-from geodata.analysis.patrols.estimate import JOIN, MATCH, RouteEstimate
+from geodata.analysis.patrols.estimate import JOIN, LONGEST, MATCH, RouteEstimate
 from geodata.analysis.patrols.pace import Pace
 from geodata.analysis.patrols.plan import PatrolTown, measure_zones, propose_zones
 from geodata.analysis.patrols.postman import postman_tour
@@ -188,3 +190,33 @@ def test_route_estimate_joins_pieces_out_of_reach_by_a_tree_of_their_distances(
         lone[s] = True
         alone += estimate.route_m(lone)
     assert estimate.route_m(mask) - alone == pytest.approx(JOIN * tree, rel=1e-9)
+
+
+def test_route_estimate_measures_odd_nodes_out_of_reach_along_the_town_graph(
+    town: PatrolTown,
+) -> None:
+    """A long path of streets: its two ends are its only odd nodes, too far apart for each
+    other's nearest-node lists, so each one's nearest odd node is the other, measured along
+    the whole town graph (networkx here)."""
+    st = town.streets
+    estimate = RouteEstimate.build(town.net)
+    g = _town_graph(town)
+    streets: nx.Graph[int] = nx.Graph()
+    for seg, (a, b) in enumerate(zip(st.u.tolist(), st.v.tolist(), strict=True)):
+        if a != b and not streets.has_edge(a, b):
+            streets.add_edge(a, b, segment=seg)
+    biggest = max(nx.connected_components(streets), key=len)
+    first = min(biggest)
+    hops = nx.single_source_shortest_path(streets, first)
+    path = max(hops.values(), key=len)[: 4 * estimate.near.shape[1]]
+    segments = [streets.edges[a, b]["segment"] for a, b in pairwise(path)]
+    mask = np.zeros(st.count, dtype=bool)
+    mask[segments] = True
+    ends = (path[0], path[-1])
+    lists = set(estimate.near[ends[0]].tolist()) | set(estimate.near[ends[1]].tolist())
+    assert not set(ends) & lists  # out of each other's lists
+    apart = nx.dijkstra_path_length(g, *ends, weight="weight")
+    expected = st.length_m[segments].sum() + MATCH * 0.5 * 2 * min(
+        apart, estimate.bound_m * LONGEST
+    )
+    assert estimate.route_m(mask) == pytest.approx(expected, rel=1e-9)
