@@ -26,40 +26,8 @@ def test_due_today_matches_the_rules(sample_conn: Connection) -> None:
             "WHERE h.status = 'home_quarantine' GROUP BY g.id ORDER BY count(*) DESC LIMIT 1"
         )
     ).one()
-    households = pd.read_sql(
-        text("SELECT id, status FROM households WHERE grid_id = :g"), sample_conn,
-        params={"g": grid_id},
-    )  # fmt: skip
-    visits = pd.read_sql(
-        text("SELECT household_id, visited_at, result FROM visits WHERE grid_id = :g"),
-        sample_conn, params={"g": grid_id},
-    )  # fmt: skip
-    quarantines = pd.read_sql(
-        text("SELECT r.household_id, q.type, q.starts_at, coalesce(q.released_at, q.ends_at)"
-             " AS until FROM quarantines q JOIN residents r ON r.id = q.resident_id"
-             " JOIN households h ON h.id = r.household_id WHERE h.grid_id = :g"),
-        sample_conn, params={"g": grid_id},
-    )  # fmt: skip
     day = datetime.now(TOWN_TIMEZONE).date()
-    start = pd.Timestamp(day, tz=TOWN_TIMEZONE)
-    end = start + timedelta(days=1)
-    # Seen: a visit that found someone; in quarantine: at home, some time during the day.
-    visits = visits[visits["result"].isin(["seen_all", "partial"])]
-    at = pd.to_datetime(visits["visited_at"], utc=True)
-    today = visits[(at >= start) & (at < end)].groupby("household_id").size()
-    last = visits[at < end].assign(at=at).groupby("household_id")["at"].max()
-    q_start = pd.to_datetime(quarantines["starts_at"], utc=True)
-    q_until = pd.to_datetime(quarantines["until"], utc=True)
-    at_home = quarantines["type"].isin(["home", "observation"])
-    in_quarantine = set(quarantines[at_home & (q_start < end) & (q_until > start)]["household_id"])
-    expected = set()
-    for hid, _status in households.itertuples(index=False):
-        if hid in in_quarantine:
-            if today.get(hid, 0) < 2:
-                expected.add(hid)
-        elif hid not in last.index or last[hid] < start - timedelta(days=13):
-            expected.add(hid)
-
+    expected = {r["id"] for r in _expected_due(sample_conn, int(grid_id), day)}
     worker = Principal(name="w", role=Role.GRID_WORKER, grid_ids=frozenset({int(grid_id)}))
     rows = due_today(sample_conn, worker, day=day, limit=5000)
     assert expected, "the sample town has households due today"
@@ -89,6 +57,7 @@ def _expected_due(conn: Connection, grid_id: int, day: date) -> list[dict[str, A
     )  # fmt: skip
     start = pd.Timestamp(day, tz=TOWN_TIMEZONE)
     end = start + timedelta(days=1)
+    # Seen: a visit that found someone; in quarantine: at home, some time during the day.
     visits = visits[visits["result"].isin(["seen_all", "partial"])]
     at = pd.to_datetime(visits["visited_at"], utc=True)
     today = visits[(at >= start) & (at < end)].groupby("household_id").size()
