@@ -25,7 +25,7 @@ from sqlalchemy import Connection, text
 from geodata.auth.access import Principal
 from geodata.db.cluster import LocalCluster
 from geodata.records import quarantines
-from geodata.records.visits import due_today
+from geodata.records.due_visits import due_today
 from geodata.samples.synthetic import SyntheticSpec
 from geodata.settings import Settings
 from geodata.town_time import TOWN_TIMEZONE

@@ -13,7 +13,7 @@ from flask import Blueprint, Response, current_app, render_template, url_for
 from flask_wtf.csrf import generate_csrf
 
 from geodata.auth.access import Action
-from geodata.records import visits
+from geodata.records import due_visits
 from webapp.infra import database
 from webapp.infra.policy import principal, public, requires
 from webapp.infra.responses import json_response
@@ -70,7 +70,7 @@ def today() -> Response:
     whose temperature is taken."""
     who = principal()
     with database.engine().begin() as conn:
-        day = visits.field_day(conn, who)
+        day = due_visits.field_day(conn, who)
     return json_response({"user": who.name, **day})
 
 

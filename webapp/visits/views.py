@@ -7,7 +7,7 @@ from flask import Blueprint, Response, render_template, request
 from geodata.auth.access import Action
 from geodata.params.base import RequestError, validate
 from geodata.params.visits import VisitParams
-from geodata.records import visits
+from geodata.records import due_visits, visits
 from geodata.vocab import VisitResult
 from webapp.infra import database
 from webapp.infra.policy import principal, requires
@@ -20,7 +20,7 @@ bp = Blueprint("visits", __name__)
 @requires(Action.VIEW_HOUSEHOLDS)
 def today_page() -> str:
     with database.engine().begin() as conn:
-        rows = visits.due_today(conn, principal())
+        rows = due_visits.due_today(conn, principal())
     return render_template("visits_today.html", rows=rows, who=principal())
 
 
@@ -28,7 +28,7 @@ def today_page() -> str:
 @requires(Action.VIEW_HOUSEHOLDS)
 def due() -> Response:
     with database.engine().begin() as conn:
-        rows = visits.due_today(conn, principal())
+        rows = due_visits.due_today(conn, principal())
     return json_response({"households": rows})
 
 

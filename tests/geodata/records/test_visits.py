@@ -12,8 +12,9 @@ from sqlalchemy import Connection, text
 from geodata.auth.access import Principal
 from geodata.errors import ConfigError, ConflictError, NotFoundError
 from geodata.records import quarantines
+from geodata.records.due_visits import due_today
 from geodata.records.refusal import RecordRefused
-from geodata.records.visits import MAX_FEVER_COUNT, Temperature, due_today, record_visit
+from geodata.records.visits import MAX_FEVER_COUNT, Temperature, record_visit
 from geodata.town_time import TOWN_TIMEZONE
 from geodata.vocab import Role, VisitResult
 from tests import conftest
