@@ -22,6 +22,7 @@ SCRIPTS: tuple[tuple[str, str], ...] = (
     ("town_map_figures", "map/town-map-figures.js"),
     ("town_map_popups", "map/town-map-popups.js"),
     ("town_map_controls", "map/town-map-controls.js"),
+    ("town_map_symbols", "map/town-map-symbols.js"),
     ("town_map", "map/town-map.js"),
 )
 """(Folium's name for the link, path under static/), in load order."""

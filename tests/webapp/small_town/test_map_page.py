@@ -59,6 +59,7 @@ def test_map_page_loads_only_local_assets(client: FlaskClient) -> None:
         "/static/map/town-map-figures.js",
         "/static/map/town-map-popups.js",
         "/static/map/town-map-controls.js",
+        "/static/map/town-map-symbols.js",
         "/static/map/town-map.js",
     ]
     for unwanted in ("jquery", "bootstrap", "awesome", "fontawesome", "glyphicons"):
