@@ -17,6 +17,7 @@ from geodata.auth.masking import mask_id_number, mask_name
 from geodata.identifiers import identifier_problem
 from geodata.records import enterprises
 from geodata.records.refusal import RecordRefused
+from geodata.records.village_scope import IN_VILLAGES
 
 ID_NUMBER = re.compile(r"\d{15}|\d{17}[\dXx]")
 """A resident identity card number: 18 characters (the last a digit or X), or the old 15."""
@@ -147,11 +148,11 @@ def listed(
     """The passes of enterprises in scope; names and ID numbers masked unless `reveal`."""
     rows = conn.execute(
         text(
-            "SELECT p.id, p.number, e.source_id AS enterprise, r.source_id AS resident,"
+            "SELECT p.id, p.number, e.source_id AS enterprise, r.source_id AS resident,"  # noqa: S608 (constants; values are bound)
             " p.person_name, p.person_id_number, p.valid_from, p.valid_until, p.issued_by"
             " FROM passes AS p JOIN enterprises AS e ON e.id = p.enterprise_id"
             " LEFT JOIN residents AS r ON r.id = p.resident_id"
-            " WHERE (CAST(:villages AS bigint[]) IS NULL OR e.village_id = ANY(:villages))"
+            f" WHERE {IN_VILLAGES.format(village='e.village_id')}"
             " AND (CAST(:e AS text) IS NULL OR e.source_id = :e) ORDER BY p.number"
         ),
         {"villages": villages, "e": enterprise},

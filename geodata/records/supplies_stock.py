@@ -11,6 +11,7 @@ from sqlalchemy import Connection, text
 
 from geodata.records.refusal import RecordRefused
 from geodata.records.supplies_refs import holder, item_id
+from geodata.records.village_scope import IN_VILLAGES
 
 STOCK_SQL = """
 SELECT h.source_id AS holder, i.code AS item, s.quantity FROM (
@@ -115,7 +116,7 @@ def low_stock(
             " AS quantity FROM supply_thresholds AS t"
             " JOIN supply_holders AS h ON h.id = t.holder_id"
             " JOIN supply_items AS i ON i.id = t.item_id"
-            f" WHERE CAST(:villages AS bigint[]) IS NULL OR {HOLDER_VILLAGE} = ANY(:villages)"
+            f" WHERE {IN_VILLAGES.format(village=HOLDER_VILLAGE)}"
             " ORDER BY h.source_id, i.code"
         ),
         {"day": day, "villages": villages},

@@ -165,11 +165,7 @@ def _stored(conn: Connection) -> dict[str, Any]:
 
 def setting(conn: Connection, key: str) -> Any:
     """The value of one setting: stored, or its default."""
-    spec = _key(key)
-    value = conn.execute(
-        text("SELECT value FROM town_settings WHERE key = :k"), {"k": key}
-    ).scalar_one_or_none()
-    return spec.default if value is None else value
+    return settings(conn, key)[key]
 
 
 def settings(conn: Connection, *keys: str) -> dict[str, Any]:
@@ -179,7 +175,9 @@ def settings(conn: Connection, *keys: str) -> dict[str, Any]:
         text("SELECT key, value FROM town_settings WHERE key = ANY(:keys)"), {"keys": list(keys)}
     ).all()
     stored = {row.key: row.value for row in rows}
-    return {key: stored.get(key, spec.default) for key, spec in specs.items()}
+    return {
+        key: spec.default if stored.get(key) is None else stored[key] for key, spec in specs.items()
+    }
 
 
 def all_settings(conn: Connection) -> list[dict[str, Any]]:
