@@ -158,19 +158,12 @@ def run_endpoint(
     expected = 304 if etag and url.startswith("/tiles/") else 200
     if expected == 304:
         headers = {**headers, "If-None-Match": etag or ""}
-    for _ in range(5):  # warm-up
-        client.get(url, headers=headers)
-    counter.take()
-    seconds: list[float] = []
-    counts: list[tuple[int, int, int, int]] = []
-    for _ in range(requests):
-        started = time.perf_counter()
-        answer = client.get(url, headers=headers)
-        seconds.append(time.perf_counter() - started)
-        counts.append(counter.take())
-        if answer.status_code != expected:
-            sys.exit(f"GET {url}: {answer.status_code}, expected {expected}")
-    return summary(seconds, counts)
+
+    def get() -> int:
+        status: int = client.get(url, headers=headers).status_code
+        return status
+
+    return timed(f"GET {url}", get, expected, counter, requests)
 
 
 def run_visits(
@@ -185,19 +178,27 @@ def run_visits(
         status: int = client.post(url, json=body, headers={**headers, **key}).status_code
         return status
 
-    for _ in range(5):  # warm-up
-        if post() != 201:
-            sys.exit(f"POST {url}: not 201")
+    return timed(f"POST {url}", post, 201, counter, requests)
+
+
+def timed(
+    name: str, send: Callable[[], int], expected: int, counter: Counter, requests: int
+) -> dict[str, float]:
+    """`send` five times to warm up, then `requests` times, each timed and its statements
+    counted; any status but `expected` stops the benchmark."""
+    for _ in range(5):
+        if send() != expected:
+            sys.exit(f"{name}: not {expected} while warming up")
     counter.take()
     seconds: list[float] = []
     counts: list[tuple[int, int, int, int]] = []
     for _ in range(requests):
         started = time.perf_counter()
-        status = post()
+        status = send()
         seconds.append(time.perf_counter() - started)
         counts.append(counter.take())
-        if status != 201:
-            sys.exit(f"POST {url}: {status}, expected 201")
+        if status != expected:
+            sys.exit(f"{name}: {status}, expected {expected}")
     return summary(seconds, counts)
 
 
