@@ -255,7 +255,7 @@ class Search:
     def outside(self, load: Floats, band: float) -> float:
         """The squared shares of the mean load by which zones lie outside the band."""
         mean = max(float(load.mean()), 1e-12)
-        return float((np.maximum(np.abs(load / mean - 1.0) - band, 0.0) ** 2).sum())
+        return sum(_outside_one(x, mean=mean, band=band) for x in load.tolist())
 
     def compactness_lost(self, move: Move) -> float:
         """What the move takes from the two zones' Polsby-Popper (summed)."""
@@ -317,7 +317,7 @@ class Search:
             self.failed.add(key)
         return False
 
-    def spread_ratio(self, load: Floats) -> float:
+    def max_over_min(self, load: Floats) -> float:
         return float(load.max() / max(float(load.min()), 1e-12))
 
     def _compactness(self, area: float, perimeter: float) -> float:
@@ -327,7 +327,7 @@ class Search:
         """Moves that raise the two zones' Polsby-Popper (summed) most, while max/min stays
         within the band's or the figure reached."""
         self.phase += 1
-        limit = max(self.spread_ratio(self.load), (1.0 + band) / (1.0 - band))
+        limit = max(self.max_over_min(self.load), (1.0 + band) / (1.0 - band))
         for _ in range(rounds):
             if self.late():
                 return
@@ -340,10 +340,11 @@ class Search:
                 return
 
     def _within(self, limit: float, after: Floats, _cost: float) -> bool:
-        return bool(self.spread_ratio(after) <= limit)
+        return bool(self.max_over_min(after) <= limit)
 
 
 def _outside_one(load: float, *, mean: float, band: float) -> float:
+    """The squared share of the mean by which one zone's load lies outside the band."""
     return max(abs(load / mean - 1.0) - band, 0.0) ** 2
 
 
