@@ -359,12 +359,12 @@ def partition(
     budget_s: float = 4.0,
     rounds: int = 3_000,
     start: Ints | None = None,
-    band: float = BAND,
+    band: float | None = None,
 ) -> Ints:
     """Zones 0..k-1 of the blocks, each one piece where the blocks' graph allows; `weight`
-    guides METIS and ranks moves, `evaluate` decides them. Stops at `budget_s`. From `start`
-    (a partition already one piece per zone) METIS is skipped: the local search starts
-    there."""
+    guides METIS and ranks moves, `evaluate` decides them, within `band` (default BAND).
+    Stops at `budget_s`. From `start` (a partition already one piece per zone) METIS is
+    skipped: the local search starts there."""
     count = len(blocks.neighbours)
     started = time.perf_counter()
     if start is None:
@@ -388,6 +388,7 @@ def partition(
         zone = np.asarray(start, dtype=np.int64)
     if k == 1:
         return zone
+    band = BAND if band is None else band
     end = started + budget_s
     search = Search(blocks, zone, k, evaluate, weight, deadline=end)
     now = time.perf_counter()
