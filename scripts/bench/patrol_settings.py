@@ -21,9 +21,9 @@ import numpy as np
 from measure import scratch_database
 
 from geodata.analysis.patrols import plan, zoning
-from geodata.analysis.patrols.plan import PatrolTown, propose_zones
-from geodata.records.patrol_inputs import fetch_patrol_inputs
+from geodata.analysis.patrols.plan import propose_zones
 from geodata.samples.town import load_sample
+from geodata.services.patrol_planning import load_town
 
 DATABASE = "wangge_bench_patrols"
 BUDGET_S = 60.0
@@ -43,14 +43,7 @@ def main() -> None:
         with owner.begin() as conn:
             load_sample(conn, seed=2020)
         with owner.connect() as conn:
-            inputs = fetch_patrol_inputs(conn)
-    town = PatrolTown.build(
-        inputs.roads_m,
-        inputs.villages_m,
-        households_xy=inputs.households_xy,
-        households=inputs.households,
-        stops_xy=inputs.stops_xy,
-    )
+            town = load_town(conn).town
     units = np.arange(town.blocks.count, dtype=np.int64)
     for triple in args.settings.split(","):
         compact, band, refine_band = (float(x) for x in triple.split(":"))
